@@ -1,0 +1,3 @@
+from .frozen_backbone_segmentor import FrozenBackboneSegmentor
+
+__all__ = ['FrozenBackboneSegmentor']

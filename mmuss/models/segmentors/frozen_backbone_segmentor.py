@@ -1,0 +1,189 @@
+"""Encoder-decoder segmentor whose backbone is frozen, as in every USS method."""
+from typing import Dict, List
+
+import torch
+import torch.nn.functional as F
+from mmseg.models.segmentors import EncoderDecoder
+from mmseg.registry import MODELS
+from mmseg.structures import SegDataSample
+from mmseg.utils import OptSampleList, SampleList
+from mmengine.structures import PixelData
+from torch import Tensor
+
+from ..utils.backbone_output import BackboneOutput
+
+
+def hflip_average(logits_fn, inputs: Tensor) -> Dict[str, Tensor]:
+    """Average of ``logits_fn(x)`` and the flipped-back ``logits_fn(flip(x))``.
+
+    ``logits_fn`` maps ``B×3×H×W`` images to named ``B×C×h×w`` maps whose
+    width axis is aligned with the image's. For a flip-equivariant model the
+    result equals ``logits_fn(x)`` exactly.
+    """
+    plain = logits_fn(inputs)
+    flipped = logits_fn(inputs.flip(-1))
+    return {k: (v + flipped[k].flip(-1)) / 2 for k, v in plain.items()}
+
+
+def unnormalise_images(inputs: Tensor, mean: Tensor, std: Tensor) -> Tensor:
+    """Normalised ``B×3×H×W`` network inputs → ``uint8`` images (truncating cast)."""
+    return (inputs * std + mean).clamp(0, 255).to(torch.uint8)
+
+
+@MODELS.register_module()
+class FrozenBackboneSegmentor(EncoderDecoder):
+    """mmseg ``EncoderDecoder`` with a frozen backbone and cluster-id predictions.
+
+    - The backbone never trains: its parameters have ``requires_grad=False``,
+      it stays in eval mode whatever ``train()`` is called with, and it runs
+      under ``torch.no_grad()`` so it holds no autograd memory.
+    - Heads receive a :class:`BackboneOutput`: the feature maps plus the
+      extras the backbone produces (attention, q/k/v, CLS) and the images.
+    - Predictions are cluster ids; ``seg_logits`` have ``num_clusters``
+      channels. Heads exposing ``predict_logits`` may return further named
+      logits (e.g. ``'linear'``), stored as ``pred_<name>_sem_seg`` so a second
+      metric can score them.
+    - ``test_cfg`` options: ``mode`` (``'whole'``/``'slide'`` with
+      ``crop_size``/``stride``), ``flip`` (horizontal-flip averaging of the
+      head's code), ``crf`` (dense CRF refinement of every output; a dict of
+      CRF options or ``True``).
+
+    Plain mmseg decode heads work too; they only produce ``'seg'``.
+    """
+
+    def __init__(self, *args, **kwargs) -> None:
+        super().__init__(*args, **kwargs)
+        self.freeze_backbone()
+
+    def freeze_backbone(self) -> None:
+        """Stop every backbone parameter from training."""
+        self.backbone.eval()
+        for param in self.backbone.parameters():
+            param.requires_grad_(False)
+
+    def train(self, mode: bool = True) -> 'FrozenBackboneSegmentor':
+        super().train(mode)
+        self.backbone.eval()
+        return self
+
+    def extract_feat(self, inputs: Tensor) -> BackboneOutput:
+        """Frozen backbone (no autograd) → optional neck → :class:`BackboneOutput`."""
+        with torch.no_grad():
+            feats = self.backbone(inputs)
+        if not isinstance(feats, BackboneOutput):
+            feats = BackboneOutput(feats)
+        extras = {k: getattr(feats, k) for k in BackboneOutput.EXTRAS}
+        if self.with_neck:
+            feats = self.neck(feats)
+        extras['images'] = inputs
+        return BackboneOutput(feats, **extras)
+
+    def logits(self, inputs: Tensor) -> Dict[str, Tensor]:
+        """Named head logits at feature resolution for ``B×3×H×W`` inputs."""
+        feats = self.extract_feat(inputs)
+        if hasattr(self.decode_head, 'predict_logits'):
+            return self.decode_head.predict_logits(feats)
+        return {'seg': self.decode_head.forward(feats)}
+
+    def encode_decode(self, inputs: Tensor, batch_img_metas: List[dict]) -> Tensor:
+        """Cluster logits at the input size (mmseg contract)."""
+        return self.dense_logits(inputs)['seg']
+
+    def dense_logits(self, inputs: Tensor) -> Dict[str, Tensor]:
+        """Named logits resized to the input size, with flip averaging if configured."""
+        size = inputs.shape[-2:]
+
+        def resized(x: Tensor) -> Dict[str, Tensor]:
+            return {k: F.interpolate(v, size=size, mode='bilinear',
+                                     align_corners=self.align_corners)
+                    for k, v in self.logits(x).items()}
+
+        if self.test_cfg.get('flip', False):
+            return hflip_average(resized, inputs)
+        return resized(inputs)
+
+    def slide_logits(self, inputs: Tensor) -> Dict[str, Tensor]:
+        """Sliding-window inference over named logits (mmseg's ``slide_inference``)."""
+        h_stride, w_stride = self.test_cfg.stride
+        h_crop, w_crop = self.test_cfg.crop_size
+        batch, _, h_img, w_img = inputs.shape
+        h_grids = max(h_img - h_crop + h_stride - 1, 0) // h_stride + 1
+        w_grids = max(w_img - w_crop + w_stride - 1, 0) // w_stride + 1
+        sums: Dict[str, Tensor] = {}
+        count = inputs.new_zeros((batch, 1, h_img, w_img))
+        for h_idx in range(h_grids):
+            for w_idx in range(w_grids):
+                y2 = min(h_idx * h_stride + h_crop, h_img)
+                x2 = min(w_idx * w_stride + w_crop, w_img)
+                y1, x1 = max(y2 - h_crop, 0), max(x2 - w_crop, 0)
+                for name, crop in self.dense_logits(inputs[:, :, y1:y2, x1:x2]).items():
+                    pad = (x1, w_img - x2, y1, h_img - y2)
+                    sums[name] = sums.get(name, 0) + F.pad(crop, pad)
+                count[:, :, y1:y2, x1:x2] += 1
+        return {k: v / count for k, v in sums.items()}
+
+    def inference_logits(self, inputs: Tensor) -> Dict[str, Tensor]:
+        """Named logits at the input size: whole/slide, flip, then optional CRF."""
+        mode = self.test_cfg.get('mode', 'whole')
+        if mode not in ('whole', 'slide'):
+            raise ValueError(f"test_cfg.mode must be 'whole' or 'slide', got {mode!r}.")
+        logits = self.slide_logits(inputs) if mode == 'slide' else self.dense_logits(inputs)
+        crf_cfg = self.test_cfg.get('crf', False)
+        if crf_cfg:
+            logits = self.crf_refine(inputs, logits, {} if crf_cfg is True else dict(crf_cfg))
+        return logits
+
+    def crf_refine(self, inputs: Tensor, logits: Dict[str, Tensor],
+                   crf_cfg: dict) -> Dict[str, Tensor]:
+        """Dense-CRF refinement of every named output; returns log of the CRF marginals."""
+        from ..utils.dense_crf import batched_dense_crf
+        pre = self.data_preprocessor
+        images = unnormalise_images(inputs, pre.mean.to(inputs), pre.std.to(inputs))
+        return {
+            k: batched_dense_crf(images, F.log_softmax(v, dim=1), **crf_cfg).clamp_min(
+                1e-8).log().to(v) for k, v in logits.items()
+        }
+
+    def inference(self, inputs: Tensor, batch_img_metas: List[dict]) -> Tensor:
+        """Cluster logits at the input size (mmseg contract)."""
+        return self.inference_logits(inputs)['seg']
+
+    def predict(self, inputs: Tensor, data_samples: OptSampleList = None) -> SampleList:
+        """Predict cluster ids (and any extra named outputs) for a batch."""
+        if data_samples is None:
+            data_samples = [
+                SegDataSample(metainfo=dict(
+                    ori_shape=inputs.shape[2:], img_shape=inputs.shape[2:],
+                    pad_shape=inputs.shape[2:], padding_size=[0, 0, 0, 0]))
+            ] * inputs.shape[0]
+        logits = self.inference_logits(inputs)
+        extras = {k: v for k, v in logits.items() if k != 'seg'}
+        data_samples = self.postprocess_result(logits['seg'], data_samples)
+        for name, value in extras.items():
+            for sample, pred in zip(data_samples, self.restore_to_original(value, data_samples)):
+                sample.set_data({f'pred_{name}_sem_seg': PixelData(data=pred.argmax(0, keepdim=True))})
+        return data_samples
+
+    def restore_to_original(self, logits: Tensor, data_samples: SampleList) -> List[Tensor]:
+        """Undo padding and flips, then resize each map to its original shape."""
+        outputs = []
+        for i, sample in enumerate(data_samples):
+            meta = sample.metainfo
+            pad = meta.get('padding_size', [0, 0, 0, 0])
+            left, right, top, bottom = pad if pad is not None else (0, 0, 0, 0)
+            h, w = logits.shape[-2:]
+            logit = logits[i:i + 1, :, top:h - bottom, left:w - right]
+            if meta.get('flip', False):
+                axis = {'horizontal': 3, 'vertical': 2}[meta['flip_direction']]
+                logit = logit.flip(dims=(axis, ))
+            logit = F.interpolate(logit, size=meta['ori_shape'], mode='bilinear',
+                                  align_corners=self.align_corners)
+            outputs.append(logit[0])
+        return outputs
+
+    def _forward(self, inputs: Tensor, data_samples: OptSampleList = None) -> Tensor:
+        """The head's code for ``inputs`` (mmseg's ``tensor`` mode)."""
+        return self.decode_head.forward(self.extract_feat(inputs))
+
+    def aug_test(self, inputs, batch_img_metas, rescale=True):
+        raise NotImplementedError('Use test_cfg.flip=True for flip averaging.')

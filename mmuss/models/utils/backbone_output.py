@@ -1,0 +1,59 @@
+"""The container every mmuss backbone returns and every mmuss head reads."""
+from typing import Any, Iterable, Optional
+
+from torch import Tensor
+
+
+class BackboneOutput(tuple):
+    """A tuple of ``B×C×h×w`` feature maps that also carries optional extras.
+
+    It *is* a tuple, so plain mmseg decode heads (which index their inputs
+    with ``in_index``) work on it unchanged. mmuss heads additionally read the
+    extras a backbone was configured to produce:
+
+    - ``attn``: last-block pre-softmax attention logits, ``B×heads×N×N`` over
+      the patch tokens (CLS/register tokens removed), or ``None``.
+    - ``qkv``: last-block ``(q, k, v)`` patch-token features, each
+      ``B×heads×N×d``, or ``None``.
+    - ``cls_token``: ``B×C`` class token after the final norm, or ``None``.
+    - ``images``: the normalised network input ``B×3×H×W``; set by the
+      segmentor so heads that need pixels (CRF proposals, photometric views)
+      can reach them.
+
+    Args:
+        feats: The feature maps, lowest index first.
+        **extras: Any of the attributes above.
+    """
+
+    EXTRAS = ('attn', 'qkv', 'cls_token', 'images')
+
+    def __new__(cls, feats: Iterable[Tensor], **extras: Any) -> 'BackboneOutput':
+        unknown = set(extras) - set(cls.EXTRAS)
+        if unknown:
+            raise KeyError(f'BackboneOutput got unknown extras {sorted(unknown)}; '
+                           f'allowed: {list(cls.EXTRAS)}')
+        obj = super().__new__(cls, feats)
+        for name in cls.EXTRAS:
+            setattr(obj, name, extras.get(name))
+        return obj
+
+    def replace(self, **extras: Any) -> 'BackboneOutput':
+        """Return a copy with some extras replaced (the maps are shared)."""
+        current = {name: getattr(self, name) for name in self.EXTRAS}
+        current.update(extras)
+        return BackboneOutput(tuple(self), **current)
+
+    @property
+    def last(self) -> Tensor:
+        """The last (deepest) feature map."""
+        return self[-1]
+
+    def get(self, name: str) -> Optional[Any]:
+        """Return an extra by name, raising a clear error if it is missing."""
+        value = getattr(self, name, None)
+        if value is None:
+            raise KeyError(
+                f'This head needs the backbone output {name!r}, but the backbone '
+                f'was not configured to produce it (see the backbone\'s '
+                f'`out_attn`/`out_qkv`/`out_cls_token` options).')
+        return value

@@ -1,0 +1,166 @@
+"""Cosine cluster probe: online spherical k-means over per-pixel features."""
+from typing import Optional
+
+import torch
+import torch.nn as nn
+import torch.nn.functional as F
+from torch import Tensor
+
+
+def cosine_cluster_scores(feats: Tensor, prototypes: Tensor) -> Tensor:
+    """Cosine similarity of every pixel with every prototype.
+
+    ``s_k(p) = <feats(p) / ||feats(p)||, m_k / ||m_k||>``
+
+    Args:
+        feats: ``B×D×h×w`` features.
+        prototypes: ``K×D`` prototypes.
+
+    Returns:
+        ``B×K×h×w`` scores in ``[-1, 1]``.
+    """
+    return torch.einsum('bdhw,kd->bkhw', F.normalize(feats, dim=1),
+                        F.normalize(prototypes, dim=1))
+
+
+def cluster_probe_loss(scores: Tensor) -> Tensor:
+    """Online spherical k-means loss with hard assignment (STEGO/HP, spec hp_stego §1.3).
+
+    ``L = -mean_{b,p} max_k s_k(p)``; the gradient reaches only the winning
+    prototype of each pixel.
+
+    Args:
+        scores: ``B×K×h×w`` cosine scores.
+
+    Returns:
+        Scalar loss.
+    """
+    return -scores.max(dim=1).values.mean()
+
+
+def principal_directions(samples: Tensor, num: int) -> Tensor:
+    """First ``num`` principal directions of a feature sample, with a fixed sign.
+
+    The directions are the top eigenvectors of the (float64) covariance of the
+    centred sample, i.e. PriMaPs' PCA initialisation (spec primaps A.5)
+    computed exactly rather than by randomised SVD. Eigenvectors have no
+    intrinsic sign; we use sklearn's ``svd_flip`` rule: the entry of largest
+    magnitude of each direction is made positive.
+
+    Args:
+        samples: ``N×D`` features.
+        num: Number of directions ``K <= D``.
+
+    Returns:
+        ``K×D`` unit directions, largest variance first.
+    """
+    n, d = samples.shape
+    if num > d:
+        raise ValueError(f'Cannot take {num} principal directions of {d}-d features.')
+    if n < 2:
+        raise ValueError(f'PCA needs at least 2 feature samples, got {n}.')
+    x = samples.double()
+    x = x - x.mean(dim=0, keepdim=True)
+    cov = x.T @ x / (n - 1)
+    _, vecs = torch.linalg.eigh(cov)
+    dirs = vecs[:, -num:].flip(1).T.contiguous()
+    signs = torch.sign(dirs.gather(1, dirs.abs().argmax(dim=1, keepdim=True)))
+    return (dirs * signs).to(samples.dtype)
+
+
+def spherical_kmeans_centres(samples: Tensor, num: int, seed: int = 0,
+                             iters: int = 50) -> Tensor:
+    """Spherical k-means centres of a feature sample (k-means++ seeding).
+
+    Args:
+        samples: ``N×D`` features (normalised inside).
+        num: Number of centres ``K <= N``.
+        seed: Seed of the k-means++ draw.
+        iters: Lloyd iterations.
+
+    Returns:
+        ``K×D`` unit centres.
+    """
+    x = F.normalize(samples.double(), dim=1)
+    if num > x.shape[0]:
+        raise ValueError(f'Cannot seed {num} centres from {x.shape[0]} samples.')
+    gen = torch.Generator().manual_seed(seed)
+    centres = x[torch.randint(x.shape[0], (1, ), generator=gen)]
+    for _ in range(1, num):
+        dist = (1 - x @ centres.T).clamp_min(0).min(dim=1).values
+        probs = dist / dist.sum() if dist.sum() > 0 else torch.full_like(dist, 1 / len(dist))
+        centres = torch.cat([centres, x[torch.multinomial(probs, 1, generator=gen)]])
+    for _ in range(iters):
+        assign = (x @ centres.T).argmax(dim=1)
+        sums = torch.zeros_like(centres).index_add_(0, assign, x)
+        empty = sums.norm(dim=1) == 0
+        sums[empty] = centres[empty]
+        new = F.normalize(sums, dim=1)
+        if torch.allclose(new, centres):
+            break
+        centres = new
+    return centres.to(samples.dtype)
+
+
+class ClusterProbe(nn.Module):
+    """``K`` learnable prototypes scored by cosine similarity (spec hp_stego §1.3).
+
+    The probe reads ``feats.detach()``: its loss trains the prototypes only and
+    never reaches what it probes.
+
+    Args:
+        in_channels: Feature width ``D``.
+        num_clusters: Number of prototypes ``K``.
+        alpha: Scale turning cosine scores into logits for soft assignments
+            and CRF unaries (``softmax(alpha·s)``; the references use 2).
+    """
+
+    def __init__(self, in_channels: int, num_clusters: int, alpha: float = 2.0) -> None:
+        super().__init__()
+        self.alpha = alpha
+        self.prototypes = nn.Parameter(torch.randn(num_clusters, in_channels))
+
+    @property
+    def num_clusters(self) -> int:
+        return self.prototypes.shape[0]
+
+    def forward(self, feats: Tensor) -> Tensor:
+        """``B×D×h×w`` features → ``B×K×h×w`` cosine scores."""
+        return cosine_cluster_scores(feats.detach(), self.prototypes)
+
+    def logits(self, feats: Tensor) -> Tensor:
+        """Scaled scores ``alpha·s`` whose softmax is the soft assignment."""
+        return self.alpha * self(feats)
+
+    def loss(self, feats: Tensor) -> Tensor:
+        """Hard-assignment spherical k-means loss of ``feats``."""
+        return cluster_probe_loss(self(feats))
+
+    @torch.no_grad()
+    def init_from_samples(self, samples: Tensor, method: str = 'pca',
+                          seed: int = 0) -> None:
+        """Set the prototypes from an ``N×D`` feature sample.
+
+        Args:
+            samples: Features, one row per pixel.
+            method: ``'pca'`` (principal directions, PriMaPs' initialisation)
+                or ``'kmeans'`` (spherical k-means centres).
+            seed: Seed for ``'kmeans'``.
+        """
+        if method == 'pca':
+            protos = principal_directions(samples, self.num_clusters)
+        elif method == 'kmeans':
+            protos = spherical_kmeans_centres(samples, self.num_clusters, seed=seed)
+        else:
+            raise ValueError(f"Unknown prototype init method {method!r}; use 'pca' or 'kmeans'.")
+        self.prototypes.copy_(protos.to(self.prototypes))
+
+
+def sample_pixels(feats: Tensor, num: Optional[int] = None,
+                  generator: Optional[torch.Generator] = None) -> Tensor:
+    """Flatten ``B×D×h×w`` features to ``N×D`` rows, optionally subsampled."""
+    rows = feats.permute(0, 2, 3, 1).reshape(-1, feats.shape[1])
+    if num is not None and num < rows.shape[0]:
+        idx = torch.randperm(rows.shape[0], generator=generator)[:num]
+        rows = rows[idx.to(rows.device)]
+    return rows
