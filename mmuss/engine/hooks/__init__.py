@@ -1,1 +1,3 @@
-__all__: list = []
+from .prototype_init_hook import PrototypeInitHook
+
+__all__ = ['PrototypeInitHook']

@@ -156,11 +156,14 @@ class ClusterProbe(nn.Module):
         self.prototypes.copy_(protos.to(self.prototypes))
 
 
-def sample_pixels(feats: Tensor, num: Optional[int] = None,
-                  generator: Optional[torch.Generator] = None) -> Tensor:
-    """Flatten ``B×D×h×w`` features to ``N×D`` rows, optionally subsampled."""
-    rows = feats.permute(0, 2, 3, 1).reshape(-1, feats.shape[1])
-    if num is not None and num < rows.shape[0]:
-        idx = torch.randperm(rows.shape[0], generator=generator)[:num]
-        rows = rows[idx.to(rows.device)]
-    return rows
+def flatten_pixels(feats: Tensor) -> Tensor:
+    """``B×D×h×w`` features → ``(B·h·w)×D`` rows, one per pixel."""
+    return feats.permute(0, 2, 3, 1).reshape(-1, feats.shape[1])
+
+
+def subsample_rows(rows: Tensor, num: Optional[int] = None,
+                   generator: Optional[torch.Generator] = None) -> Tensor:
+    """At most ``num`` rows of ``rows``, drawn uniformly without replacement."""
+    if num is None or num >= rows.shape[0]:
+        return rows
+    return rows[torch.randperm(rows.shape[0], generator=generator)[:num].to(rows.device)]

@@ -1,0 +1,122 @@
+"""Pure functions of the Hungarian-matched unsupervised segmentation metric (spec hp_stego §10)."""
+from typing import Dict
+
+import numpy as np
+import torch
+from scipy.optimize import linear_sum_assignment
+from torch import Tensor
+
+UNMATCHED = -1
+
+
+def confusion_update(pred: Tensor, label: Tensor, num_clusters: int, num_classes: int,
+                     ignore_index: int = 255) -> Tensor:
+    """Cluster × class pixel counts of one prediction.
+
+    ``confusion[k, c] = #{p : pred(p) = k, label(p) = c, label(p) != ignore}``
+
+    Args:
+        pred: Cluster ids in ``[0, K)``, any shape.
+        label: Class ids in ``[0, C)`` or ``ignore_index``, same shape.
+        num_clusters: ``K``.
+        num_classes: ``C``.
+        ignore_index: Label never counted.
+
+    Returns:
+        ``K×C`` int64 counts (on ``pred``'s device).
+    """
+    if pred.shape != label.shape:
+        raise ValueError(f'Prediction shape {tuple(pred.shape)} != label shape {tuple(label.shape)}.')
+    pred, label = pred.reshape(-1).long(), label.reshape(-1).long().to(pred.device)
+    valid = label != ignore_index
+    pred, label = pred[valid], label[valid]
+    if label.numel():
+        lo, hi = int(label.min()), int(label.max())
+        if lo < 0 or hi >= num_classes:
+            raise ValueError(f'Label value {lo if lo < 0 else hi} is outside [0, {num_classes}) '
+                             f'and is not ignore_index={ignore_index}.')
+        lo, hi = int(pred.min()), int(pred.max())
+        if lo < 0 or hi >= num_clusters:
+            raise ValueError(f'Predicted cluster id {lo if lo < 0 else hi} is outside '
+                             f'[0, num_clusters={num_clusters}).')
+    counts = torch.bincount(pred * num_classes + label, minlength=num_clusters * num_classes)
+    return counts.reshape(num_clusters, num_classes)
+
+
+def hungarian_matching(confusion: np.ndarray) -> np.ndarray:
+    """One-to-one cluster→class assignment maximising matched pixels.
+
+    ``argmax_{σ injective} Σ_k confusion[k, σ(k)]`` solved by
+    ``scipy.optimize.linear_sum_assignment(maximize=True)`` over the whole
+    ``K×C`` matrix (``K >= C``); the ``K - C`` clusters left over stay
+    unmatched (``-1``).
+
+    Returns:
+        ``(K,)`` int array: class of each cluster or ``-1``.
+    """
+    num_clusters, num_classes = confusion.shape
+    if num_clusters < num_classes:
+        raise ValueError(f'num_clusters={num_clusters} < num_classes={num_classes}: '
+                         f'a one-to-one matching would leave classes unmatched.')
+    rows, cols = linear_sum_assignment(confusion, maximize=True)
+    mapping = np.full(num_clusters, UNMATCHED, dtype=np.int64)
+    mapping[rows] = cols
+    return mapping
+
+
+def majority_matching(confusion: np.ndarray) -> np.ndarray:
+    """Many-to-one assignment for over-clustering: each cluster → its most frequent class.
+
+    Clusters that never fire stay unmatched (``-1``).
+    """
+    mapping = confusion.argmax(axis=1).astype(np.int64)
+    mapping[confusion.sum(axis=1) == 0] = UNMATCHED
+    return mapping
+
+
+def identity_matching(confusion: np.ndarray) -> np.ndarray:
+    """No matching: cluster ``k`` is class ``k`` (a supervised probe's output)."""
+    num_clusters, num_classes = confusion.shape
+    if num_clusters != num_classes:
+        raise ValueError(f"matching='none' needs num_clusters == num_classes, got "
+                         f'{num_clusters} and {num_classes}.')
+    return np.arange(num_classes, dtype=np.int64)
+
+
+def scores_from_confusion(confusion: np.ndarray, mapping: np.ndarray) -> Dict[str, np.ndarray]:
+    """aAcc, per-class IoU/Acc and their means after mapping clusters to classes.
+
+    With ``H[c', c]`` the pixels predicted as class ``c'`` (through ``mapping``)
+    whose label is ``c``, and pixels of unmatched clusters counted as missed:
+
+    - ``IoU_c = H[c,c] / (Σ_c' H[c,c'] + Σ_k confusion[k,c] − H[c,c])``;
+      NaN when class ``c`` is neither labelled nor predicted;
+    - ``mIoU = mean of the non-NaN IoU_c`` (the references' reduction);
+    - ``Acc_c = H[c,c] / Σ_k confusion[k,c]``; ``mAcc`` its non-NaN mean;
+    - ``aAcc = Σ_c H[c,c] / Σ confusion`` (pixel accuracy over labelled pixels).
+
+    Args:
+        confusion: ``K×C`` counts.
+        mapping: ``(K,)`` class per cluster, ``-1`` for unmatched.
+
+    Returns:
+        Dict with ``aAcc`` (scalar), ``IoU``/``Acc`` (``(C,)``), ``mIoU``, ``mAcc``.
+    """
+    num_classes = confusion.shape[1]
+    confusion = confusion.astype(np.float64)
+    matched = mapping >= 0
+    pred_by_class = np.zeros((num_classes, num_classes))
+    np.add.at(pred_by_class, mapping[matched], confusion[matched])
+    tp = np.diag(pred_by_class)
+    labelled = confusion.sum(axis=0)
+    predicted = pred_by_class.sum(axis=1)
+    with np.errstate(divide='ignore', invalid='ignore'):
+        iou = tp / (predicted + labelled - tp)
+        acc = tp / labelled
+    total = confusion.sum()
+    return dict(
+        aAcc=tp.sum() / total if total else np.nan,
+        IoU=iou,
+        Acc=acc,
+        mIoU=np.nanmean(iou) if np.isfinite(iou).any() else np.nan,
+        mAcc=np.nanmean(acc) if np.isfinite(acc).any() else np.nan)

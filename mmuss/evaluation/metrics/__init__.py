@@ -1,0 +1,3 @@
+from .hungarian_iou_metric import HungarianIoUMetric
+
+__all__ = ['HungarianIoUMetric']

@@ -1,0 +1,92 @@
+"""Config checks and environment set-up shared by tools/train.py and tools/test.py."""
+import os
+import os.path as osp
+from typing import Iterable, Optional
+
+import torch
+from mmengine.config import Config
+from mmengine.runner import CheckpointLoader
+
+DATALOADERS = ('train_dataloader', 'val_dataloader', 'test_dataloader')
+
+
+def _dataset_cfgs(cfg: Config, keys: Iterable[str]) -> Iterable[dict]:
+    for key in keys:
+        loader = cfg.get(key)
+        if not loader or 'dataset' not in loader:
+            continue
+        stack = [loader['dataset']]
+        while stack:
+            ds = stack.pop()
+            if isinstance(ds, (list, tuple)):
+                stack.extend(ds)
+                continue
+            yield ds
+            for child in ('dataset', 'datasets'):
+                if child in ds:
+                    stack.append(ds[child])
+
+
+def check_data_roots(cfg: Config, keys: Iterable[str] = DATALOADERS) -> None:
+    """Fail early, naming the path, when a dataset's ``data_root`` does not exist."""
+    for ds in _dataset_cfgs(cfg, keys):
+        root = ds.get('data_root')
+        if root and not osp.isdir(root):
+            raise FileNotFoundError(
+                f'data_root {root!r} of {ds.get("type", "dataset")} does not exist; '
+                f'set it in the config or with --cfg-options.')
+
+
+def check_checkpoint_keys(model: torch.nn.Module, filename: str) -> None:
+    """Fail, listing the keys, when a checkpoint does not fit ``model`` exactly."""
+    ckpt = CheckpointLoader.load_checkpoint(filename, map_location='cpu')
+    state = ckpt.get('state_dict', ckpt) if isinstance(ckpt, dict) else None
+    if not isinstance(state, dict):
+        raise ValueError(f'{filename} holds no state dict.')
+    expected = set(model.state_dict())
+    found = {k[len('module.'):] if k.startswith('module.') else k for k in state}
+    missing, unexpected = sorted(expected - found), sorted(found - expected)
+    if missing or unexpected:
+        raise KeyError(f'Checkpoint {filename} does not match the model: '
+                       f'missing keys {missing[:20]}{" ..." if len(missing) > 20 else ""}, '
+                       f'unexpected keys {unexpected[:20]}'
+                       f'{" ..." if len(unexpected) > 20 else ""}.')
+
+
+def setup_cpu_distributed(cfg: Config, launcher: str) -> None:
+    """Make ``--launcher pytorch`` work on CPU-only machines (gloo, no device ids).
+
+    mmengine's launcher sets a CUDA device and wraps DDP with ``device_ids``;
+    neither exists without CUDA. We initialise the gloo process group
+    ourselves (mmengine then skips its own initialisation) and let DDP run on
+    CPU.
+    """
+    if launcher == 'none' or torch.cuda.is_available():
+        return
+    import torch.distributed as dist
+    cfg.setdefault('env_cfg', {}).setdefault('dist_cfg', {})['backend'] = 'gloo'
+    wrapper = cfg.get('model_wrapper_cfg') or {}
+    wrapper.setdefault('type', 'MMDistributedDataParallel')
+    wrapper.setdefault('find_unused_parameters', cfg.get('find_unused_parameters', False))
+    cfg.model_wrapper_cfg = wrapper
+    if launcher == 'pytorch' and not dist.is_initialized():
+        dist.init_process_group(backend='gloo', rank=int(os.environ['RANK']),
+                                world_size=int(os.environ['WORLD_SIZE']))
+
+
+def enable_show_dir(cfg: Config, show_dir: Optional[str], show: bool = False,
+                    wait_time: float = 2) -> None:
+    """Turn on mmseg's visualization hook to draw predictions into ``show_dir``."""
+    if not show and not show_dir:
+        return
+    hooks = cfg.setdefault('default_hooks', {})
+    if 'visualization' not in hooks:
+        raise KeyError('--show/--show-dir need default_hooks.visualization '
+                       '(SegVisualizationHook) in the config.')
+    vis = hooks['visualization']
+    vis['draw'] = True
+    if show:
+        vis['show'] = True
+        vis['wait_time'] = wait_time
+    if show_dir:
+        cfg.visualizer['save_dir'] = show_dir
