@@ -1,6 +1,7 @@
 """Tiny models shared by the STEGO/HP tests (no weights, no downloads)."""
 import torch
 import torch.nn as nn
+from mmengine.registry import init_default_scope
 from mmseg.registry import MODELS
 
 from mmuss.models.utils import BackboneOutput
@@ -30,11 +31,12 @@ class StegoHPToyBackbone(nn.Module):
 
 
 def toy_segmentor_cfg(head: dict, extra_views=(), embed_dims: int = 16) -> dict:
-    """A :class:`MultiViewSegmentor` config around the toy backbone."""
+    """A :class:`MultiViewSegmentor` config around the toy backbone (sets the mmseg scope)."""
+    init_default_scope('mmseg')
     return dict(
         type='MultiViewSegmentor',
         data_preprocessor=dict(type='SegDataPreProcessor', mean=[123.675, 116.28, 103.53],
-                               std=[58.395, 57.12, 57.375], bgr_to_rgb=True, pad_val=0,
+                               std=[58.395, 57.12, 57.375], bgr_to_rgb=True, pad_val=0, size_divisor=4,
                                seg_pad_val=255),
         backbone=dict(type='StegoHPToyBackbone', embed_dims=embed_dims),
         decode_head=dict(in_channels=embed_dims, **head),

@@ -1,1 +1,3 @@
-__all__: list = []
+from .stego_correlation_loss import StegoCorrelationLoss
+
+__all__ = ['StegoCorrelationLoss']

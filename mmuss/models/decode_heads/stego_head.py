@@ -1,0 +1,104 @@
+"""The STEGO/HP segmentation head: a linear plus a nonlinear 1×1 projection of frozen features."""
+from typing import Dict, Optional
+
+import torch.nn as nn
+from mmseg.registry import MODELS
+from mmseg.utils import ConfigType, OptConfigType, SampleList
+from torch import Tensor
+
+from ..utils.backbone_output import BackboneOutput
+from .base_uss_head import BaseUSSHead
+
+Views = Dict[str, BackboneOutput]
+
+
+@MODELS.register_module()
+class StegoHead(BaseUSSHead):
+    """``code = linear(drop₁(F)) + nonlinear(drop₂(F))`` (spec hp_stego §1.2), plus STEGO's loss.
+
+    ``drop₁`` and ``drop₂`` are channel dropouts (``Dropout2d``) drawing
+    independent masks; the nonlinear branch is conv–ReLU–conv keeping the
+    backbone width. The code stays at feature resolution and is neither
+    normalised nor activated. The losses read a third, independently
+    dropped-out copy ``F̃`` of the backbone map (:meth:`dropped_feats`), as
+    the references do.
+
+    With ``loss_corr`` set, :meth:`loss` needs the KNN partners' backbone
+    output in ``views[knn_view]``; :class:`MultiViewSegmentor` provides it
+    from ``train_cfg.extra_views``. The cluster and linear probes read
+    ``code.detach()`` (:class:`BaseUSSHead`).
+
+    Args:
+        in_channels: Backbone width ``C_f``.
+        channels: Code width ``D`` (STEGO 70, HP 512/256).
+        num_classes: Number of ground-truth classes.
+        num_clusters: Number of clusters (defaults to ``num_classes``).
+        dropout_ratio: Channel-dropout probability (0.1).
+        nonlinear: Whether to add the nonlinear branch.
+        loss_corr: Config of the correspondence loss
+            (:class:`StegoCorrelationLoss`), or ``None``.
+        knn_view: Name of the view holding the KNN partners.
+        **kwargs: See :class:`BaseUSSHead`.
+    """
+
+    def __init__(self,
+                 in_channels: int,
+                 channels: int,
+                 num_classes: int,
+                 num_clusters: Optional[int] = None,
+                 dropout_ratio: float = 0.1,
+                 nonlinear: bool = True,
+                 loss_corr: OptConfigType = None,
+                 knn_view: str = 'knn_img',
+                 init_cfg: OptConfigType = None,
+                 **kwargs) -> None:
+        super().__init__(in_channels=in_channels, channels=channels, num_classes=num_classes,
+                         num_clusters=num_clusters, init_cfg=init_cfg, **kwargs)
+        self.dropout = nn.Dropout2d(dropout_ratio)
+        self.linear = nn.Conv2d(in_channels, channels, kernel_size=1)
+        self.nonlinear = nn.Sequential(
+            nn.Conv2d(in_channels, in_channels, kernel_size=1), nn.ReLU(),
+            nn.Conv2d(in_channels, channels, kernel_size=1)) if nonlinear else None
+        self.loss_corr = MODELS.build(loss_corr) if loss_corr is not None else None
+        self.knn_view = knn_view
+
+    def project(self, feats: Tensor) -> Tensor:
+        """``B×C_f×h×w`` backbone map → ``B×D×h×w`` code (fresh dropout masks per branch)."""
+        code = self.linear(self.dropout(feats))
+        if self.nonlinear is not None:
+            code = code + self.nonlinear(self.dropout(feats))
+        return code
+
+    def forward(self, inputs: BackboneOutput) -> Tensor:
+        return self.project(self.select_feature(inputs))
+
+    def dropped_feats(self, inputs: BackboneOutput) -> Tensor:
+        """``F̃``: the backbone map with its own channel-dropout mask (identity in eval)."""
+        return self.dropout(self.select_feature(inputs))
+
+    def view(self, views: Optional[Views], name: str) -> BackboneOutput:
+        """The backbone output of an extra view, with a clear error if it is absent."""
+        if not views or name not in views:
+            raise KeyError(f'{type(self).__name__} needs the view {name!r}: use '
+                           f'MultiViewSegmentor with train_cfg.extra_views containing {name!r} '
+                           f'and a data pipeline that provides it (got views '
+                           f'{sorted(views or {})}).')
+        return views[name]
+
+    def method_loss(self, inputs: BackboneOutput, code: Tensor,
+                    batch_data_samples: SampleList,
+                    views: Optional[Views] = None) -> Dict[str, Tensor]:
+        """STEGO's correspondence loss against the KNN partners (if configured)."""
+        if self.loss_corr is None:
+            return {}
+        partner = self.view(views, self.knn_view)
+        return self.loss_corr(self.dropped_feats(inputs), code, self.dropped_feats(partner),
+                              self(partner))
+
+    def loss(self, inputs: BackboneOutput, batch_data_samples: SampleList,
+             train_cfg: ConfigType, views: Optional[Views] = None) -> Dict[str, Tensor]:
+        """Method losses (using the extra ``views``) plus probe losses on the detached code."""
+        code = self(inputs)
+        losses = self.method_loss(inputs, code, batch_data_samples, views)
+        losses.update(self.probe_losses(code, batch_data_samples))
+        return losses
