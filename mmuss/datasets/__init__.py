@@ -1,1 +1,6 @@
 from . import transforms  # noqa: F401
+from .cityscapes27 import Cityscapes27Dataset
+from .coco_stuff27 import COCOStuff27Dataset
+from .potsdam3 import Potsdam3Dataset
+
+__all__ = ['COCOStuff27Dataset', 'Cityscapes27Dataset', 'Potsdam3Dataset']

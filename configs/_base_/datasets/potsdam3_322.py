@@ -1,0 +1,22 @@
+# Potsdam-3 at 322x322 for /14 backbones (DINOv2; primaps_maskcontrast A.2/A.8).
+_base_ = ['./potsdam3.py']
+crop_size = 322
+train_pipeline = [
+    dict(type='LoadImageFromFile', imdecode_backend='pillow'),
+    dict(type='LoadAnnotations'),
+    dict(type='LabelLUT', mapping='potsdam3', unmapped='error'),
+    dict(type='ResizeShortSide', size=crop_size, interpolation='nearest', backend='pillow'),
+    dict(type='CenterCrop', crop_size=crop_size),
+    dict(type='PackSegInputs'),
+]
+test_pipeline = [
+    dict(type='LoadImageFromFile', imdecode_backend='pillow'),
+    dict(type='LoadAnnotations'),
+    dict(type='LabelLUT', mapping='potsdam3', unmapped='error'),
+    dict(type='ResizeShortSide', size=crop_size, interpolation='nearest', backend='pillow'),
+    dict(type='CenterCropAsOriginal', crop_size=crop_size),
+    dict(type='PackSegInputs'),
+]
+train_dataloader = dict(dataset=dict(pipeline=train_pipeline))
+val_dataloader = dict(dataset=dict(pipeline=test_pipeline))
+test_dataloader = val_dataloader
