@@ -1,3 +1,4 @@
+from .cluster_matching_hook import ClusterMatchingHook
 from .prototype_init_hook import PrototypeInitHook
 
-__all__ = ['PrototypeInitHook']
+__all__ = ['ClusterMatchingHook', 'PrototypeInitHook']

@@ -1,0 +1,49 @@
+# Your own images: every image under `data_root` (recursively, .jpg/.jpeg/.png/.bmp/.tif/
+# .tiff/.webp, any case), no label files (mmuss.datasets.ImageFolderDataset). Training is
+# label-free: set the head's `num_clusters` (and `num_classes` <= it) and `linear_probe=False`.
+# There is no validation or test set: a config built on this file sets
+#   val_cfg = None
+#   test_cfg = None
+# (the schedule bases define them). To validate on a labelled subset instead, see
+# docs/own_images.md. `test_pipeline` is what tools/infer.py and mmuss.apis.inference use:
+# the shorter side is resized to `test_short_side` and predictions come back at the
+# original image size.
+dataset_type = 'ImageFolderDataset'
+data_root = 'data/my_images'
+crop_size = (224, 224)
+test_short_side = 320
+uss_data_preprocessor = dict(
+    type='SegDataPreProcessor',
+    mean=[123.675, 116.28, 103.53],
+    std=[58.395, 57.12, 57.375],
+    bgr_to_rgb=True,
+    pad_val=0,
+    seg_pad_val=255,
+    size=crop_size)
+train_pipeline = [
+    dict(type='LoadImageFromFile'),
+    dict(type='RandomResize', scale=(16 * crop_size[1], crop_size[1]), ratio_range=(1.0, 2.0),
+         keep_ratio=True),
+    dict(type='RandomCrop', crop_size=crop_size),
+    dict(type='RandomFlip', prob=0.5),
+    dict(type='PackSegInputs'),
+]
+test_pipeline = [
+    dict(type='LoadImageFromFile'),
+    dict(type='Resize', scale=(16 * test_short_side, test_short_side), keep_ratio=True),
+    dict(type='PackSegInputs'),
+]
+train_dataloader = dict(
+    batch_size=16,
+    num_workers=4,
+    persistent_workers=True,
+    sampler=dict(type='InfiniteSampler', shuffle=True),
+    dataset=dict(
+        type=dataset_type,
+        data_root=data_root,
+        data_prefix=dict(img_path=''),
+        pipeline=train_pipeline))
+val_dataloader = None
+val_evaluator = None
+test_dataloader = None
+test_evaluator = None

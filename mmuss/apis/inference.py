@@ -1,0 +1,200 @@
+"""Segment your own images: build a model from config + checkpoint, run it on images."""
+import copy
+import warnings
+from contextlib import contextmanager
+from pathlib import Path
+from typing import Dict, Iterator, List, Optional, Sequence, Tuple, Union
+
+import numpy as np
+import torch
+from mmengine.config import Config, ConfigDict
+from mmengine.dataset import Compose
+from mmengine.registry import init_default_scope
+from mmengine.runner import CheckpointLoader
+from mmengine.structures import PixelData
+from mmseg.registry import MODELS, TRANSFORMS
+from mmseg.structures import SegDataSample
+from torch import nn
+
+from mmuss.utils import check_checkpoint_keys
+from mmuss.utils.cluster_matching import (check_matching, clusters_to_classes,
+                                          load_matching_json, matching_from_checkpoint)
+
+ImageInput = Union[str, Path, np.ndarray]
+LABEL_TRANSFORMS = ('LoadAnnotations', 'LabelLUT')
+LOADING_TRANSFORMS = ('LoadImageFromFile', 'mmseg.LoadImageFromFile', 'mmcv.LoadImageFromFile')
+
+
+def batches_by_shape(shapes: Sequence[Tuple[int, ...]], batch_size: int) -> List[List[int]]:
+    """Indices of ``shapes`` in batches of at most ``batch_size`` equal shapes.
+
+    Groups keep the order of each shape's first appearance and, inside a
+    group, the input order; no image is padded to another's size.
+    """
+    if batch_size < 1:
+        raise ValueError(f'batch_size must be >= 1, got {batch_size}.')
+    groups: Dict[Tuple[int, ...], List[int]] = {}
+    for index, shape in enumerate(shapes):
+        groups.setdefault(tuple(shape), []).append(index)
+    return [ids[i:i + batch_size] for ids in groups.values()
+            for i in range(0, len(ids), batch_size)]
+
+
+def init_model(config: Union[str, Path, Config],
+               checkpoint: Optional[str] = None,
+               device: str = 'cpu',
+               cfg_options: Optional[dict] = None,
+               matching: Optional[str] = None) -> nn.Module:
+    """Build a segmentor for inference and load its checkpoint.
+
+    The model gets ``cfg`` (the config), ``dataset_meta`` (the checkpoint's
+    training-set meta, if any) and ``matching``: the cluster→class matching
+    record stored in the checkpoint by :class:`ClusterMatchingHook`, or read
+    from the JSON file ``matching`` when given (e.g. written by
+    ``tools/test.py``), else ``None``.
+
+    Args:
+        config: Config file or object (its ``test_pipeline`` feeds inference).
+        checkpoint: Checkpoint file; ``None`` keeps the initial weights.
+        device: Torch device.
+        cfg_options: Config overrides.
+        matching: JSON matching file overriding the checkpoint's.
+
+    Returns:
+        The model in eval mode on ``device``.
+    """
+    if isinstance(config, (str, Path)):
+        config = Config.fromfile(str(config))
+    elif not isinstance(config, Config):
+        raise TypeError(f'config must be a file name or a Config, got {type(config).__name__}.')
+    else:
+        config = copy.deepcopy(config)
+    if cfg_options:
+        config.merge_from_dict(cfg_options)
+    config.model.pop('pretrained', None)
+    config.model.train_cfg = None
+    init_default_scope(config.get('default_scope', 'mmseg'))
+    model = MODELS.build(config.model)
+    model.cfg = config
+    model.dataset_meta = None
+    record = None
+    if checkpoint is not None:
+        check_checkpoint_keys(model, checkpoint)
+        ckpt = CheckpointLoader.load_checkpoint(checkpoint, map_location='cpu')
+        state = ckpt.get('state_dict', ckpt)
+        model.load_state_dict({k.removeprefix('module.'): v for k, v in state.items()},
+                              strict=True)
+        meta = ckpt.get('meta') or {}
+        model.dataset_meta = meta.get('dataset_meta')
+        record = matching_from_checkpoint(ckpt)
+        if record is not None:
+            record = check_matching(record, model_num_clusters(model), source=checkpoint)
+            if matching is None and record.get('iter') not in (None, meta.get('iter')):
+                warnings.warn(f'{checkpoint}: the stored matching comes from the evaluation at '
+                              f'iteration {record.get("iter")}, the weights from iteration '
+                              f'{meta.get("iter")}; class ids may be permuted.')
+    if matching is not None:
+        record = load_matching_json(matching, model_num_clusters(model))
+    model.matching = record
+    model.to(device)
+    model.eval()
+    return model
+
+
+def model_num_clusters(model: nn.Module) -> int:
+    """Number of cluster logits the model predicts (its decode head's ``out_channels``)."""
+    return int(model.decode_head.out_channels)
+
+
+def inference_pipelines(cfg: Config) -> Tuple[dict, List[dict]]:
+    """The config's image-loading step and its remaining test transforms without labels."""
+    pipeline = cfg.get('test_pipeline')
+    if pipeline is None:
+        loader = cfg.get('test_dataloader') or {}
+        pipeline = (loader.get('dataset') or {}).get('pipeline')
+    if not pipeline:
+        raise KeyError('The config has no test_pipeline (nor test_dataloader.dataset.pipeline) '
+                       'to prepare images for inference.')
+    steps = [dict(t) for t in pipeline if t.get('type') not in LABEL_TRANSFORMS]
+    load = steps.pop(0) if steps and steps[0].get('type') in LOADING_TRANSFORMS else dict(
+        type='LoadImageFromFile')
+    return load, steps
+
+
+@contextmanager
+def overridden_test_cfg(model: nn.Module, **overrides) -> Iterator[None]:
+    """Temporarily set ``model.test_cfg`` keys (``None`` values are left unchanged)."""
+    saved = model.test_cfg
+    updated = ConfigDict(saved or {})
+    updated.update({k: v for k, v in overrides.items() if v is not None})
+    model.test_cfg = updated
+    try:
+        yield
+    finally:
+        model.test_cfg = saved
+
+
+class _Preparer:
+    """Turns an image file or array into one ``(inputs, data_sample)`` pair."""
+
+    def __init__(self, cfg: Config) -> None:
+        load, steps = inference_pipelines(cfg)
+        self.load_file = TRANSFORMS.build(load)
+        self.load_array = TRANSFORMS.build(dict(type='LoadImageFromNDArray'))
+        self.rest = Compose(steps)
+
+    def __call__(self, image: ImageInput) -> dict:
+        if isinstance(image, np.ndarray):
+            return self.rest(self.load_array(dict(img=image)))
+        path = str(image)
+        try:
+            results = self.load_file(dict(img_path=path))
+        except Exception as exc:  # decoders raise many types; all mean "unreadable"
+            raise ValueError(f'Cannot read image {path!r}: {exc}') from exc
+        if results is None:
+            raise ValueError(f'Cannot read image {path!r}.')
+        return self.rest(results)
+
+
+def inference(model: nn.Module,
+              images: Union[ImageInput, Sequence[ImageInput]],
+              batch_size: int = 1,
+              flip: Optional[bool] = None,
+              crf: Union[None, bool, dict] = None) -> Union[SegDataSample, List[SegDataSample]]:
+    """Segment images with a model from :func:`init_model`.
+
+    Images (files, or ``H×W×3`` BGR uint8 arrays) go through the config's
+    test pipeline (label transforms removed), are batched ``batch_size`` at a
+    time among images of equal prepared size, and are predicted at their
+    original size.
+
+    Args:
+        model: The model.
+        images: One image or a sequence.
+        batch_size: Images per forward pass.
+        flip: Override ``test_cfg.flip`` (horizontal-flip averaging).
+        crf: Override ``test_cfg.crf`` (``True``/a dict of CRF options).
+
+    Returns:
+        One ``SegDataSample`` per image (a single one for a single input) with
+        ``pred_sem_seg`` (cluster ids, ``1×H×W``), ``seg_logits`` and, when the
+        model has a matching, ``pred_class_sem_seg`` (class ids, ``255`` for
+        unmatched clusters).
+    """
+    single = isinstance(images, (str, Path, np.ndarray))
+    items = [images] if single else list(images)
+    prepare = _Preparer(model.cfg)
+    prepared = [prepare(item) for item in items]
+    results: List[Optional[SegDataSample]] = [None] * len(items)
+    matching = getattr(model, 'matching', None)
+    with overridden_test_cfg(model, flip=flip, crf=crf), torch.no_grad():
+        for ids in batches_by_shape([p['inputs'].shape for p in prepared], batch_size):
+            outputs = model.test_step(dict(inputs=[prepared[i]['inputs'] for i in ids],
+                                           data_samples=[prepared[i]['data_samples']
+                                                         for i in ids]))
+            for i, out in zip(ids, outputs):
+                if matching is not None:
+                    out.pred_class_sem_seg = PixelData(data=clusters_to_classes(
+                        out.pred_sem_seg.data, matching['cluster_to_class']))
+                results[i] = out
+    return results[0] if single else results
