@@ -15,16 +15,20 @@ STAMP := $(VENV)/.mmuss-installed
 $(STAMP): setup.py
 	@echo "==> [1/5] creating virtual environment in $(VENV)"
 	@test -x $(PY) || $(PYTHON) -m venv $(VENV)
-	@echo "==> [2/5] build tools (setuptools<70, wheel, ninja, numpy<2)"
-	$(PIP) install --progress-bar on "setuptools<70" wheel ninja "numpy<2"
-	@echo "==> [3/5] $(TORCH_SPEC)"
+	@echo "==> [2/5] $(TORCH_SPEC)"
 	$(PIP) install --progress-bar on "$(TORCH_SPEC)"
+	@echo "==> [3/5] build tools for mmcv (setuptools<70 for pkg_resources, wheel, ninja, numpy)"
+	$(PIP) install --progress-bar on "setuptools<70" wheel ninja numpy
 	@echo "==> [4/5] $(MMCV_SPEC) with compiled ops (about 14 min on 2 cores on first build; cached afterwards)"
 	MMCV_WITH_OPS=1 MAX_JOBS=$(MAX_JOBS) $(PIP) install -v --no-build-isolation "$(MMCV_SPEC)" 2>&1 \
 		| grep --line-buffered -E "^(Building|Collecting|Successfully|Installing|Using cached|Created wheel|ERROR|error)|\[[0-9]+/[0-9]+\]" ; \
 		test $${PIPESTATUS[0]} -eq 0
 	@echo "==> [5/5] mmuss (editable) and its requirements"
-	$(PIP) install --progress-bar on -e ".[tests]"
+	$(PIP) install --progress-bar on -e ".[tests]" "$(TORCH_SPEC)"
+	@# torch asks for setuptools>=77, but mmengine 0.10 still imports pkg_resources
+	@# (gone from recent setuptools): keep <70. Never in the same pip call as torch,
+	@# or pip backtracks to another (CUDA) torch.
+	$(PIP) install --progress-bar on "setuptools<70"
 	@touch $(STAMP)
 
 install: $(STAMP)

@@ -21,7 +21,6 @@ setup(
     packages=find_packages(include=['mmuss', 'mmuss.*']),
     install_requires=[
         'torch>=2.0',
-        'numpy<2',
         'mmengine>=0.10.0,<0.11.0',
         'mmcv>=2.1.0,<2.2.0',
         'mmsegmentation==1.2.2',

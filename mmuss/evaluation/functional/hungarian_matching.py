@@ -27,19 +27,23 @@ def confusion_update(pred: Tensor, label: Tensor, num_clusters: int, num_classes
     """
     if pred.shape != label.shape:
         raise ValueError(f'Prediction shape {tuple(pred.shape)} != label shape {tuple(label.shape)}.')
-    pred, label = pred.reshape(-1).long(), label.reshape(-1).long().to(pred.device)
+    pred, label = pred.reshape(-1).long(), label.reshape(-1).to(pred.device).long()
+    size = num_clusters * num_classes
+    if pred.numel() == 0:
+        return pred.new_zeros((num_clusters, num_classes))
     valid = label != ignore_index
-    pred, label = pred[valid], label[valid]
-    if label.numel():
-        lo, hi = int(label.min()), int(label.max())
-        if lo < 0 or hi >= num_classes:
-            raise ValueError(f'Label value {lo if lo < 0 else hi} is outside [0, {num_classes}) '
-                             f'and is not ignore_index={ignore_index}.')
-        lo, hi = int(pred.min()), int(pred.max())
-        if lo < 0 or hi >= num_clusters:
-            raise ValueError(f'Predicted cluster id {lo if lo < 0 else hi} is outside '
-                             f'[0, num_clusters={num_clusters}).')
-    counts = torch.bincount(pred * num_classes + label, minlength=num_clusters * num_classes)
+    # Range checks without boolean indexing: ignored pixels read as class 0.
+    lo, hi = torch.aminmax(torch.where(valid, label, 0))
+    if lo < 0 or hi >= num_classes:
+        raise ValueError(f'Label value {int(lo) if lo < 0 else int(hi)} is outside '
+                         f'[0, {num_classes}) and is not ignore_index={ignore_index}.')
+    lo, hi = torch.aminmax(pred)
+    if lo < 0 or hi >= num_clusters:
+        raise ValueError(f'Predicted cluster id {int(lo) if lo < 0 else int(hi)} is outside '
+                         f'[0, num_clusters={num_clusters}).')
+    # Ignored pixels go to one overflow bin, dropped afterwards.
+    index = torch.where(valid, pred * num_classes + label, size)
+    counts = torch.bincount(index, minlength=size + 1)[:size]
     return counts.reshape(num_clusters, num_classes)
 
 
