@@ -3,6 +3,7 @@ import argparse
 import logging
 import os
 import os.path as osp
+from typing import List, Optional
 
 from mmengine.config import Config, DictAction
 from mmengine.logging import print_log
@@ -13,7 +14,7 @@ import mmuss  # noqa: F401  (registers components; torch>=2.6 checkpoint loading
 from mmuss.utils import check_checkpoint_keys, check_data_roots, setup_cpu_distributed
 
 
-def parse_args() -> argparse.Namespace:
+def parse_args(argv: Optional[List[str]] = None) -> argparse.Namespace:
     parser = argparse.ArgumentParser(description='Train a segmentor')
     parser.add_argument('config', help='train config file path')
     parser.add_argument('--work-dir', help='the dir to save logs and models')
@@ -29,13 +30,13 @@ def parse_args() -> argparse.Namespace:
         '--launcher', choices=['none', 'pytorch', 'slurm', 'mpi'], default='none',
         help='job launcher')
     parser.add_argument('--local_rank', '--local-rank', type=int, default=0)
-    args = parser.parse_args()
+    args = parser.parse_args(argv)
     os.environ.setdefault('LOCAL_RANK', str(args.local_rank))
     return args
 
 
-def main() -> None:
-    args = parse_args()
+def main(argv: Optional[List[str]] = None) -> Runner:
+    args = parse_args(argv)
     cfg = Config.fromfile(args.config)
     cfg.launcher = args.launcher
     if args.cfg_options is not None:
@@ -69,6 +70,7 @@ def main() -> None:
     if cfg.get('load_from') and not cfg.get('resume', False):
         check_checkpoint_keys(runner.model, cfg.load_from)
     runner.train()
+    return runner
 
 
 if __name__ == '__main__':

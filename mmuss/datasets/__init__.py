@@ -2,6 +2,8 @@ from . import transforms  # noqa: F401
 from .cityscapes27 import Cityscapes27Dataset
 from .coco_stuff27 import COCOStuff27Dataset
 from .image_folder_dataset import ImageFolderDataset
+from .knn_pair_dataset import KNNPairDataset
 from .potsdam3 import Potsdam3Dataset
 
-__all__ = ['COCOStuff27Dataset', 'Cityscapes27Dataset', 'ImageFolderDataset', 'Potsdam3Dataset']
+__all__ = ['COCOStuff27Dataset', 'Cityscapes27Dataset', 'ImageFolderDataset',
+           'KNNPairDataset', 'Potsdam3Dataset']

@@ -76,3 +76,13 @@ def test_missing_pydensecrf_says_how_to_install(monkeypatch):
     monkeypatch.setitem(sys.modules, 'pydensecrf.densecrf', None)
     with pytest.raises(ImportError, match='pip install pydensecrf2'):
         batched_dense_crf(torch.zeros(1, 3, 4, 4, dtype=torch.uint8), torch.zeros(1, 2, 4, 4))
+
+
+@pytest.mark.slow
+@needs_pydensecrf
+def test_worker_pool_gives_the_in_process_result():
+    torch.manual_seed(2)
+    images = torch.randint(0, 256, (3, 3, 10, 14), dtype=torch.uint8)
+    log_probs = torch.randn(3, 5, 5, 7).log_softmax(1)
+    torch.testing.assert_close(batched_dense_crf(images, log_probs, num_workers=2),
+                               batched_dense_crf(images, log_probs), rtol=0, atol=0)

@@ -1,14 +1,19 @@
 """tools/dataset_converters/five_crop.py: STEGO's five crops, order, size and files."""
+import copy
 import importlib.util
 import os.path as osp
 import sys
 
 import numpy as np
 import pytest
+from mmengine.config import Config
+from mmengine.registry import init_default_scope
+from mmengine.runner import Runner
 from PIL import Image
 
 REPO = osp.join(osp.dirname(__file__), '..', '..')
 CONFIG = osp.join(REPO, 'configs', '_base_', 'datasets', 'cityscapes27.py')
+CROP_CONFIG = osp.join(REPO, 'configs', '_base_', 'datasets', 'cityscapes27_five_crop.py')
 
 
 @pytest.fixture(scope='module')
@@ -62,6 +67,23 @@ def test_tool_writes_stego_layout(tmp_path, five_crop, monkeypatch):
             Image.fromarray(rgb[top:top + 4, left:left + 6]).save(reference, 'JPEG')
             np.testing.assert_array_equal(np.asarray(jpg), np.asarray(Image.open(reference)))
     assert len(list((out / 'img' / 'train').iterdir())) == 10
+
+    # the STEGO/HP training config reads them back: 4×6 crop → 224×336 → centre 224×224
+    init_default_scope('mmseg')
+    loader_cfg = copy.deepcopy(Config.fromfile(CROP_CONFIG).train_dataloader)
+    loader_cfg.update(num_workers=0, persistent_workers=False, batch_size=10,
+                      sampler=dict(type='DefaultSampler', shuffle=False))
+    loader_cfg.dataset.data_root = str(tmp_path)
+    batch = next(iter(Runner.build_dataloader(loader_cfg)))
+    rows = np.floor((np.arange(224) + 0.5) * 4 / 224).astype(int)
+    cols = np.floor((np.arange(56, 280) + 0.5) * 6 / 336).astype(int)
+    for sample in batch['data_samples']:
+        n = int(osp.basename(sample.img_path)[:-4])
+        rgb, ids = sources[n // 5]
+        top, left = offsets[n % 5]
+        crop = ids[top:top + 4, left:left + 6].astype(int)
+        expected = np.where(crop >= 7, crop - 7, 255)[rows][:, cols]
+        np.testing.assert_array_equal(sample.gt_sem_seg.data[0].numpy(), expected)
 
 
 def test_shifted_labels(five_crop):

@@ -1,6 +1,16 @@
 from .center_crop_as_original import CenterCropAsOriginal
 from .label_lut import LabelLUT
 from .label_maps import LABEL_MAPS
+from .load_saliency_mask import LoadSaliencyMask
+from .mask_contrast_views import MaskContrastViews
+from .pack_mask_contrast_inputs import PackMaskContrastInputs
+from .pack_multi_view_seg_inputs import PackMultiViewSegInputs
+from .photometric_view import PhotometricView
 from .resize_short_side import ResizeShortSide
+from .seg_random_resized_crop import SegRandomResizedCrop
 
-__all__ = ['CenterCropAsOriginal', 'LABEL_MAPS', 'LabelLUT', 'ResizeShortSide']
+__all__ = [
+    'CenterCropAsOriginal', 'LABEL_MAPS', 'LabelLUT', 'LoadSaliencyMask', 'MaskContrastViews',
+    'PackMaskContrastInputs', 'PackMultiViewSegInputs', 'PhotometricView', 'ResizeShortSide',
+    'SegRandomResizedCrop'
+]

@@ -1,0 +1,21 @@
+# MaskContrast pre-training schedule (spec primaps_maskcontrast B.6): SGD lr 0.004,
+# momentum 0.9, weight decay 1e-4 on every parameter, poly decay (power 0.9) updated once
+# per epoch, 40 epochs.
+optim_wrapper = dict(
+    type='OptimWrapper',
+    optimizer=dict(type='SGD', lr=0.004, momentum=0.9, weight_decay=1e-4, nesterov=False))
+param_scheduler = [
+    dict(type='PolyLR', power=0.9, eta_min=0.0, begin=0, end=40, by_epoch=True,
+         convert_to_iter_based=False)
+]
+train_cfg = dict(type='EpochBasedTrainLoop', max_epochs=40, val_interval=10)
+val_cfg = dict(type='ValLoop')
+test_cfg = dict(type='TestLoop')
+default_hooks = dict(
+    timer=dict(type='IterTimerHook'),
+    logger=dict(type='LoggerHook', interval=20),
+    param_scheduler=dict(type='ParamSchedulerHook'),
+    checkpoint=dict(type='CheckpointHook', by_epoch=True, interval=5, max_keep_ckpts=2),
+    sampler_seed=dict(type='DistSamplerSeedHook'),
+    visualization=dict(type='SegVisualizationHook'))
+log_processor = dict(by_epoch=True)

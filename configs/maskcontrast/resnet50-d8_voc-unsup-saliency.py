@@ -1,0 +1,28 @@
+# MaskContrast, unsupervised saliency (DeepUSPS -> BASNet masks), PASCAL VOC 2012 (spec B.6
+# right column). Reference: 2 GPUs x 64 = global batch 128, queue 256; MoCo v2 (800 ep)
+# ResNet-50 initialisation, nothing frozen. `mocov2_checkpoint` must be the MoCo
+# checkpoint's encoder_q with the `module.encoder_q.` prefix removed (torchvision key names).
+# Without any saliency model: write masks with tools/maskcontrast_dino_saliency.py and set
+# saliency_dir to its output folder.
+_base_ = [
+    '../_base_/models/maskcontrast_r50-d8.py',
+    '../_base_/datasets/pascal_voc_saliency.py',
+    '../_base_/schedules/maskcontrast_40e.py',
+    '../_base_/default_runtime.py',
+]
+mocov2_checkpoint = 'checkpoints/moco_v2_800ep_encoder_q.pth'
+saliency_dir = 'saliency_unsupervised_model'
+model = dict(
+    backbone=dict(frozen_stages=-1,
+                  init_cfg=dict(type='Pretrained', checkpoint=mocov2_checkpoint)),
+    queue_size=256)
+train_dataloader = dict(
+    batch_size=64,
+    dataset=dict(pipeline=[
+        dict(type='LoadImageFromFile'),
+        dict(type='LoadSaliencyMask', saliency_dir=saliency_dir, threshold=255,
+             min_component_fraction=0.01),
+        dict(type='MaskContrastViews', view_pipeline={{_base_.view_pipeline}},
+             min_foreground=0.01, max_foreground=0.99, max_tries=3),
+        dict(type='PackMaskContrastInputs'),
+    ]))

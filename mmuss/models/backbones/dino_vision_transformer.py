@@ -1,0 +1,59 @@
+"""DINO (v1) ViT backbone, numerically the official ``facebookresearch/dino`` model."""
+from typing import Optional, Sequence, Tuple, Union
+
+import torch.nn as nn
+from mmseg.registry import MODELS
+from torch import Tensor
+
+from ..utils.vit_layers import interpolate_dino_pos_embed
+from .base_dino_vit import BaseDinoViT
+
+
+@MODELS.register_module()
+class DinoVisionTransformer(BaseDinoViT):
+    """DINO ViT (Caron et al., 2021): ViT-S/16, S/8, B/16, B/8 (and Ti).
+
+    Follows ``facebookresearch/dino`` ``vision_transformer.py``: pre-norm
+    blocks with qkv bias, GELU MLP of ratio 4, LayerNorm eps 1e-6, no layer
+    scale, 224-px pretraining grid. Position embeddings are interpolated as
+    DINO's ``interpolate_pos_encoding`` does: bicubic with the scale factors
+    ``(h + 0.1)/M, (w + 0.1)/M`` (not a target size), no antialiasing,
+    computed in the parameter dtype; unchanged when the grid is the
+    pretraining grid and the input is square. Official checkpoints
+    (``*_pretrain.pth``, full ``teacher``/``student`` checkpoints) load
+    strictly through ``init_cfg=dict(type='Pretrained', checkpoint=...)``.
+
+    See :class:`BaseDinoViT` for the arguments and outputs.
+    """
+
+    family = 'DINO'
+    arch_zoo = {
+        'tiny': dict(embed_dims=192, num_layers=12, num_heads=3),
+        'small': dict(embed_dims=384, num_layers=12, num_heads=6),
+        'base': dict(embed_dims=768, num_layers=12, num_heads=12),
+    }
+
+    def __init__(self,
+                 arch: Union[str, dict] = 'small',
+                 patch_size: int = 16,
+                 img_size: int = 224,
+                 out_indices: Union[int, Sequence[int]] = -1,
+                 final_norm: bool = True,
+                 out_attn: bool = False,
+                 out_qkv: bool = False,
+                 out_cls_token: bool = False,
+                 attn_impl: str = 'sdpa',
+                 frozen: bool = True,
+                 crop_to_patch: bool = False,
+                 init_cfg: Optional[dict] = None) -> None:
+        super().__init__(arch, patch_size, img_size, num_register_tokens=0,
+                         out_indices=out_indices, final_norm=final_norm, out_attn=out_attn,
+                         out_qkv=out_qkv, out_cls_token=out_cls_token, attn_impl=attn_impl,
+                         frozen=frozen, crop_to_patch=crop_to_patch, init_cfg=init_cfg)
+
+    def random_init(self) -> None:
+        super().random_init()
+        nn.init.trunc_normal_(self.cls_token, std=0.02)
+
+    def position_embedding(self, tokens: Tensor, image_hw: Tuple[int, int]) -> Tensor:
+        return interpolate_dino_pos_embed(self.pos_embed, image_hw, self.patch_size, offset=0.1)

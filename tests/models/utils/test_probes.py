@@ -1,0 +1,82 @@
+"""Shared probes: cosine scores, the k-means loss, PCA/k-means init, no gradient leaks."""
+import math
+
+import pytest
+import torch
+import torch.nn.functional as F
+
+from mmuss.models.utils import (ClusterProbe, LinearProbe, cluster_probe_loss,
+                                cosine_cluster_scores, linear_probe_loss, principal_directions,
+                                spherical_kmeans_centres)
+
+
+def test_cosine_scores_hand_computed():
+    feats = torch.tensor([[3.0, 0.0], [1.0, 1.0]]).T.reshape(1, 2, 1, 2)  # pixels (3,0), (1,1)
+    protos = torch.tensor([[2.0, 0.0], [0.0, -5.0]])
+    s = cosine_cluster_scores(feats, protos)
+    expected = torch.tensor([[1.0, 1 / math.sqrt(2)], [0.0, -1 / math.sqrt(2)]]).reshape(1, 2, 1, 2)
+    torch.testing.assert_close(s, expected)
+
+
+def test_cluster_loss_is_minus_mean_of_best_score_and_trains_winner_only():
+    protos = torch.tensor([[1.0, 0.0], [0.0, 1.0], [-1.0, 0.0]], requires_grad=True)
+    feats = torch.tensor([[2.0, 1.0], [0.1, 1.0]]).T.reshape(1, 2, 1, 2)
+    s = cosine_cluster_scores(feats, protos)
+    loss = cluster_probe_loss(s)
+    best = [2 / math.sqrt(5), 1 / math.sqrt(1.01)]
+    assert loss.item() == pytest.approx(-(best[0] + best[1]) / 2, abs=1e-6)
+    loss.backward()
+    assert protos.grad[2].abs().sum() == 0  # never the winner
+    assert protos.grad[0].abs().sum() > 0 and protos.grad[1].abs().sum() > 0
+
+
+def test_probes_read_detached_features():
+    feats = torch.randn(2, 4, 3, 3, requires_grad=True)
+    cluster, linear = ClusterProbe(4, 3), LinearProbe(4, 2)
+    labels = torch.randint(0, 2, (2, 6, 6))
+    (cluster.loss(feats) + linear.loss(feats, labels)).backward()
+    assert feats.grad is None
+    assert cluster.prototypes.grad is not None and linear.conv.weight.grad is not None
+
+
+def test_linear_probe_loss_matches_cross_entropy_of_upsampled_logits():
+    logits = torch.randn(1, 3, 2, 2)
+    labels = torch.tensor([[[0, 1, 2, 255], [1, 1, 0, 2], [2, 0, 255, 1], [0, 0, 1, 1]]])
+    up = F.interpolate(logits, size=(4, 4), mode='bilinear', align_corners=False)
+    logp = up.log_softmax(1)[0]
+    valid = [(i, j) for i in range(4) for j in range(4) if labels[0, i, j] != 255]
+    expected = -sum(logp[labels[0, i, j], i, j] for i, j in valid) / len(valid)
+    torch.testing.assert_close(linear_probe_loss(logits, labels), expected)
+    with pytest.raises(ValueError, match='Label value 7'):
+        linear_probe_loss(logits, torch.full((1, 4, 4), 7))
+
+
+def test_principal_directions_of_known_covariance():
+    gen = torch.Generator().manual_seed(0)
+    # variance 9 along (1,1,0)/√2, 1 along (0,0,1), 0.01 along (1,-1,0)/√2, mean offset
+    basis = torch.tensor([[1.0, 1.0, 0.0], [0.0, 0.0, 1.0], [1.0, -1.0, 0.0]])
+    basis = basis / basis.norm(dim=1, keepdim=True)
+    coeffs = torch.randn(20000, 3, generator=gen) * torch.tensor([3.0, 1.0, 0.1])
+    samples = coeffs @ basis + torch.tensor([5.0, -2.0, 1.0])
+    dirs = principal_directions(samples, 2)
+    # sign rule: largest-magnitude entry positive -> (+,+,0)/√2 and (0,0,+1)
+    torch.testing.assert_close(dirs, basis[:2], atol=2e-2, rtol=0)
+
+
+def test_spherical_kmeans_recovers_separated_directions():
+    gen = torch.Generator().manual_seed(1)
+    centres = torch.eye(3)
+    samples = torch.cat([c + 0.05 * torch.randn(50, 3, generator=gen) for c in centres])
+    found = spherical_kmeans_centres(samples, 3, seed=0)
+    match = (found @ centres.T).max(dim=1).values
+    assert (match > 0.99).all()
+    assert sorted((found @ centres.T).argmax(dim=1).tolist()) == [0, 1, 2]
+
+
+def test_cluster_probe_init_from_samples_sets_prototypes():
+    probe = ClusterProbe(3, 2)
+    samples = torch.tensor([[1.0, 0, 0], [-1.0, 0, 0], [2.0, 0.1, 0], [-2.0, -0.1, 0]])
+    probe.init_from_samples(samples, 'pca')
+    assert probe.prototypes[0, 0].item() == pytest.approx(1.0, abs=1e-2)
+    with pytest.raises(ValueError, match="'pca' or 'kmeans'"):
+        probe.init_from_samples(samples, 'random')

@@ -1,0 +1,176 @@
+"""Nearest neighbours of every training image in frozen-backbone feature space (STEGO §9.2).
+
+``python tools/precompute_knns.py CONFIG [--split train] [--out FILE]`` runs the
+config's frozen backbone over a split with its pipeline, global-average-pools
+the last feature map, L2-normalises it, and keeps for every image the indices
+of its ``--topk`` most cosine-similar images of the same split (rank 0 is
+normally the image itself). Similarities are computed in row chunks, so memory
+stays at ``chunk × N`` however large the split. Under ``--launcher pytorch``
+each rank encodes and ranks its own shard and rank 0 writes the table.
+
+The ``.npz`` holds ``nns`` (``N×topk`` int64) and ``ids`` (the sample ids, see
+:func:`mmuss.datasets.knn_pair_dataset.sample_id`), which
+:class:`KNNPairDataset` checks against the dataset it wraps.
+"""
+import argparse
+import os
+import os.path as osp
+from typing import List, Optional, Tuple
+
+import numpy as np
+import torch
+import torch.nn.functional as F
+from mmengine.config import Config, DictAction
+from mmengine.dataset import pseudo_collate
+from mmengine.dist import all_gather, get_dist_info, init_dist
+from mmengine.registry import init_default_scope
+from mmengine.runner import load_checkpoint
+from mmseg.registry import DATASETS, MODELS
+from torch import Tensor
+
+import mmuss  # noqa: F401  (registers components)
+from mmuss.datasets.knn_pair_dataset import sample_id
+
+
+def parse_args(argv: Optional[List[str]] = None) -> argparse.Namespace:
+    parser = argparse.ArgumentParser(description='Precompute KNN partners for STEGO')
+    parser.add_argument('config', help='config whose model and dataset to use')
+    parser.add_argument('--split', choices=['train', 'val', 'test'], default='train')
+    parser.add_argument('--out', help='output .npz (default: <data_root>/nns/'
+                        'nns_<config>_<split>.npz)')
+    parser.add_argument('--checkpoint', help='optional checkpoint to load into the model')
+    parser.add_argument('--topk', type=int, default=30)
+    parser.add_argument('--chunk-size', type=int, default=1024,
+                        help='query rows per similarity chunk (memory: chunk × N)')
+    parser.add_argument('--batch-size', type=int, default=32)
+    parser.add_argument('--num-workers', type=int, default=2)
+    parser.add_argument('--feature-dropout', type=float, default=0.1,
+                        help='channel dropout on the features before pooling; STEGO leaves its '
+                        'featurizer in train mode, which applies p=0.1 (0 disables)')
+    parser.add_argument('--seed', type=int, default=0)
+    parser.add_argument('--device', default='cuda' if torch.cuda.is_available() else 'cpu')
+    parser.add_argument('--cfg-options', nargs='+', action=DictAction)
+    parser.add_argument('--launcher', choices=['none', 'pytorch', 'slurm', 'mpi'],
+                        default='none')
+    parser.add_argument('--local_rank', '--local-rank', type=int, default=0)
+    args = parser.parse_args(argv)
+    os.environ.setdefault('LOCAL_RANK', str(args.local_rank))
+    return args
+
+
+def pooled_descriptors(feats: Tensor) -> Tensor:
+    """``B×C×h×w`` feature maps → ``B×C`` unit vectors ``normalize(mean_{h,w} feats)``."""
+    return F.normalize(feats.mean(dim=(2, 3)), dim=1)
+
+
+def knn_table(queries: Tensor, keys: Tensor, k: int, chunk_size: int = 1024) -> Tensor:
+    """Indices of the ``k`` keys most similar to each query, most similar first.
+
+    Similarity is the dot product (cosine for unit vectors), computed
+    ``chunk_size`` query rows at a time, so peak memory is ``chunk_size × M``.
+
+    Args:
+        queries: ``Q×C`` descriptors.
+        keys: ``M×C`` descriptors.
+        k: Neighbours per query (``<= M``).
+        chunk_size: Query rows per chunk.
+
+    Returns:
+        ``Q×k`` int64 indices into ``keys``.
+    """
+    if k > keys.shape[0]:
+        raise ValueError(f'Cannot take {k} neighbours among {keys.shape[0]} samples; '
+                         f'lower --topk.')
+    return torch.cat([(queries[i:i + chunk_size] @ keys.T).topk(k, dim=1).indices
+                      for i in range(0, queries.shape[0], chunk_size)]).long()
+
+
+def shard_bounds(num: int, rank: int, world_size: int) -> Tuple[int, int]:
+    """Contiguous ``[start, end)`` of rank ``rank``'s shard of ``num`` items."""
+    per_rank = -(-num // world_size)
+    return min(rank * per_rank, num), min((rank + 1) * per_rank, num)
+
+
+def gather_rows(rows: Tensor, num_total: int) -> Tensor:
+    """Concatenate every rank's contiguous shard of rows (padded for the collective)."""
+    _, world_size = get_dist_info()
+    if world_size == 1:
+        return rows
+    per_rank = -(-num_total // world_size)
+    padded = rows.new_zeros((per_rank, *rows.shape[1:]))
+    padded[:rows.shape[0]] = rows
+    return torch.cat(all_gather(padded))[:num_total]
+
+
+def split_dataset_cfg(cfg: Config, split: str) -> dict:
+    """The dataset config of a split, unwrapping :class:`KNNPairDataset`."""
+    loader = cfg.get(f'{split}_dataloader')
+    if not loader:
+        raise KeyError(f'{split}_dataloader is not defined in the config.')
+    dataset = loader['dataset']
+    while dataset.get('type') == 'KNNPairDataset':
+        dataset = dataset['dataset']
+    return dataset
+
+
+@torch.no_grad()
+def encode(model: torch.nn.Module, dataset, indices: List[int], batch_size: int,
+           num_workers: int, dropout: float, device: str) -> Tensor:
+    """Pooled descriptors of ``dataset[indices]``."""
+    loader = torch.utils.data.DataLoader(
+        torch.utils.data.Subset(dataset, indices), batch_size=batch_size, shuffle=False,
+        num_workers=num_workers, collate_fn=pseudo_collate)
+    out = []
+    for batch in loader:
+        data = model.data_preprocessor(batch, False)
+        feats = model.extract_feat(data['inputs'].to(device)).last
+        if dropout > 0:
+            feats = F.dropout2d(feats, dropout, training=True)
+        out.append(pooled_descriptors(feats.float()).cpu())
+    if not out:
+        raise ValueError(f'No samples to encode in shard {indices[:1]}…; use fewer processes '
+                         f'than samples.')
+    return torch.cat(out)
+
+
+def main(argv: Optional[List[str]] = None) -> Optional[str]:
+    """Compute and save the table; returns its path on rank 0."""
+    args = parse_args(argv)
+    cfg = Config.fromfile(args.config)
+    if args.cfg_options:
+        cfg.merge_from_dict(args.cfg_options)
+    init_default_scope(cfg.get('default_scope', 'mmseg'))
+    if args.launcher != 'none':
+        init_dist(args.launcher, backend='nccl' if torch.cuda.is_available() else 'gloo')
+    rank, world_size = get_dist_info()
+    torch.manual_seed(args.seed + rank)
+
+    dataset_cfg = split_dataset_cfg(cfg, args.split)
+    dataset = DATASETS.build(dataset_cfg)
+    model = MODELS.build(cfg.model)
+    model.init_weights()
+    if args.checkpoint:
+        load_checkpoint(model, args.checkpoint, map_location='cpu')
+    model.to(args.device).eval()
+
+    num = len(dataset)
+    start, end = shard_bounds(num, rank, world_size)
+    shard = encode(model, dataset, list(range(start, end)), args.batch_size, args.num_workers,
+                   args.feature_dropout, args.device)
+    descriptors = gather_rows(shard.to(args.device), num)
+    nns = gather_rows(knn_table(descriptors[start:end], descriptors, args.topk,
+                                args.chunk_size), num).cpu().numpy()
+
+    if rank == 0:
+        out = args.out or osp.join(dataset_cfg.get('data_root', '.'), 'nns', 'nns_'
+                                   f'{osp.splitext(osp.basename(args.config))[0]}_{args.split}.npz')
+        os.makedirs(osp.dirname(osp.abspath(out)), exist_ok=True)
+        ids = np.array([sample_id(dataset.get_data_info(i)) for i in range(num)])
+        np.savez(out, nns=nns, ids=ids)
+        print(f'Saved {nns.shape} nearest neighbours of {num} {args.split} samples to {out}')
+        return out
+    return None
+
+
+if __name__ == '__main__':
+    main()
