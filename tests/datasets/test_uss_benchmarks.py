@@ -11,8 +11,11 @@ import os.path as osp
 
 import numpy as np
 import pytest
+from mmengine.config import Config
 from PIL import Image
 from scipy.io import savemat
+
+CONFIG_DIR = osp.join(osp.dirname(__file__), '..', '..', 'configs', '_base_', 'datasets')
 
 
 def write_png(path: str, array: np.ndarray, palette: bool = False) -> None:
@@ -249,3 +252,32 @@ def test_pascal_voc_fixed_512_resize_and_original_labels(tmp_path, build_loader)
         assert tuple(img.shape) == (3, 512, 512)
         assert tuple(sample.ori_shape) == labels.shape
         np.testing.assert_array_equal(sample.gt_sem_seg.data[0].numpy(), labels)
+
+
+@pytest.mark.parametrize('name,size', [
+    ('cityscapes27.py', 320), ('cityscapes27_322.py', 322), ('cocostuff27.py', 320),
+    ('cocostuff27_322.py', 322), ('potsdam3.py', 320), ('potsdam3_322.py', 322),
+    ('cityscapes27_five_crop.py', 320), ('cocostuff27_five_crop.py', 320)])
+def test_every_config_resizes_and_crops_to_its_size(name, size):
+    cfg = Config.fromfile(osp.join(CONFIG_DIR, name))
+    loaders = [cfg.val_dataloader, cfg.test_dataloader]
+    train_size = 224 if 'five_crop' in name else size
+    for loader, crop in [(cfg.train_dataloader, train_size)] + [(x, size) for x in loaders]:
+        steps = {step['type']: step for step in loader.dataset.pipeline}
+        assert steps['ResizeShortSide']['size'] == crop
+        crop_step = steps.get('CenterCropAsOriginal', steps.get('CenterCrop'))
+        assert crop_step['crop_size'] == crop
+        assert list(steps).index('LabelLUT') == list(steps).index('LoadAnnotations') + 1
+    assert 'CenterCropAsOriginal' in [s['type'] for s in cfg.val_dataloader.dataset.pipeline]
+    assert not cfg.val_dataloader.sampler.shuffle
+
+
+def test_cityscapes27_train_split_is_the_same_centre_crop(tmp_path, build_loader):
+    rng = np.random.default_rng(7)
+    rgb, labels = random_rgb(rng, 16, 32), rng.integers(0, 34, (16, 32), dtype=np.uint8)
+    write_png(osp.join(tmp_path, 'leftImg8bit/train/ulm/ulm_1_leftImg8bit.png'), rgb)
+    write_png(osp.join(tmp_path, 'gtFine/train/ulm/ulm_1_gtFine_labelIds.png'), labels)
+    loader, _ = build_loader('cityscapes27.py', tmp_path, split='train')
+    sample = next(iter(loader))['data_samples'][0]
+    expected = expected_crop(np.where(labels >= 7, labels - 7, 255), 320, 320, 640)
+    np.testing.assert_array_equal(sample.gt_sem_seg.data[0].numpy(), expected)
