@@ -5,5 +5,7 @@ from .image_folder_dataset import ImageFolderDataset
 from .knn_pair_dataset import KNNPairDataset
 from .potsdam3 import Potsdam3Dataset
 
-__all__ = ['COCOStuff27Dataset', 'Cityscapes27Dataset', 'ImageFolderDataset',
-           'KNNPairDataset', 'Potsdam3Dataset']
+__all__ = [
+    'COCOStuff27Dataset', 'Cityscapes27Dataset', 'ImageFolderDataset', 'KNNPairDataset',
+    'Potsdam3Dataset'
+]

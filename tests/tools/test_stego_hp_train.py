@@ -94,6 +94,14 @@ def state(path):
     return torch.load(path, map_location='cpu', weights_only=False)['state_dict']
 
 
+def resume(cfg, checkpoint, work_dir, name):
+    """``tools/train.py --resume``; mmengine's message-hub buffers pickle ``getattr``, which
+    torch's safe loader refuses (reported to the foundation issue), so allow it here."""
+    with torch.serialization.safe_globals([getattr]):
+        return train_tool.main([cfg, '--work-dir', str(work_dir), '--resume', str(checkpoint),
+                                '--cfg-options', f'experiment_name={name}'])
+
+
 def assert_same_state(a, b):
     assert a.keys() == b.keys()
     for key in a:
@@ -120,8 +128,6 @@ def test_stego_trains_from_precomputed_knns_and_resume_reproduces(tmp_path, data
         if key.startswith('backbone.'):
             assert torch.equal(start[key], end[key]), key
 
-    resumed = train_tool.main([cfg, '--work-dir', str(tmp_path / 'resumed'), '--resume',
-                               str(work / 'iter_2.pth'), '--cfg-options',
-                               'experiment_name=stego_resumed'])
+    resumed = resume(cfg, work / 'iter_2.pth', tmp_path / 'resumed', 'stego_resumed')
     assert resumed.iter == 4
     assert_same_state(end, state(tmp_path / 'resumed' / 'iter_4.pth'))
