@@ -70,7 +70,13 @@ class DinoVariant:
                 f'ffn={self.ffn_type}, pos-embed grid {self.pos_grid}x{self.pos_grid})')
 
 
-def variant_of_state_dict(state_dict: Mapping[str, Tensor], source: str = 'checkpoint') -> DinoVariant:
+def is_dinov2(state_dict: Mapping[str, Tensor]) -> bool:
+    """DINOv2 weights have a mask token, LayerScale, registers or SwiGLU; DINO v1 none."""
+    return any(mark in key for key in state_dict for mark in DINOV2_MARKERS)
+
+
+def variant_of_state_dict(state_dict: Mapping[str, Tensor],
+                          source: str = 'checkpoint') -> DinoVariant:
     """Infer the :class:`DinoVariant` of an official-layout state dict from its keys and shapes."""
     for key in ('patch_embed.proj.weight', 'pos_embed'):
         if key not in state_dict:
@@ -78,10 +84,9 @@ def variant_of_state_dict(state_dict: Mapping[str, Tensor], source: str = 'check
                            f'(first keys: {sorted(state_dict)[:8]}).')
     proj = state_dict['patch_embed.proj.weight']
     blocks = {int(m.group(1)) for m in map(BLOCK_INDEX.match, state_dict) if m}
-    family = 'DINOv2' if any(mark in key for key in state_dict for mark in DINOV2_MARKERS) else 'DINO'
     regs = state_dict.get('register_tokens')
     return DinoVariant(
-        family=family,
+        family='DINOv2' if is_dinov2(state_dict) else 'DINO',
         embed_dims=proj.shape[0],
         num_layers=max(blocks) + 1 if blocks else 0,
         patch_size=proj.shape[-1],
@@ -172,8 +177,7 @@ def timm_to_official(state_dict: Mapping[str, Tensor]) -> Dict[str, Tensor]:
                 for param in ('weight', 'bias'):
                     if f'{stem}{old}.{param}' in out:
                         out[f'{stem}{new}.{param}'] = out.pop(f'{stem}{old}.{param}')
-    is_v2 = any(mark in key for key in out for mark in DINOV2_MARKERS)
-    if is_v2 and 'mask_token' not in out and 'cls_token' in out:
+    if is_dinov2(out) and 'mask_token' not in out and 'cls_token' in out:
         out['mask_token'] = out['cls_token'].new_zeros(1, out['cls_token'].shape[-1])
     return out
 

@@ -71,7 +71,7 @@ def cases():
     """(variant, depth, (H, W)) triples; the costly ones carry the slow mark."""
     cheap = {'dino_vit-s16', 'dinov2_vit-s14', 'dinov2_vit-s14-reg4'}
     out = []
-    for name, (family, *_, patch, _, _) in sorted(OFFICIAL.items()):
+    for name, (family, *_) in sorted(OFFICIAL.items()):
         depth = 2 if name in cheap else 1
         if family == 'DINO':
             sizes = [(224, 224), (112, 224), (320, 320), (320, 640)]
@@ -79,7 +79,8 @@ def cases():
             sizes = [(224, 224), (154, 308), (322, 322), (308, 616)]
         for i, size in enumerate(sizes):
             marks = [pytest.mark.slow] if i >= 2 and name not in cheap else []
-            out.append(pytest.param(name, depth, size, marks=marks, id=f'{name}-{size[0]}x{size[1]}'))
+            case_id = f'{name}-{size[0]}x{size[1]}'
+            out.append(pytest.param(name, depth, size, marks=marks, id=case_id))
     return out
 
 
