@@ -73,14 +73,19 @@ def crf_from_probs(image: np.ndarray, probs: np.ndarray, gaussian_sxy: float = 1
 
 
 def _crf_job(args: tuple) -> np.ndarray:
-    image, probs, params = args
-    return crf_from_probs(image, probs, **params)
+    image, log_probs, params = args
+    return dense_crf(image, log_probs, **params)
+
+
+def _single_threaded_worker() -> None:
+    torch.set_num_threads(1)
 
 
 @lru_cache(maxsize=None)
 def _worker_pool(num_workers: int) -> Pool:
     """A persistent pool of ``num_workers`` spawned processes (safe with CUDA and threads)."""
-    pool = multiprocessing.get_context('spawn').Pool(num_workers)
+    pool = multiprocessing.get_context('spawn').Pool(num_workers,
+                                                     initializer=_single_threaded_worker)
     atexit.register(pool.terminate)
     return pool
 
@@ -127,9 +132,9 @@ def batched_dense_crf(images: Tensor, log_probs: Tensor, num_workers: int = 0,
         raise ValueError(f'log_probs must be B×C×h×w with B={images.shape[0]}, '
                          f'got {tuple(log_probs.shape)}.')
     _import_pydensecrf()
-    probs = resized_probs(log_probs.detach().cpu(), tuple(images.shape[-2:])).numpy()
     pixels = images.detach().cpu().permute(0, 2, 3, 1).contiguous().numpy()
-    jobs = [(pixels[i], probs[i], params) for i in range(len(pixels))]
+    scores = log_probs.detach().cpu().float().numpy()
+    jobs = [(pixels[i], scores[i], params) for i in range(len(pixels))]
     if num_workers > 0 and len(jobs) > 1:
         marginals = _worker_pool(num_workers).map(_crf_job, jobs)
     else:

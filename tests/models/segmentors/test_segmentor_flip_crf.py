@@ -5,6 +5,7 @@ import numpy as np
 import pytest
 import torch
 import torch.nn as nn
+from mmengine.registry import init_default_scope
 from mmseg.registry import MODELS
 from mmseg.structures import SegDataSample
 
@@ -26,6 +27,7 @@ class ToyPointwiseBackbone(nn.Module):
 
 
 def build_segmentor(ramp: float = 0.0, **test_cfg):
+    init_default_scope('mmseg')
     torch.manual_seed(0)
     model = MODELS.build(dict(
         type='FrozenBackboneSegmentor',
