@@ -15,7 +15,7 @@ view_pipeline = [
     dict(type='SegRandomResizedCrop', crop_size=crop_size, scale=(0.2, 1.0),
          ratio=(3 / 4, 4 / 3)),
     dict(type='RandomApply', prob=0.8, transforms=[
-        dict(type='mmpretrain.ColorJitter', brightness=0.4, contrast=0.4, saturation=0.4,
+        dict(type='ColorJitter', brightness=0.4, contrast=0.4, saturation=0.4,
              hue=0.1)]),
     dict(type='RandomGrayscale', prob=0.2, keep_channels=True,
          channel_weights=(0.114, 0.587, 0.299)),

@@ -1,4 +1,5 @@
 from .center_crop_as_original import CenterCropAsOriginal
+from .color_jitter import ColorJitter
 from .label_lut import LabelLUT
 from .label_maps import LABEL_MAPS
 from .load_saliency_mask import LoadSaliencyMask
@@ -10,7 +11,7 @@ from .resize_short_side import ResizeShortSide
 from .seg_random_resized_crop import SegRandomResizedCrop
 
 __all__ = [
-    'CenterCropAsOriginal', 'LABEL_MAPS', 'LabelLUT', 'LoadSaliencyMask', 'MaskContrastViews',
-    'PackMaskContrastInputs', 'PackMultiViewSegInputs', 'PhotometricView', 'ResizeShortSide',
-    'SegRandomResizedCrop'
+    'CenterCropAsOriginal', 'ColorJitter', 'LABEL_MAPS', 'LabelLUT', 'LoadSaliencyMask',
+    'MaskContrastViews', 'PackMaskContrastInputs', 'PackMultiViewSegInputs', 'PhotometricView',
+    'ResizeShortSide', 'SegRandomResizedCrop'
 ]

@@ -101,7 +101,8 @@ class LoadSaliencyMask(BaseTransform):
         path = results.get('sal_path') or saliency_path_for(img_path, self.saliency_dir,
                                                             self.suffix)
         try:
-            raw = mmcv.imfrombytes(fileio.get(path, backend_args=self.backend_args), flag='unchanged')
+            content = fileio.get(path, backend_args=self.backend_args)
+            raw = mmcv.imfrombytes(content, flag='unchanged')
         except FileNotFoundError:
             raise FileNotFoundError(f'No saliency mask for image {img_path}: expected {path}. '
                                     f'Generate masks (tools/maskcontrast_dino_saliency.py) or '

@@ -10,8 +10,11 @@ from mmseg.registry import METRICS
 from prettytable import PrettyTable
 
 from ..functional import scores_from_confusion
-from ..functional.iou_matching import (cluster_mask_embeddings, iou_hungarian_matching,
-                                       mask_cluster_confusion)
+from ..functional.iou_matching import (
+    cluster_mask_embeddings,
+    iou_hungarian_matching,
+    mask_cluster_confusion,
+)
 
 
 def class_counts(label: torch.Tensor, region: torch.Tensor, num_classes: int,
@@ -136,6 +139,7 @@ class MaskKMeansMetric(BaseMetric):
         table = PrettyTable()
         table.add_column('Class', list(classes))
         table.add_column('IoU', np.round(class_iou * 100, 2).tolist())
-        print_log(f'K-means ({self.num_clusters} clusters, {self.num_seeds} seeds) per-class IoU '
-                  f'(mean over seeds):\n{table.get_string()}\nmIoU per seed: '
-                  f'{np.round(seed_miou * 100, 2).tolist()}', logger=MMLogger.get_current_instance())
+        print_log(f'K-means ({self.num_clusters} clusters, {self.num_seeds} seeds) per-class '
+                  f'IoU (mean over seeds):\n{table.get_string()}\nmIoU per seed: '
+                  f'{np.round(seed_miou * 100, 2).tolist()}',
+                  logger=MMLogger.get_current_instance())

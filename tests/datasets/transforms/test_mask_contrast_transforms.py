@@ -51,7 +51,8 @@ def test_views_masks_cover_exactly_the_object_pixels(tmp_path):
     for seed in range(25):
         np.random.seed(seed)
         out = pipeline(dict(img_path=path))
-        for img, sal in ((out['img'], out['gt_saliency']), (out['key_img'], out['gt_key_saliency'])):
+        views = ((out['img'], out['gt_saliency']), (out['key_img'], out['gt_key_saliency']))
+        for img, sal in views:
             assert img.shape[:2] == sal.shape == (12, 16)
             np.testing.assert_array_equal(sal, (img[..., 0] == 255).astype(np.uint8))
         flips.add(out['flip'])
@@ -111,7 +112,7 @@ def test_empty_mask_is_rejected_and_dataset_draws_another_image(tmp_path):
                         img_suffix='.png', pipeline=[
                             dict(type='LoadImageFromFile'), load(), views,
                             dict(type='PackMaskContrastInputs')])
-    names = [d['img_path'] for d in ds.data_list]
+    names = [ds.get_data_info(i)['img_path'] for i in range(len(ds))]
     empty = names.index(str(tmp_path / 'images' / 'empty.png'))
     assert Compose([dict(type='LoadImageFromFile'), load(), views])(
         dict(img_path=names[empty])) is None
@@ -132,3 +133,14 @@ def test_spec_view_pipeline_with_photometric_augmentations_builds_and_runs(tmp_p
     out = Compose([dict(type='LoadImageFromFile'), load(),
                    dict(type='MaskContrastViews', view_pipeline=views)])(dict(img_path=path))
     assert out['img'].shape == out['key_img'].shape == (16, 16, 3)
+
+
+def test_color_jitter_brightness_scales_pixels_within_range():
+    seen = set()
+    for seed in range(10):
+        np.random.seed(seed)
+        out = Compose([dict(type='ColorJitter', brightness=0.5)])(
+            dict(img=np.full((2, 2, 3), 100, np.uint8)))['img']
+        assert (out == out[0, 0, 0]).all() and 50 <= out[0, 0, 0] <= 150
+        seen.add(int(out[0, 0, 0]))
+    assert len(seen) > 3

@@ -4,8 +4,11 @@ import math
 import pytest
 import torch
 
-from mmuss.models.losses.mask_contrast_loss import (MaskContrastLoss, balanced_saliency_bce,
-                                                    mask_prototypes)
+from mmuss.models.losses.mask_contrast_loss import (
+    MaskContrastLoss,
+    balanced_saliency_bce,
+    mask_prototypes,
+)
 
 
 def test_prototype_is_normalised_sum_of_unit_embeddings_inside_the_mask():

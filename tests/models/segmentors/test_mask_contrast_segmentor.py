@@ -47,7 +47,8 @@ def tiny_batch(batch: int = 2, size: int = 32, seed: int = 0):
         sample = SegDataSample(metainfo=dict(img_shape=(size, size), ori_shape=(size, size)))
         sample.set_field(torch.randint(0, 256, (3, size, size), generator=gen,
                                        dtype=torch.uint8), 'key_img')
-        sample.set_data(dict(gt_saliency=PixelData(data=sal), gt_key_saliency=PixelData(data=key_sal)))
+        sample.set_data(dict(gt_saliency=PixelData(data=sal),
+                             gt_key_saliency=PixelData(data=key_sal)))
         inputs.append(torch.randint(0, 256, (3, size, size), generator=gen, dtype=torch.uint8))
         samples.append(sample)
     return dict(inputs=inputs, data_samples=samples)
