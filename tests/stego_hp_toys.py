@@ -2,7 +2,9 @@
 import torch
 import torch.nn as nn
 from mmengine.registry import init_default_scope
+from mmengine.structures import PixelData
 from mmseg.registry import MODELS
+from mmseg.structures import SegDataSample
 
 from mmuss.models.utils import BackboneOutput
 
@@ -36,9 +38,21 @@ def toy_segmentor_cfg(head: dict, extra_views=(), embed_dims: int = 16) -> dict:
     return dict(
         type='MultiViewSegmentor',
         data_preprocessor=dict(type='SegDataPreProcessor', mean=[123.675, 116.28, 103.53],
-                               std=[58.395, 57.12, 57.375], bgr_to_rgb=True, pad_val=0, size_divisor=4,
-                               seg_pad_val=255),
+                               std=[58.395, 57.12, 57.375], bgr_to_rgb=True, pad_val=0,
+                               size_divisor=4, seg_pad_val=255),
         backbone=dict(type='StegoHPToyBackbone', embed_dims=embed_dims),
         decode_head=dict(in_channels=embed_dims, **head),
         train_cfg=dict(extra_views=list(extra_views)),
         test_cfg=dict(mode='whole'))
+
+
+def samples(batch, size=16, views=('knn_img', )):
+    """Labelled data samples carrying random raw ``3×size×size`` images as ``views``."""
+    out = []
+    for _ in range(batch):
+        s = SegDataSample(metainfo=dict(img_shape=(size, size), ori_shape=(size, size)))
+        s.gt_sem_seg = PixelData(data=torch.randint(0, 3, (1, size, size)))
+        for name in views:
+            s.set_field(torch.randint(0, 256, (3, size, size), dtype=torch.uint8), name)
+        out.append(s)
+    return out

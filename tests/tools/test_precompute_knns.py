@@ -10,7 +10,8 @@ REPO = Path(__file__).resolve().parents[2]
 
 
 def load_tool(name):
-    spec = importlib.util.spec_from_file_location(f'stego_tool_{name}', REPO / 'tools' / f'{name}.py')
+    spec = importlib.util.spec_from_file_location(f'stego_tool_{name}',
+                                                  REPO / 'tools' / f'{name}.py')
     module = importlib.util.module_from_spec(spec)
     spec.loader.exec_module(module)
     return module

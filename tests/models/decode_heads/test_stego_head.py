@@ -1,26 +1,13 @@
 """StegoHead: projection, detach points and the segmentor's extra views."""
 import pytest
 import torch
-from mmengine.structures import PixelData
 from mmseg.registry import MODELS
-from mmseg.structures import SegDataSample
+from stego_hp_toys import samples, toy_segmentor_cfg
 
 from mmuss.models.utils import BackboneOutput
-from stego_hp_toys import toy_segmentor_cfg
 
 STEGO_HEAD = dict(type='StegoHead', channels=6, num_classes=3, num_clusters=4,
                   loss_corr=dict(type='StegoCorrelationLoss', feature_samples=3))
-
-
-def samples(batch, size=16, views=('knn_img', )):
-    out = []
-    for i in range(batch):
-        s = SegDataSample(metainfo=dict(img_shape=(size, size), ori_shape=(size, size)))
-        s.gt_sem_seg = PixelData(data=torch.randint(0, 3, (1, size, size)))
-        for name in views:
-            s.set_field(torch.randint(0, 256, (3, size, size), dtype=torch.uint8), name)
-        out.append(s)
-    return out
 
 
 def head_grads(head, loss_keys):

@@ -4,9 +4,14 @@ import math
 import pytest
 import torch
 
-from mmuss.models.losses.stego_correlation_loss import (StegoCorrelationLoss, correlation_tensor,
-                                                        correspondence_loss, pointwise_centred,
-                                                        sample_points, super_perm)
+from mmuss.models.losses.stego_correlation_loss import (
+    StegoCorrelationLoss,
+    correlation_tensor,
+    correspondence_loss,
+    pointwise_centred,
+    sample_points,
+    super_perm,
+)
 
 
 def constant_maps(vectors, size=3):
