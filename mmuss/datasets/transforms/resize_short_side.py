@@ -21,14 +21,21 @@ def short_side_size(height: int, width: int, size: int) -> Tuple[int, int]:
 class ResizeShortSide(Resize):
     """Resize image and segmentation maps so the shorter side is ``size``.
 
-    The USS references resize with torchvision (``Resize(res)`` on PIL images):
-    STEGO/HP use nearest for images and labels, PriMaPs bilinear images. mmseg's
-    ``ResizeShortestEdge`` cannot reproduce them (it rounds the long side and
+    The USS references resize with torchvision's ``Resize(res)``. mmseg's
+    ``ResizeShortestEdge`` cannot reproduce it (it rounds the long side and
     always interpolates images bilinearly), so this reuses mmseg's ``Resize``
     with the size rule of :func:`short_side_size`. Labels are always resized
     with nearest-neighbour by the same ``backend``: ``'pillow'`` samples pixel
     centres as PIL does, ``'cv2'`` samples ``floor(i * scale)`` as
-    ``torch.nn.functional.interpolate(mode='nearest')`` does.
+    ``torch.nn.functional.interpolate(mode='nearest')`` does. Settings:
+
+    - STEGO/HP (PIL images, nearest everywhere): ``interpolation='nearest',
+      backend='pillow'`` (the shipped dataset configs).
+    - PriMaPs training (PIL, bilinear images with antialiasing):
+      ``interpolation='bilinear', backend='pillow'``.
+    - PriMaPs evaluation (tensors, bilinear without antialiasing, nearest
+      labels): ``interpolation='bilinear', backend='cv2'`` (cv2 rounds the
+      image to uint8, the reference keeps floats).
 
     Args:
         size: Target length of the shorter side.
