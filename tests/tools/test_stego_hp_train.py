@@ -131,3 +131,67 @@ def test_stego_trains_from_precomputed_knns_and_resume_reproduces(tmp_path, data
     resumed = resume(cfg, work / 'iter_2.pth', tmp_path / 'resumed', 'stego_resumed')
     assert resumed.iter == 4
     assert_same_state(end, state(tmp_path / 'resumed' / 'iter_4.pth'))
+
+HP = '''
+model = dict(
+    type='MultiViewSegmentor', data_preprocessor=data_preprocessor,
+    backbone=dict(type='StegoHPToyBackbone', embed_dims=16),
+    decode_head=dict(type='HPHead', in_channels=16, channels=8, num_classes=6,
+                     pool_size={pool_size}, ema_momentum=0.99, sigma=8.0,
+                     loss_hp=dict(type='HiddenPositiveLoss', temperature=0.6, neg_ratio=0.5,
+                                  chunk_size=64),
+                     loss_consistency=dict(type='PatchConsistencyLoss', loss_weight=0.05)),
+    train_cfg=dict(extra_views=['img_aug']), test_cfg=dict(mode='whole'))
+train_dataloader = dict(batch_size=4, num_workers=0,
+    sampler=dict(type='InfiniteSampler', shuffle=True),
+    dataset=dict(base_dataset, pipeline=[
+        dict(type='LoadImageFromFile'), dict(type='LoadAnnotations'),
+        dict(type='PhotometricView', transforms=[
+            dict(type='ColorJitter', brightness=0.3, contrast=0.3, saturation=0.3, hue=0.1),
+            dict(type='RandomGrayscale', prob=0.2, keep_channels=True),
+            dict(type='RandomGaussianBlur', kernel_size=5, sigma=(0.1, 2.0), prob=0.5)]),
+        dict(type='PackMultiViewSegInputs', view_keys=['img_aug'])]))
+optim_wrapper = dict(type='OptimWrapper',
+    optimizer=dict(type='AdamW', lr=5e-4, weight_decay=0.1),
+    paramwise_cfg=dict(custom_keys={{
+        'decode_head.project_head': dict(decay_mult=0.0),
+        'decode_head.linear_probe': dict(lr_mult=2.0, decay_mult=0.0),
+        'decode_head.cluster_probe': dict(lr_mult=10.0, decay_mult=0.0)}}))
+train_cfg = dict(type='IterBasedTrainLoop', max_iters=6, val_interval=3)
+custom_hooks = [dict(type='IterationSeedHook', seed=0), dict(type='HPLambdaHook', warmup=1),
+                dict(type='ReferencePoolHook', batch_size=4, renew_interval=2)]
+'''
+
+
+def test_hp_trains_renews_its_pool_and_resume_reproduces(tmp_path, data_root):
+    cfg = write_config(tmp_path, data_root, HP, pool_size=8)
+    work = tmp_path / 'full'
+    runner = train_tool.main([cfg, '--work-dir', str(work),
+                              '--cfg-options', 'experiment_name=hp_full'])
+    assert runner.iter == 6
+    scalars = runner.message_hub.log_scalars
+    for key in ('train/decode.loss_hp', 'train/decode.loss_consistency',
+                'train/decode.loss_cluster_probe', 'val/cluster/mIoU', 'val/linear/mIoU'):
+        assert key in scalars, key
+    # 12 images / batch 4 = 3 iterations per epoch; renewal at within-epoch index 2: t = 2, 5
+    assert runner.message_hub.get_info('hp/pool_renewal_iter') == 5
+    assert scalars['train/hp_lambda'].current() == pytest.approx((5 - 1) / (6 - 1))
+    ckpts = {t: state(work / f'iter_{t}.pth') for t in (2, 4, 6)}
+    pool_sp = 'decode_head.pool_specific'
+    assert not torch.equal(ckpts[2][pool_sp], ckpts[4][pool_sp])  # renewed at t = 2
+    assert not torch.equal(ckpts[4][pool_sp], ckpts[6][pool_sp])  # renewed at t = 5
+    for t in (4, 6):  # the backbone pool never changes
+        assert torch.equal(ckpts[2]['decode_head.pool_agnostic'],
+                           ckpts[t]['decode_head.pool_agnostic'])
+    assert not torch.equal(ckpts[2]['decode_head.ema_linear.weight'],
+                           ckpts[6]['decode_head.ema_linear.weight'])
+
+    resume(cfg, work / 'iter_4.pth', tmp_path / 'resumed', 'hp_resumed')
+    assert_same_state(ckpts[6], state(tmp_path / 'resumed' / 'iter_6.pth'))
+
+
+def test_pool_larger_than_the_dataset_fails_clearly(tmp_path, data_root):
+    cfg = write_config(tmp_path, data_root, HP, pool_size=13)
+    with pytest.raises(ValueError, match=r'pool size 13 is larger than the training set \(12'):
+        train_tool.main([cfg, '--work-dir', str(tmp_path / 'w'),
+                         '--cfg-options', 'experiment_name=hp_big_pool'])

@@ -7,11 +7,12 @@ from .mask_contrast_views import MaskContrastViews
 from .pack_mask_contrast_inputs import PackMaskContrastInputs
 from .pack_multi_view_seg_inputs import PackMultiViewSegInputs
 from .photometric_view import PhotometricView
+from .random_gaussian_blur import RandomGaussianBlur
 from .resize_short_side import ResizeShortSide
 from .seg_random_resized_crop import SegRandomResizedCrop
 
 __all__ = [
     'CenterCropAsOriginal', 'ColorJitter', 'LABEL_MAPS', 'LabelLUT', 'LoadSaliencyMask',
     'MaskContrastViews', 'PackMaskContrastInputs', 'PackMultiViewSegInputs', 'PhotometricView',
-    'ResizeShortSide', 'SegRandomResizedCrop'
+    'RandomGaussianBlur', 'ResizeShortSide', 'SegRandomResizedCrop'
 ]

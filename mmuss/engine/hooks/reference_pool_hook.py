@@ -1,4 +1,5 @@
 """Build and renew HP's reference pools (spec hp_stego §3)."""
+import random
 from typing import Optional, Tuple
 
 import numpy as np
@@ -40,8 +41,9 @@ class ReferencePoolHook(Hook):
     them: a resumed run keeps its pools instead of rebuilding them.
 
     Image choice and positions come from a generator seeded with
-    ``seed + iteration``, and the global numpy/python RNG states are restored
-    afterwards, so pool building does not perturb the training data stream.
+    ``seed + iteration``, and the global numpy and python RNG states (used by
+    data transforms) are restored afterwards, so pool building does not
+    perturb the training data stream and resumed runs repeat it.
     Rank 0's pools are broadcast to every rank.
 
     Args:
@@ -80,7 +82,8 @@ class ReferencePoolHook(Hook):
         dataset = runner.train_dataloader.dataset
         gen = torch.Generator().manual_seed(self.seed + iteration)
         indices = pool_indices(len(dataset), head.pool_size, gen)
-        np_state, was_training = np.random.get_state(), head.training
+        np_state, py_state = np.random.get_state(), random.getstate()
+        was_training = head.training
         loader = torch.utils.data.DataLoader(
             torch.utils.data.Subset(dataset, indices.tolist()), batch_size=self.batch_size,
             shuffle=False, num_workers=self.num_workers, collate_fn=pseudo_collate,
@@ -96,6 +99,7 @@ class ReferencePoolHook(Hook):
         finally:
             head.train(was_training)
             np.random.set_state(np_state)
+            random.setstate(py_state)
         return torch.cat(agnostic), torch.cat(specific)
 
     def share(self, head) -> None:
