@@ -10,6 +10,7 @@ _base_ = [
     '../_base_/schedules/maskcontrast_40e.py',
     '../_base_/default_runtime.py',
 ]
+log_processor = dict(by_epoch=True)
 model = dict(
     backbone=dict(frozen_stages=2,
                   init_cfg=dict(type='Pretrained', checkpoint='torchvision://resnet50')),

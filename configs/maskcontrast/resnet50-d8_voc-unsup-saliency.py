@@ -10,6 +10,7 @@ _base_ = [
     '../_base_/schedules/maskcontrast_40e.py',
     '../_base_/default_runtime.py',
 ]
+log_processor = dict(by_epoch=True)
 mocov2_checkpoint = 'checkpoints/moco_v2_800ep_encoder_q.pth'
 saliency_dir = 'saliency_unsupervised_model'
 model = dict(
