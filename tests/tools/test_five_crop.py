@@ -21,8 +21,10 @@ def five_crop():
     path = osp.join(REPO, 'tools', 'dataset_converters', 'five_crop.py')
     spec = importlib.util.spec_from_file_location('five_crop', path)
     module = importlib.util.module_from_spec(spec)
+    sys.modules['five_crop'] = module  # so that --nproc workers can unpickle its CropWriter
     spec.loader.exec_module(module)
-    return module
+    yield module
+    del sys.modules['five_crop']
 
 
 def test_boxes_in_torchvision_order(five_crop):
@@ -67,6 +69,14 @@ def test_tool_writes_stego_layout(tmp_path, five_crop, monkeypatch):
             Image.fromarray(rgb[top:top + 4, left:left + 6]).save(reference, 'JPEG')
             np.testing.assert_array_equal(np.asarray(jpg), np.asarray(Image.open(reference)))
     assert len(list((out / 'img' / 'train').iterdir())) == 10
+
+    # two worker processes write the same files
+    argv = sys.argv + ['--nproc', '2', '--out-dir', str(tmp_path / 'par')]
+    monkeypatch.setattr(sys, 'argv', argv)
+    five_crop.main()
+    parallel = tmp_path / 'par' / 'cityscapes_five_crop_0.5'
+    for path in sorted(out.rglob('*.*')):
+        assert (parallel / path.relative_to(out)).read_bytes() == path.read_bytes()
 
     # the STEGO/HP training config reads them back: 4×6 crop → 224×336 → centre 224×224
     init_default_scope('mmseg')
