@@ -1,6 +1,5 @@
 """STEGO and HP end to end through tools/train.py on tiny synthetic data, incl. resume."""
 import importlib.util
-import sys
 from pathlib import Path
 
 import pytest
@@ -8,9 +7,9 @@ import torch
 
 from mmuss.datasets.synthetic_textures import generate_synthetic_textures
 
+from .. import stego_hp_toys  # noqa: F401  (registers the toy backbone)
+
 REPO = Path(__file__).resolve().parents[2]
-sys.path.insert(0, str(REPO / 'tests'))
-import stego_hp_toys  # noqa: E402,F401  (registers the toy backbone)
 
 
 def load_tool(name):

@@ -4,7 +4,6 @@ import math
 import pytest
 import torch
 from mmseg.registry import MODELS
-from stego_hp_toys import samples, toy_segmentor_cfg
 
 from mmuss.models.decode_heads.hp_head import (
     aggregate_local,
@@ -13,6 +12,8 @@ from mmuss.models.decode_heads.hp_head import (
     window_mask,
 )
 from mmuss.models.utils import BackboneOutput
+
+from ...stego_hp_toys import samples, toy_segmentor_cfg
 
 SIGMA = 3.0
 

@@ -2,9 +2,10 @@
 import pytest
 import torch
 from mmseg.registry import MODELS
-from stego_hp_toys import samples, toy_segmentor_cfg
 
 from mmuss.models.utils import BackboneOutput
+
+from ...stego_hp_toys import samples, toy_segmentor_cfg
 
 STEGO_HEAD = dict(type='StegoHead', channels=6, num_classes=3, num_clusters=4,
                   loss_corr=dict(type='StegoCorrelationLoss', feature_samples=3))

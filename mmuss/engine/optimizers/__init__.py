@@ -1,0 +1,3 @@
+from .subset_clip_optim_wrapper_constructor import SubsetClipOptimWrapperConstructor
+
+__all__ = ['SubsetClipOptimWrapperConstructor']
