@@ -7,6 +7,7 @@ resized to the image (``align_corners=False``), softmax, unary
 ``sxy=67, srgb=3, compat=4`` on the BGR image, 10 mean-field iterations.
 """
 import atexit
+import inspect
 import multiprocessing
 from functools import lru_cache
 from multiprocessing.pool import Pool
@@ -16,10 +17,6 @@ import numpy as np
 import torch
 import torch.nn.functional as F
 from torch import Tensor
-
-CRF_DEFAULTS: Dict[str, float] = dict(
-    gaussian_sxy=1, gaussian_compat=3, bilateral_sxy=67, bilateral_srgb=3, bilateral_compat=4,
-    num_iters=10)
 
 
 def _import_pydensecrf():
@@ -70,6 +67,11 @@ def crf_from_probs(image: np.ndarray, probs: np.ndarray, gaussian_sxy: float = 1
                              compat=bilateral_compat)
     marginals = crf.inference(num_iters)
     return np.asarray(marginals, dtype=np.float32).reshape(num_classes, height, width)
+
+
+CRF_DEFAULTS: Dict[str, float] = {
+    name: param.default for name, param in inspect.signature(crf_from_probs).parameters.items()
+    if param.default is not inspect.Parameter.empty}
 
 
 def _crf_job(args: tuple) -> np.ndarray:
