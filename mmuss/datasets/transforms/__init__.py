@@ -8,11 +8,12 @@ from .pack_mask_contrast_inputs import PackMaskContrastInputs
 from .pack_multi_view_seg_inputs import PackMultiViewSegInputs
 from .photometric_view import PhotometricView
 from .random_gaussian_blur import RandomGaussianBlur
+from .random_scale_rotate import RandomScaleRotate
 from .resize_short_side import ResizeShortSide
 from .seg_random_resized_crop import SegRandomResizedCrop
 
 __all__ = [
     'CenterCropAsOriginal', 'ColorJitter', 'LABEL_MAPS', 'LabelLUT', 'LoadSaliencyMask',
     'MaskContrastViews', 'PackMaskContrastInputs', 'PackMultiViewSegInputs', 'PhotometricView',
-    'RandomGaussianBlur', 'ResizeShortSide', 'SegRandomResizedCrop'
+    'RandomGaussianBlur', 'RandomScaleRotate', 'ResizeShortSide', 'SegRandomResizedCrop'
 ]
