@@ -234,7 +234,7 @@ class BaseDinoViT(BaseModule):
         last = self.num_layers - 1
         needs_last = self.out_attn or self.out_qkv or self.out_cls_token
         stop = last if needs_last else self.out_indices[-1]
-        maps, extras = [], AttentionExtras(None, None)
+        maps, extras, normed = [], AttentionExtras(None, None), tokens
         for index in range(stop + 1):
             is_last = index == last
             explicit = self.attn_impl == 'explicit' or (is_last and self.out_attn)
@@ -242,8 +242,9 @@ class BaseDinoViT(BaseModule):
                 tokens, explicit=explicit, keep_qkv=is_last and self.out_qkv)
             if is_last:
                 extras = block_extras
-            if index in self.out_indices:
+            if index in self.out_indices or (is_last and self.out_cls_token):
                 normed = self.norm(tokens) if self.final_norm else tokens
+            if index in self.out_indices:
                 maps.append(tokens_to_map(normed[:, prefix:], grid_hw))
         out = dict(attn=None, qkv=None, cls_token=None)
         if self.out_attn:
@@ -251,5 +252,5 @@ class BaseDinoViT(BaseModule):
         if self.out_qkv:
             out['qkv'] = tuple(t[:, :, prefix:] for t in extras.qkv)
         if self.out_cls_token:
-            out['cls_token'] = (self.norm(tokens) if self.final_norm else tokens)[:, 0]
+            out['cls_token'] = normed[:, 0]
         return BackboneOutput(maps, **out)

@@ -7,6 +7,12 @@ without renaming. Attention goes through
 :func:`torch.nn.functional.scaled_dot_product_attention` unless the
 pre-softmax logits are needed, in which case the explicit
 ``softmax(q·kᵀ·d^-½)·v`` path runs.
+
+They are self-contained because the OpenMMLab blocks do not fit: mmcv's
+``PatchEmbed`` / ``FFN`` and mmpretrain's ``LayerScale`` (``weight``) use other
+parameter names, neither attention returns its logits, and
+``mmpretrain.models`` (home of ``SwiGLUFFN``) cannot be imported without
+torchvision, which this stack does not install.
 """
 import math
 from typing import NamedTuple, Optional, Sequence, Tuple

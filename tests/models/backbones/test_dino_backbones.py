@@ -13,7 +13,7 @@ from typing import Tuple
 import pytest
 import torch
 import torch.nn.functional as F
-from dino_reference import (OFFICIAL, PRETRAIN_SIZE, official_forward, official_key_shapes,
+from .dino_reference import (OFFICIAL, PRETRAIN_SIZE, official_forward, official_key_shapes,
                             official_pos_embed, random_official_state_dict)
 from mmengine.config import Config
 from mmseg.registry import MODELS

@@ -5,7 +5,7 @@ from pathlib import Path
 
 import pytest
 import torch
-from dino_reference import OFFICIAL, official_forward, random_official_state_dict, to_timm_layout
+from .dino_reference import OFFICIAL, official_forward, random_official_state_dict, to_timm_layout
 
 from mmuss.models.backbones import DinoV2VisionTransformer, DinoVisionTransformer
 
