@@ -2,23 +2,41 @@
 
 Since torch 2.6, ``torch.load`` defaults to ``weights_only=True``, which
 refuses any pickled object outside an allow-list. mmengine 0.10.x checkpoints
-carry, besides tensors, the message hub's :class:`HistoryBuffer` objects and
-numpy arrays/scalars in ``message_hub``/``meta``, so ``--resume`` and
-``load_from`` fail with "Unsupported global". Rather than switching the safe
-loader off (``weights_only=False`` would execute arbitrary pickles, including
-from downloaded files), we add exactly these types to torch's allow-list:
-loading stays restricted for every file, local or downloaded, and mmengine's
-own checkpoints load again.
+carry, besides tensors, the message hub's :class:`HistoryBuffer` objects,
+numpy arrays/scalars and — through ``HistoryBuffer.__getstate__`` — references
+to ``HistoryBuffer.min``/``max``/``current``/``mean`` pickled as
+``getattr(HistoryBuffer, name)``, so ``--resume`` and ``load_from`` fail with
+"Unsupported global".
+
+mmuss fixes this in three parts, none of which touches downloads (mmengine's
+``http(s)://`` loader keeps torch's safe default):
+
+1. the non-tensor types mmengine writes (``HistoryBuffer``, numpy arrays,
+   dtypes and scalars) join torch's safe-load allow-list — ``getattr`` does
+   not, since allowing it would defeat the safe loader;
+2. ``HistoryBuffer`` no longer pickles its four default statistics methods
+   (its ``__setstate__`` re-registers them anyway), so checkpoints written
+   with mmuss imported load with ``weights_only=True``;
+3. local files that still fail the safe load (e.g. written by plain
+   mmengine) are trusted local checkpoints: they are loaded with
+   ``weights_only=False`` and a warning naming the file.
 """
-from typing import List
+import logging
+import os.path as osp
+import pickle
+from typing import Any, List, Optional
 
 import numpy as np
 import torch
+from mmengine.logging import print_log
+from mmengine.logging.history_buffer import HistoryBuffer
+from mmengine.runner import CheckpointLoader
+
+DEFAULT_STATISTICS = ('min', 'max', 'current', 'mean')
 
 
 def mmengine_checkpoint_globals() -> List[object]:
     """The non-tensor types found in mmengine 0.10.x training checkpoints."""
-    from mmengine.logging.history_buffer import HistoryBuffer
     multiarray = getattr(np, '_core', np.core).multiarray
     dtype_classes = [type(np.dtype(name)) for name in (
         'bool', 'int8', 'int16', 'int32', 'int64', 'uint8', 'uint16', 'uint32', 'uint64',
@@ -27,8 +45,45 @@ def mmengine_checkpoint_globals() -> List[object]:
             *dtype_classes]
 
 
+def history_buffer_getstate(buffer: HistoryBuffer) -> dict:
+    """``HistoryBuffer`` state without its default statistics methods.
+
+    Custom statistics registered by users are kept (and then need the
+    trusted-local fallback to load); the defaults are re-registered by
+    ``HistoryBuffer.__setstate__``.
+    """
+    custom = {
+        name: fn
+        for name, fn in buffer._statistics_methods.items()
+        if not (name in DEFAULT_STATISTICS and fn is getattr(HistoryBuffer, name))
+    }
+    state = {k: v for k, v in buffer.__dict__.items() if k != 'statistics_methods'}
+    if custom:
+        state['statistics_methods'] = custom
+    return state
+
+
+def load_local_checkpoint(filename: str, map_location: Optional[Any] = None) -> Any:
+    """mmengine's local-file loader, safe first, trusted-local fallback second."""
+    filename = osp.expanduser(filename)
+    if not osp.isfile(filename):
+        raise FileNotFoundError(f'{filename} can not be found.')
+    try:
+        return torch.load(filename, map_location=map_location, weights_only=True)
+    except pickle.UnpicklingError as err:
+        first_line = str(err).strip().splitlines()[-1][:200]
+        print_log(
+            f'{filename} holds objects outside torch\'s weights_only allow-list '
+            f'({first_line}); loading it as a trusted local checkpoint with '
+            f'weights_only=False. Only load local checkpoints you trust.',
+            logger='current', level=logging.WARNING)
+        return torch.load(filename, map_location=map_location, weights_only=False)
+
+
 def allow_mmengine_checkpoints() -> None:
-    """Register mmengine's checkpoint types with torch's ``weights_only`` loader."""
+    """Install the three parts described in the module docstring (idempotent)."""
     add_safe_globals = getattr(torch.serialization, 'add_safe_globals', None)
     if add_safe_globals is not None:
         add_safe_globals(mmengine_checkpoint_globals())
+    HistoryBuffer.__getstate__ = history_buffer_getstate
+    CheckpointLoader.register_scheme(prefixes='', force=True)(load_local_checkpoint)

@@ -67,6 +67,7 @@ def setup_cpu_distributed(cfg: Config, launcher: str) -> None:
     cfg.setdefault('env_cfg', {}).setdefault('dist_cfg', {})['backend'] = 'gloo'
     wrapper = cfg.get('model_wrapper_cfg') or {}
     wrapper.setdefault('type', 'MMDistributedDataParallel')
+    wrapper['device_ids'] = None  # overrides mmengine's default [LOCAL_RANK]
     wrapper.setdefault('find_unused_parameters', cfg.get('find_unused_parameters', False))
     cfg.model_wrapper_cfg = wrapper
     if launcher == 'pytorch' and not dist.is_initialized():

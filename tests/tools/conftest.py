@@ -20,6 +20,22 @@ def load_tool(name: str) -> ModuleType:
     return module
 
 
+@pytest.fixture(scope='session')
+def train_tool() -> ModuleType:
+    return load_tool('train')
+
+
+@pytest.fixture(scope='session')
+def test_tool() -> ModuleType:
+    return load_tool('test')
+
+
+@pytest.fixture
+def tiny_config(tmp_path):
+    """Factory: ``tiny_config(data_root, **overrides)`` → path of a shrunk demo config."""
+    return lambda data_root, **overrides: write_tiny_config(tmp_path, data_root, **overrides)
+
+
 def write_tiny_config(tmp_path: Path, data_root: Path, **overrides: str) -> Path:
     """A config inheriting the demo config, shrunk to seconds of CPU work."""
     lines = [

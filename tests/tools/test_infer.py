@@ -6,7 +6,7 @@ import numpy as np
 import pytest
 import torch
 
-from image_folder_toys import NUM_CLUSTERS, load_tool, write_images, write_tiny_config
+from ..image_folder_toys import NUM_CLUSTERS, load_tool, write_images, write_tiny_config
 from mmuss.apis import init_model
 
 infer_tool = load_tool('infer')

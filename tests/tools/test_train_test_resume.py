@@ -8,18 +8,15 @@ from pathlib import Path
 import pytest
 import torch
 
-from .conftest import REPO, load_tool, write_tiny_config
-
-train_tool = load_tool('train')
-test_tool = load_tool('test')
+REPO = Path(__file__).resolve().parents[2]
 
 
 def val_scalar(runner, key: str) -> float:
     return runner.message_hub.get_scalar(f'val/{key}').current()
 
 
-def test_train_resume_and_test_reproduce_the_val_metric(tmp_path, tiny_data):
-    cfg = write_tiny_config(tmp_path, tiny_data)
+def test_train_resume_and_test_reproduce_the_val_metric(tmp_path, tiny_data, tiny_config, train_tool, test_tool):
+    cfg = tiny_config(tiny_data)
     work = tmp_path / 'work'
     runner = train_tool.main([str(cfg), '--work-dir', str(work),
                               '--cfg-options', 'experiment_name=first'])
@@ -44,8 +41,8 @@ def test_train_resume_and_test_reproduce_the_val_metric(tmp_path, tiny_data):
     assert metrics['cluster/mIoU'] == val_miou
 
 
-def test_resume_from_explicit_checkpoint_restores_iteration(tmp_path, tiny_data):
-    cfg = write_tiny_config(tmp_path, tiny_data)
+def test_resume_from_explicit_checkpoint_restores_iteration(tmp_path, tiny_data, tiny_config, train_tool, test_tool):
+    cfg = tiny_config(tiny_data)
     work = tmp_path / 'work'
     train_tool.main([str(cfg), '--work-dir', str(work), '--cfg-options', 'experiment_name=a'])
     runner = train_tool.main([str(cfg), '--work-dir', str(tmp_path / 'other'), '--resume',
@@ -53,21 +50,21 @@ def test_resume_from_explicit_checkpoint_restores_iteration(tmp_path, tiny_data)
     assert runner.iter == 4
 
 
-def test_missing_data_root_fails_early(tmp_path):
-    cfg = write_tiny_config(tmp_path, tmp_path / 'does_not_exist')
+def test_missing_data_root_fails_early(tmp_path, tiny_config, train_tool, test_tool):
+    cfg = tiny_config(tmp_path / 'does_not_exist')
     with pytest.raises(FileNotFoundError, match='does_not_exist'):
         train_tool.main([str(cfg), '--work-dir', str(tmp_path / 'w')])
 
 
-def test_fewer_clusters_than_classes_fails_early(tmp_path, tiny_data):
-    cfg = write_tiny_config(tmp_path, tiny_data)
+def test_fewer_clusters_than_classes_fails_early(tmp_path, tiny_data, tiny_config, train_tool, test_tool):
+    cfg = tiny_config(tiny_data)
     with pytest.raises(ValueError, match='num_clusters=3 is smaller than num_classes=6'):
         train_tool.main([str(cfg), '--work-dir', str(tmp_path / 'w'), '--cfg-options',
                          'model.decode_head.num_clusters=3', 'experiment_name=k'])
 
 
-def test_checkpoint_with_wrong_keys_names_the_file_and_keys(tmp_path, tiny_data):
-    cfg = write_tiny_config(tmp_path, tiny_data)
+def test_checkpoint_with_wrong_keys_names_the_file_and_keys(tmp_path, tiny_data, tiny_config, train_tool, test_tool):
+    cfg = tiny_config(tiny_data)
     bad = tmp_path / 'bad.pth'
     torch.save({'state_dict': {'decode_head.not_a_weight': torch.zeros(1)}}, bad)
     with pytest.raises(KeyError, match=r'bad\.pth.*not_a_weight'):
@@ -75,9 +72,9 @@ def test_checkpoint_with_wrong_keys_names_the_file_and_keys(tmp_path, tiny_data)
                         '--cfg-options', 'experiment_name=bad'])
 
 
-def test_two_process_training_matches_single_process_evaluation(tmp_path, tiny_data):
+def test_two_process_training_matches_single_process_evaluation(tmp_path, tiny_data, tiny_config, train_tool, test_tool):
     """dist_train.sh with 2 gloo processes; the same checkpoint scored by one process agrees."""
-    cfg = write_tiny_config(tmp_path, tiny_data)
+    cfg = tiny_config(tiny_data)
     work = tmp_path / 'ddp'
     env = dict(os.environ, PYTHON=sys.executable, PORT='29517', OMP_NUM_THREADS='1',
                PYTHONPATH=str(REPO))

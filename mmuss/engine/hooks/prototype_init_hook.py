@@ -1,5 +1,6 @@
 """Initialise a head's prototypes from a sample of training features."""
-from typing import Optional
+from itertools import islice
+from typing import Iterator, Optional
 
 import torch
 from mmengine.dist import broadcast, get_dist_info
@@ -7,6 +8,7 @@ from mmengine.hooks import Hook
 from mmengine.logging import print_log
 from mmengine.model import is_model_wrapper
 from mmseg.registry import HOOKS
+from torch.utils.data import DataLoader
 
 from mmuss.models.utils import flatten_pixels, subsample_rows
 
@@ -44,6 +46,18 @@ class PrototypeInitHook(Hook):
         self.probe = probe
         self.seed = seed
 
+    def sample_batches(self, train_loader: DataLoader) -> Iterator[dict]:
+        """``num_batches`` seeded random batches of the training set.
+
+        A separate loader: mmengine's ``InfiniteSampler`` shares one index
+        generator, which iterating the runner's own loader would consume.
+        """
+        loader = DataLoader(
+            train_loader.dataset, batch_size=train_loader.batch_size, shuffle=True,
+            collate_fn=train_loader.collate_fn, num_workers=0,
+            generator=torch.Generator().manual_seed(self.seed))
+        return islice(loader, self.num_batches)
+
     def before_train(self, runner) -> None:
         if runner.iter > 0:
             return
@@ -57,9 +71,7 @@ class PrototypeInitHook(Hook):
         head.eval()
         rows = []
         with torch.no_grad():
-            for i, batch in enumerate(runner.train_dataloader):
-                if i >= self.num_batches:
-                    break
+            for batch in self.sample_batches(runner.train_dataloader):
                 data = model.data_preprocessor(batch, False)
                 rows.append(flatten_pixels(head(model.extract_feat(data['inputs']))).cpu())
         head.train(was_training)

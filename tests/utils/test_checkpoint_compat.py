@@ -1,0 +1,53 @@
+"""torch>=2.6 loading of mmengine checkpoints, without weakening downloads."""
+import logging
+
+import numpy as np
+import pytest
+import torch
+from mmengine.logging import HistoryBuffer, MessageHub
+from mmengine.runner import CheckpointLoader
+from mmengine.runner.checkpoint import load_from_http
+
+from mmuss.utils.checkpoint_compat import load_local_checkpoint
+
+
+def mmengine_style_checkpoint() -> dict:
+    hub = MessageHub.get_instance('compat-test')
+    hub.update_scalar('train/loss', 0.5)
+    hub.update_scalar('train/loss', 0.25)
+    hub.update_info('seed', np.int64(3))
+    return dict(meta=dict(iter=2, seed=np.int64(3)), state_dict={'w': torch.ones(2)},
+                message_hub=hub.state_dict())
+
+
+def test_mmengine_checkpoint_loads_with_weights_only(tmp_path):
+    path = tmp_path / 'ckpt.pth'
+    torch.save(mmengine_style_checkpoint(), path)
+    ckpt = torch.load(path, weights_only=True)  # the strict loader, no fallback
+    buffer = ckpt['message_hub']['log_scalars']['train/loss']
+    assert isinstance(buffer, HistoryBuffer)
+    assert buffer.mean() == pytest.approx(0.375) and buffer.current() == 0.25
+    assert torch.equal(ckpt['state_dict']['w'], torch.ones(2))
+
+
+class NotAllowListed:
+    def __init__(self):
+        self.x = 1
+
+
+def test_local_fallback_warns_and_names_the_file(tmp_path, caplog):
+    path = tmp_path / 'foreign.pth'
+    torch.save({'obj': NotAllowListed()}, path)
+    with pytest.raises(Exception):
+        torch.load(path, weights_only=True)
+    with caplog.at_level(logging.WARNING):
+        ckpt = load_local_checkpoint(str(path))
+    assert ckpt['obj'].x == 1
+    assert CheckpointLoader._schemes[''] is load_local_checkpoint
+    with pytest.raises(FileNotFoundError, match='missing.pth'):
+        load_local_checkpoint(str(tmp_path / 'missing.pth'))
+
+
+def test_downloads_keep_mmengines_safe_loader():
+    assert CheckpointLoader._schemes['https://'] is load_from_http
+    assert CheckpointLoader._schemes['http://'] is load_from_http
