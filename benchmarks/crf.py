@@ -4,6 +4,8 @@
 Both settings refine the same synthetic batch in the same run; the pool is
 started (and its workers' imports paid) before timing, as a persistent pool
 is during a whole evaluation, and its start-up time is reported separately.
+The 1-minute load average is reported too: on a shared machine other
+processes take the cores the pool is meant to use.
 """
 import argparse
 import json
@@ -50,7 +52,8 @@ def main() -> None:
         benchmark='dense_crf', image_size=320, num_classes=27, num_iters=10,
         images=args.images, cpu_count=os.cpu_count(), single_process_s_per_image=round(single, 4),
         pool_workers=args.workers, pool_s_per_image=round(pooled, 4),
-        pool_speedup=round(single / pooled, 2), pool_startup_s=round(startup, 2))))
+        pool_speedup=round(single / pooled, 2), pool_startup_s=round(startup, 2),
+        load_average_1min=round(os.getloadavg()[0], 2))))
 
 
 if __name__ == '__main__':
