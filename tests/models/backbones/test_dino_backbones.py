@@ -112,9 +112,9 @@ def test_forward_matches_official(tmp_path_factory, name, depth, size):
     assert max_err(out.cls_token, ref['cls']) <= 1e-5
     for ours, theirs in zip(out.qkv, ref['qkv']):
         assert max_err(ours, theirs) <= 1e-5
-    sdpa_only = build(name, depth)
-    sdpa_only.load_state_dict(model.state_dict())
-    plain = sdpa_only(x)
+    model.out_attn = model.out_qkv = model.out_cls_token = False  # every block through SDPA
+    model.out_indices = [depth - 1]
+    plain = model(x)
     assert plain.attn is None and plain.qkv is None and plain.cls_token is None
     assert len(plain) == 1 and max_err(plain[0], ref['maps'][-1]) <= 1e-5
 
