@@ -1,8 +1,10 @@
-"""Shared pytest set-up: register mmuss, keep torch single-threaded and deterministic."""
+"""Shared pytest set-up: register mmuss under mmseg's scope, keep torch single-threaded."""
 import torch
+from mmseg.utils import register_all_modules
 
 import mmuss  # noqa: F401
 
+register_all_modules(init_default_scope=True)
 torch.set_num_threads(1)
 
 

@@ -104,8 +104,8 @@ class FrozenBackboneSegmentor(EncoderDecoder):
 
     def slide_logits(self, inputs: Tensor) -> Dict[str, Tensor]:
         """Sliding-window inference over named logits (mmseg's ``slide_inference``)."""
-        h_stride, w_stride = self.test_cfg.stride
-        h_crop, w_crop = self.test_cfg.crop_size
+        h_stride, w_stride = self.test_cfg['stride']
+        h_crop, w_crop = self.test_cfg['crop_size']
         batch, _, h_img, w_img = inputs.shape
         h_grids = max(h_img - h_crop + h_stride - 1, 0) // h_stride + 1
         w_grids = max(w_img - w_crop + w_stride - 1, 0) // w_stride + 1
