@@ -69,39 +69,42 @@ class PrincipalMasks:
     stagnated: Tensor
 
 
-def centred_covariance(rows: Tensor, valid: Tensor) -> Tensor:
-    """Centred scatter matrix of each image's valid rows.
+def centred_covariance(rows: Tensor, valid: Tensor) -> Tuple[Tensor, Tensor]:
+    """Centred scatter matrix and second moment of each image's valid rows.
 
-    ``μ_b = mean_{p valid} x_p``, ``C_b = Σ_{p valid} (x_p − μ_b)(x_p − μ_b)ᵀ``
-
-    The mean is accumulated in float64, so identical rows centre to exactly 0.
+    ``μ_b = mean_{p valid} x_p``, ``C_b = Σ_{p valid} (x_p − μ_b)(x_p − μ_b)ᵀ``,
+    ``E_b = Σ_{p valid} ||x_p||² = tr C_b + n_b ||μ_b||²``.
 
     Args:
         rows: ``B×n×D`` features; invalid rows must be zero.
         valid: ``B×n`` bool.
 
     Returns:
-        ``B×D×D`` float64 ``C``.
+        ``C`` as ``B×D×D`` float64 and ``E`` as ``(B,)`` float64.
     """
     count = valid.sum(1, keepdim=True).clamp_min(1)
-    mean = (rows.sum(1, dtype=torch.float64) / count).to(rows.dtype)
+    mean = rows.sum(1) / count
     centred = (rows - mean[:, None]) * valid[..., None]
-    return torch.bmm(centred.transpose(1, 2), centred).double()
+    cov = torch.bmm(centred.transpose(1, 2), centred).double()
+    energy = cov.diagonal(dim1=1, dim2=2).sum(1) + count[:, 0] * mean.double().square().sum(1)
+    return cov, energy
 
 
-def leading_eigenvector(cov: Tensor, block: int = 8, max_iters: int = 100,
+def leading_eigenvector(cov: Tensor, block: int = 4, krylov: int = 4, max_cycles: int = 30,
                         tol: float = 1e-6) -> Tuple[Tensor, Tensor]:
-    """Top eigenpair ``C u = λ u`` of symmetric PSD matrices by block subspace iteration.
+    """Top eigenpair ``C u = λ u`` of symmetric PSD matrices (restarted block Krylov).
 
-    Starting from ``C G`` (``G`` a fixed seeded Gaussian ``D×block``), the basis
-    is re-orthonormalised after each product with ``C``; the Rayleigh–Ritz
-    vector of the top Ritz value is returned once
-    ``||C u − λ u|| <= tol·λ`` for every matrix (or after ``max_iters``).
+    Each cycle builds the Krylov basis ``Q = orth[V, CV, …, C^k V]`` (``V``:
+    ``block`` columns, first ``orth(C G)`` with ``G`` a fixed seeded Gaussian,
+    then the top Ritz vectors of the previous cycle) and takes the
+    Rayleigh–Ritz pair of ``QᵀCQ``; a matrix is done once
+    ``||C u − λ u|| <= tol·λ`` (or after ``max_cycles``).
 
     Args:
         cov: ``B×D×D`` symmetric positive semi-definite matrices.
-        block: Subspace size (more converges in fewer iterations).
-        max_iters: Iteration cap.
+        block: Block size of the Krylov basis.
+        krylov: Powers of ``C`` per cycle.
+        max_cycles: Cycle cap.
         tol: Relative residual tolerance.
 
     Returns:
@@ -112,33 +115,44 @@ def leading_eigenvector(cov: Tensor, block: int = 8, max_iters: int = 100,
     gen = torch.Generator().manual_seed(0)
     start = torch.randn(dims, block, generator=gen, dtype=cov.dtype).to(cov.device)
     basis = torch.linalg.qr(cov @ start).Q
-    for _ in range(max_iters):
-        image = torch.bmm(cov, basis)
-        vals, vecs = torch.linalg.eigh(basis.transpose(1, 2) @ image)
+    vec_out = cov.new_zeros(cov.shape[:2])
+    lam_out = cov.new_zeros(cov.shape[0])
+    todo = torch.arange(cov.shape[0], device=cov.device)
+    for cycle in range(max_cycles):
+        powers = [basis]
+        for _ in range(max(krylov, 1)):
+            step = torch.bmm(cov, powers[-1])
+            powers.append(step / step.norm(dim=1, keepdim=True).clamp_min(1e-300))
+        space = torch.linalg.qr(torch.cat(powers, dim=2)).Q
+        image = torch.bmm(cov, space)
+        vals, vecs = torch.linalg.eigh(space.transpose(1, 2) @ image)
         top, lam = vecs[..., -1:], vals[..., -1]
-        vec = (basis @ top)[..., 0]
+        vec = (space @ top)[..., 0]
         resid = ((image @ top)[..., 0] - lam[:, None] * vec).norm(dim=1)
-        if bool((resid <= tol * lam.abs()).all()):
+        done = (resid <= tol * lam.abs()) | (cycle == max_cycles - 1)
+        vec_out[todo[done]], lam_out[todo[done]] = vec[done], lam[done]
+        if bool(done.all()):
             break
-        basis = torch.linalg.qr(image).Q
-    return vec, lam
+        basis = space[~done] @ vecs[~done][..., -block:]
+        todo, cov = todo[~done], cov[~done]
+    return vec_out, lam_out
 
 
-def principal_direction(rows: Tensor, valid: Tensor, block: int = 8, max_iters: int = 100,
-                        tol: float = 1e-6) -> Tensor:
+def principal_direction(rows: Tensor, valid: Tensor, block: int = 4, krylov: int = 4,
+                        max_cycles: int = 30, tol: float = 1e-6) -> Tensor:
     """Unoriented first principal direction of each image's valid rows (step 2a).
 
     Args:
         rows: ``B×n×D`` raw features; invalid rows must be zero.
         valid: ``B×n`` bool.
-        block, max_iters, tol: See :func:`leading_eigenvector`.
+        block, krylov, max_cycles, tol: See :func:`leading_eigenvector`.
 
     Returns:
         ``B×D`` unit directions; all-zero where the rows have no variance
         (``λ <= 1e-10·Σ||x_p||²``).
     """
-    vec, lam = leading_eigenvector(centred_covariance(rows, valid), block, max_iters, tol)
-    energy = rows.square().sum((1, 2), dtype=torch.float64)
+    cov, energy = centred_covariance(rows, valid)
+    vec, lam = leading_eigenvector(cov, block, krylov, max_cycles, tol)
     return torch.where((lam <= 1e-10 * energy)[:, None], 0.0, vec).to(rows.dtype)
 
 
@@ -209,7 +223,7 @@ def available_rows(avail: Tensor) -> Tuple[Tensor, Tensor]:
 
 
 def extract_principal_masks(feats: Tensor, threshold: float = 0.4, coverage: float = 0.95,
-                            block: int = 8, max_iters: int = 100,
+                            block: int = 4, krylov: int = 4, max_cycles: int = 30,
                             tol: float = 1e-6) -> PrincipalMasks:
     """PriMaPs' mask extraction loop (spec A.3 steps 1–2) over a batch.
 
@@ -217,7 +231,8 @@ def extract_principal_masks(feats: Tensor, threshold: float = 0.4, coverage: flo
         feats: ``B×D×h×w`` raw feature maps.
         threshold: Cosine threshold ``τ`` (0.4).
         coverage: Stop once this fraction of pixels is assigned (0.95).
-        block, max_iters, tol: PCA solver settings (:func:`leading_eigenvector`).
+        block, krylov, max_cycles, tol: PCA solver settings
+            (:func:`leading_eigenvector`).
 
     Returns:
         The soft masks at feature resolution, see :class:`PrincipalMasks`.
@@ -230,13 +245,18 @@ def extract_principal_masks(feats: Tensor, threshold: float = 0.4, coverage: flo
     active = torch.full((batch, ), coverage > 0, dtype=torch.bool, device=feats.device)
     stagnated = torch.zeros_like(active)
     num_masks = torch.zeros(batch, dtype=torch.long, device=feats.device)
+    image_index = torch.arange(batch, device=feats.device)[:, None]
     steps = []
     while bool(active.any()):
-        pos, valid = available_rows(avail & active[:, None])
-        index = pos[..., None].expand(-1, -1, dims)
-        rows = rows_all.gather(1, index) * valid[..., None]
-        normed = normed_all.gather(1, index)
-        direction = principal_direction(rows, valid, block, max_iters, tol)
+        if bool(avail.all()):
+            pos = torch.arange(num_pixels, device=feats.device).expand(batch, -1)
+            valid = avail
+            rows, normed = rows_all, normed_all
+        else:
+            pos, valid = available_rows(avail & active[:, None])
+            rows = rows_all[image_index, pos] * valid[..., None]
+            normed = normed_all[image_index, pos]
+        direction = principal_direction(rows, valid, block, krylov, max_cycles, tol)
         soft = anchored_mask(normed, valid, oriented_scores(normed, valid, direction), threshold)
         full = torch.zeros_like(rows_all[..., 0]).scatter_(1, pos, soft)
         progress = active & (full > 0).any(1)
@@ -335,7 +355,7 @@ def primaps_mask_ids(feats: Tensor, size: Optional[Tuple[int, int]] = None,
             :func:`mmuss.models.utils.dense_crf.batched_dense_crf`.
         threshold, coverage, gain: See :func:`extract_principal_masks` and
             :func:`proposal_log_probs`.
-        **pca: ``block``, ``max_iters``, ``tol`` of the PCA solver.
+        **pca: ``block``, ``krylov``, ``max_cycles``, ``tol`` of the PCA solver.
 
     Returns:
         ``B×H×W`` uint8 mask ids (255 = no mask).
