@@ -156,3 +156,18 @@ def test_converter_writes_mmuss_format_that_loads_strictly(tmp_path):
     reference.load_state_dict(sd)
     for ours, theirs in zip(features(model), features(reference)):
         assert (ours - theirs).abs().max() <= 1e-6
+
+
+def test_official_url_goes_through_mmengine_checkpoint_loader(tmp_path, monkeypatch):
+    from mmengine.runner import CheckpointLoader
+    sd = random_official_state_dict('dino_vit-s16', 1)
+    asked = []
+
+    def fake_http(filename, map_location=None, **kwargs):
+        asked.append(filename)
+        return sd
+
+    monkeypatch.setitem(CheckpointLoader._schemes, 'https://', fake_http)
+    url = 'https://dl.fbaipublicfiles.com/dino/dino_deitsmall16_pretrain/x.pth'
+    model = load('dino_vit-s16', url)
+    assert asked == [url] and torch.equal(model.pos_embed, sd['pos_embed'])
