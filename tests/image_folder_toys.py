@@ -1,4 +1,4 @@
-"""Tiny image folders and configs for the own-images tests (inference, infer tool, folder training)."""
+"""Tiny image folders and configs for the own-images tests (API, infer tool, folder training)."""
 import importlib.util
 from pathlib import Path
 from types import ModuleType
@@ -13,7 +13,8 @@ NUM_CLUSTERS = 4
 
 def load_tool(name: str) -> ModuleType:
     """Import ``tools/<name>.py`` as a module (tools/ is not a package)."""
-    spec = importlib.util.spec_from_file_location(f'mmuss_tool_{name}', REPO / 'tools' / f'{name}.py')
+    spec = importlib.util.spec_from_file_location(f'mmuss_tool_{name}',
+                                                  REPO / 'tools' / f'{name}.py')
     module = importlib.util.module_from_spec(spec)
     spec.loader.exec_module(module)
     return module
@@ -51,11 +52,12 @@ def write_tiny_config(tmp_path: Path, data_root: Path, val_root: Optional[Path] 
         "    type='FrozenBackboneSegmentor',",
         "    data_preprocessor=dict(type='SegDataPreProcessor', mean=[123.675, 116.28, 103.53],",
         '                           std=[58.395, 57.12, 57.375], bgr_to_rgb=True, pad_val=0,',
-        '                           seg_pad_val=255, size=crop_size, test_cfg=dict(size_divisor=4)),',
+        '                           seg_pad_val=255, size=crop_size,',
+        '                           test_cfg=dict(size_divisor=4)),',
         "    backbone=dict(type='DinoVisionTransformer', patch_size=4, img_size=32,",
         '                  arch=dict(embed_dims=32, num_layers=1, num_heads=2)),',
         "    decode_head=dict(type='ClusterProbeHead', in_channels=32,",
-        f'                     num_classes={num_classes}, num_clusters={NUM_CLUSTERS},',
+        f'                     num_classes={num_classes}, num_clusters={num_clusters},',
         '                     linear_probe=False),',
         "    train_cfg=dict(), test_cfg=dict(mode='whole'))",
         "train_pipeline = [dict(type='LoadImageFromFile'),",
@@ -85,9 +87,11 @@ def write_tiny_config(tmp_path: Path, data_root: Path, val_root: Optional[Path] 
             "val_pipeline = [dict(type='LoadImageFromFile'), dict(type='LoadAnnotations'),",
             "                dict(type='PackSegInputs')]",
             'val_dataloader = dict(',
-            "    batch_size=2, num_workers=0, sampler=dict(type='DefaultSampler', shuffle=False),",
+            "    batch_size=2, num_workers=0,",
+            "    sampler=dict(type='DefaultSampler', shuffle=False),",
             f"    dataset=dict(type='ImageFolderDataset', data_root={str(val_root)!r},",
-            "                 data_prefix=dict(img_path='img_dir/val', seg_map_path='ann_dir/val'),",
+            "                 data_prefix=dict(img_path='img_dir/val',",
+            "                                  seg_map_path='ann_dir/val'),",
             "                 metainfo=dict(classes=('grass', 'sky', 'brick', 'sand', 'water',",
             "                                        'stone')),",
             '                 pipeline=val_pipeline))',

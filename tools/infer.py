@@ -65,7 +65,7 @@ def parse_args(argv: Optional[List[str]] = None) -> argparse.Namespace:
 
 
 def expand_input(spec: str, suffixes: Sequence[str] = IMAGE_SUFFIXES) -> Tuple[List[str], str]:
-    """Image paths named by ``spec`` (file, folder or glob) and the root their names are relative to."""
+    """Image paths named by ``spec`` (file, folder or glob) and the root of their names."""
     if osp.isfile(spec):
         return [spec], osp.dirname(osp.abspath(spec))
     if osp.isdir(spec):
@@ -83,7 +83,7 @@ def output_stems(paths: Sequence[str], root: str) -> List[str]:
     """Output names: each path relative to ``root`` without its suffix; clashes are an error."""
     stems = [osp.splitext(osp.relpath(osp.abspath(p), osp.abspath(root)))[0] for p in paths]
     seen = {}
-    for path, stem in zip(paths, stems):
+    for path, stem in zip(paths, stems, strict=True):
         if stem in seen:
             raise ValueError(f'{seen[stem]} and {path} would write the same outputs {stem}.*; '
                              f'rename one of them.')
@@ -132,7 +132,7 @@ def read_image(path: str) -> np.ndarray:
 def main(argv: Optional[List[str]] = None) -> int:
     args = parse_args(argv)
     paths, root = expand_input(args.input)
-    stem_of = dict(zip(paths, output_stems(paths, root)))
+    stem_of = dict(zip(paths, output_stems(paths, root), strict=True))
     model = init_model(args.config, args.checkpoint, args.device, args.cfg_options, args.matching)
     use_classes = model.matching is not None and not args.clusters
     names, palette = label_names_and_palette(model, use_classes, args.palette)
@@ -155,7 +155,7 @@ def main(argv: Optional[List[str]] = None) -> int:
             continue
         results = inference(model, images, batch_size=args.batch_size, flip=args.flip or None,
                             crf=args.crf or None)
-        for path, image, result in zip(chunk, images, results):
+        for path, image, result in zip(chunk, images, results, strict=True):
             pred = result.pred_class_sem_seg if use_classes else result.pred_sem_seg
             labels = pred.data[0].cpu().numpy()
             if labels.shape != image.shape[:2]:

@@ -92,7 +92,7 @@ def init_model(config: Union[str, Path, Config],
             if matching is None and record.get('iter') not in (None, meta.get('iter')):
                 warnings.warn(f'{checkpoint}: the stored matching comes from the evaluation at '
                               f'iteration {record.get("iter")}, the weights from iteration '
-                              f'{meta.get("iter")}; class ids may be permuted.')
+                              f'{meta.get("iter")}; class ids may be permuted.', stacklevel=2)
     if matching is not None:
         record = load_matching_json(matching, model_num_clusters(model))
     model.matching = record
@@ -192,7 +192,7 @@ def inference(model: nn.Module,
             outputs = model.test_step(dict(inputs=[prepared[i]['inputs'] for i in ids],
                                            data_samples=[prepared[i]['data_samples']
                                                          for i in ids]))
-            for i, out in zip(ids, outputs):
+            for i, out in zip(ids, outputs, strict=True):
                 if matching is not None:
                     out.pred_class_sem_seg = PixelData(data=clusters_to_classes(
                         out.pred_sem_seg.data, matching['cluster_to_class']))

@@ -88,6 +88,18 @@ class USSLocalVisualizer(SegLocalVisualizer):
         mapped = clusters_to_classes(pred.data, record['cluster_to_class'])
         return PixelData(data=mapped), classes, fit_palette(palette, len(classes))
 
+    def gt_classes_and_palette(self) -> Tuple[List[str], List[list]]:
+        """Class names and colours of ground truth: the dataset's, else the matching's."""
+        meta = self.dataset_meta or {}
+        classes, palette = meta.get('classes'), meta.get('palette')
+        if not classes:
+            record = self.current_matching() or {}
+            classes, palette = record.get('classes'), record.get('palette')
+        if not classes:
+            raise ValueError('Drawing gt_sem_seg needs class names: dataset_meta["classes"] '
+                             'or a matching record with "classes".')
+        return list(classes), fit_palette(palette, len(classes))
+
     @master_only
     def add_datasample(self,
                        name: str,
@@ -104,20 +116,19 @@ class USSLocalVisualizer(SegLocalVisualizer):
 
         Same contract as ``SegLocalVisualizer.add_datasample``: ground truth
         and prediction side by side when both are drawn; saved to
-        ``out_file`` or the visualisation backends; shown if ``show``.
+        ``out_file`` or the visualisation backends; shown if ``show``; kept as
+        the visualiser's image (``get_image()``).
         """
         panels = []
         if draw_gt and data_sample is not None and 'gt_sem_seg' in data_sample:
-            classes = self.dataset_meta.get('classes')
-            if classes is None:
-                raise ValueError('Drawing gt_sem_seg needs dataset_meta["classes"].')
-            panels.append(self._draw_sem_seg(
-                image, data_sample.gt_sem_seg, classes,
-                fit_palette(self.dataset_meta.get('palette'), len(classes)), with_labels))
+            classes, palette = self.gt_classes_and_palette()
+            panels.append(self._draw_sem_seg(image, data_sample.gt_sem_seg, classes, palette,
+                                             with_labels))
         if draw_pred and data_sample is not None and 'pred_sem_seg' in data_sample:
             pred, classes, palette = self.prediction_layers(data_sample.pred_sem_seg.cpu())
             panels.append(self._draw_sem_seg(image, pred, classes, palette, with_labels))
         drawn = np.concatenate(panels, axis=1) if panels else image
+        self.set_image(drawn)
         if show:
             self.show(drawn, win_name=name, wait_time=wait_time)
         if out_file is not None:

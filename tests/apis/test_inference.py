@@ -6,7 +6,7 @@ import numpy as np
 import pytest
 import torch
 
-from image_folder_toys import NUM_CLUSTERS, write_images, write_tiny_config
+from ..image_folder_toys import NUM_CLUSTERS, write_images, write_tiny_config
 from mmuss.apis import batches_by_shape, inference, init_model
 from mmuss.apis.inference import overridden_test_cfg
 
@@ -40,7 +40,7 @@ def test_predictions_are_at_the_original_size_and_independent_of_batching(setup)
     model = init_model(str(setup['cfg']), str(setup['plain']))
     one = inference(model, setup['images'], batch_size=1)
     many = inference(model, setup['images'], batch_size=3)
-    for (h, w), a, b in zip(SIZES, one, many):
+    for (h, w), a, b in zip(SIZES, one, many, strict=True):
         assert a.pred_sem_seg.data.shape == (1, h, w)
         assert a.seg_logits.data.shape == (NUM_CLUSTERS, h, w)
         assert torch.equal(a.pred_sem_seg.data, b.pred_sem_seg.data)

@@ -48,7 +48,7 @@ def test_folder_gives_one_label_png_and_overlay_per_image_and_reports_the_corrup
                   ) == sorted(f'{n}.png' for n in names)
     assert sorted(p.relative_to(out / 'overlays').as_posix()
                   for p in (out / 'overlays').rglob('*.jpg')) == sorted(f'{n}.jpg' for n in names)
-    for name, (h, w) in zip(names, SIZES):
+    for name, (h, w) in zip(names, SIZES, strict=True):
         labels = read(out / 'labels' / f'{name}.png')
         assert labels.shape == (h, w) and labels.dtype == np.uint8
         assert labels.max() < NUM_CLUSTERS

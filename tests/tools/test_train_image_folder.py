@@ -39,7 +39,7 @@ def test_the_trained_checkpoint_segments_the_folder(trained, tmp_path):
     assert infer_tool.main([str(trained['cfg']), str(trained['root'] / 'work' / 'iter_4.pth'),
                             str(trained['root'] / 'photos'), '--out', str(tmp_path)]) == 0
     names = ['img0', 'img1', 'img2', 'img3', 'more/img0', 'more/img1']
-    for name, (h, w) in zip(names, SIZES):
+    for name, (h, w) in zip(names, SIZES, strict=True):
         labels = cv2.imread(str(tmp_path / 'labels' / f'{name}.png'), cv2.IMREAD_UNCHANGED)
         assert labels.shape == (h, w) and labels.max() < NUM_CLUSTERS
         assert cv2.imread(str(tmp_path / 'overlays' / f'{name}.jpg')).shape == (h, w, 3)

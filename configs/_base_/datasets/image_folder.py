@@ -4,8 +4,8 @@
 # There is no validation or test set: a config built on this file sets
 #   val_cfg = None
 #   test_cfg = None
-# (the schedule bases define them). To validate on a labelled subset instead, see
-# docs/own_images.md. `test_pipeline` is what tools/infer.py and mmuss.apis.inference use:
+# (the schedule bases define them), or adds val_dataloader/val_evaluator for a labelled
+# subset (docs/own_images.md). `test_pipeline` is what tools/infer.py and mmuss.apis.inference use:
 # the shorter side is resized to `test_short_side` and predictions come back at the
 # original image size.
 dataset_type = 'ImageFolderDataset'
@@ -43,7 +43,3 @@ train_dataloader = dict(
         data_root=data_root,
         data_prefix=dict(img_path=''),
         pipeline=train_pipeline))
-val_dataloader = None
-val_evaluator = None
-test_dataloader = None
-test_evaluator = None
