@@ -48,8 +48,10 @@ def main() -> None:
     labels[:, :8] = 255
     preds = torch.randint(0, args.classes, shape, generator=gen, dtype=torch.uint8)
     preds[:, 100:] = labels[:, 100:] % args.classes
-    samples = [dict(pred_sem_seg=dict(data=p[None].long()), gt_sem_seg=dict(data=lab[None].long()))
-               for p, lab in zip(preds, labels)]
+    samples = [
+        dict(pred_sem_seg=dict(data=p[None].long()), gt_sem_seg=dict(data=lab[None].long()))
+        for p, lab in zip(preds, labels)
+    ]
     np_preds, np_labels = [p.numpy() for p in preds], [lab.numpy() for lab in labels]
 
     t_pkg, t_np = [], []
@@ -69,7 +71,8 @@ def main() -> None:
     if abs(miou_pkg - round(miou_np * 100, 2)) > 1e-6:
         raise RuntimeError(f'mIoU differs: package {miou_pkg}, numpy {miou_np * 100:.2f}')
     print(json.dumps(dict(
-        benchmark='metric', torch_threads=args.threads, num_predictions=args.num, size=args.size, classes=args.classes,
+        benchmark='metric', torch_threads=args.threads, num_predictions=args.num,
+        size=args.size, classes=args.classes,
         mmuss_s=round(min(t_pkg), 4), numpy_per_image_s=round(min(t_np), 4),
         speedup=round(min(t_np) / min(t_pkg), 2), mIoU=miou_pkg)))
 

@@ -23,6 +23,8 @@ def parse_args(argv: Optional[List[str]] = None) -> argparse.Namespace:
     parser.add_argument('--wait-time', type=float, default=2, help='interval of --show (s)')
     parser.add_argument('--flip', action='store_true', help='horizontal-flip averaging')
     parser.add_argument('--crf', action='store_true', help='dense CRF refinement')
+    parser.add_argument('--crf-workers', type=int, default=0,
+                        help='CRF worker processes (0: in the test process)')
     parser.add_argument(
         '--cfg-options', nargs='+', action=DictAction,
         help='override config settings, e.g. test_dataloader.batch_size=4')
@@ -49,7 +51,7 @@ def main(argv: Optional[List[str]] = None) -> dict:
     if args.flip:
         cfg.model.setdefault('test_cfg', {})['flip'] = True
     if args.crf:
-        cfg.model.setdefault('test_cfg', {})['crf'] = True
+        cfg.model.setdefault('test_cfg', {})['crf'] = dict(num_workers=args.crf_workers)
     enable_show_dir(cfg, args.show_dir, args.show, args.wait_time)
 
     check_data_roots(cfg, ['test_dataloader'])

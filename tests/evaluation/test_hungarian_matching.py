@@ -43,7 +43,8 @@ def test_hand_computed_scores():
     mapping = hungarian_matching(conf)
     np.testing.assert_array_equal(mapping, [1, 0])  # 8 + 6 = 14 > 1 + 2
     s = scores_from_confusion(conf, mapping)
-    # class 0: tp 6, predicted 6+2=8, labelled 1+6=7 -> IoU 6/9 ; class 1: tp 8, pred 9, lab 10 -> 8/11
+    # class 0: tp 6, predicted 6+2=8, labelled 1+6=7 -> IoU 6/9
+    # class 1: tp 8, predicted 9, labelled 10 -> IoU 8/11
     np.testing.assert_allclose(s['IoU'], [6 / 9, 8 / 11])
     np.testing.assert_allclose(s['mIoU'], (6 / 9 + 8 / 11) / 2)
     np.testing.assert_allclose(s['Acc'], [6 / 7, 8 / 10])

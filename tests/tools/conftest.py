@@ -14,7 +14,8 @@ DEMO_CONFIG = REPO / 'configs' / 'baseline' / 'vit-tiny-p4_synthetic-textures.py
 
 def load_tool(name: str) -> ModuleType:
     """Import ``tools/<name>.py`` as a module (tools/ is not a package)."""
-    spec = importlib.util.spec_from_file_location(f'mmuss_tool_{name}', REPO / 'tools' / f'{name}.py')
+    path = REPO / 'tools' / f'{name}.py'
+    spec = importlib.util.spec_from_file_location(f'mmuss_tool_{name}', path)
     module = importlib.util.module_from_spec(spec)
     spec.loader.exec_module(module)
     return module
@@ -47,7 +48,8 @@ def write_tiny_config(tmp_path: Path, data_root: Path, **overrides: str) -> Path
         'val_dataloader = dict(batch_size=2, dataset=dict(data_root=data_root))',
         'test_dataloader = val_dataloader',
         'train_cfg = dict(max_iters=4, val_interval=2)',
-        'default_hooks = dict(logger=dict(interval=1), checkpoint=dict(interval=2, max_keep_ckpts=5))',
+        'default_hooks = dict(logger=dict(interval=1),',
+        '                     checkpoint=dict(interval=2, max_keep_ckpts=5))',
         "custom_hooks = [dict(type='PrototypeInitHook', method='kmeans', num_batches=1)]",
     ]
     lines += [f'{k} = {v}' for k, v in overrides.items()]

@@ -15,7 +15,8 @@ def val_scalar(runner, key: str) -> float:
     return runner.message_hub.get_scalar(f'val/{key}').current()
 
 
-def test_train_resume_and_test_reproduce_the_val_metric(tmp_path, tiny_data, tiny_config, train_tool, test_tool):
+def test_train_resume_and_test_reproduce_the_val_metric(
+        tmp_path, tiny_data, tiny_config, train_tool, test_tool):
     cfg = tiny_config(tiny_data)
     work = tmp_path / 'work'
     runner = train_tool.main([str(cfg), '--work-dir', str(work),
@@ -41,7 +42,8 @@ def test_train_resume_and_test_reproduce_the_val_metric(tmp_path, tiny_data, tin
     assert metrics['cluster/mIoU'] == val_miou
 
 
-def test_resume_from_explicit_checkpoint_restores_iteration(tmp_path, tiny_data, tiny_config, train_tool, test_tool):
+def test_resume_from_explicit_checkpoint_restores_iteration(
+        tmp_path, tiny_data, tiny_config, train_tool, test_tool):
     cfg = tiny_config(tiny_data)
     work = tmp_path / 'work'
     train_tool.main([str(cfg), '--work-dir', str(work), '--cfg-options', 'experiment_name=a'])
@@ -56,14 +58,16 @@ def test_missing_data_root_fails_early(tmp_path, tiny_config, train_tool, test_t
         train_tool.main([str(cfg), '--work-dir', str(tmp_path / 'w')])
 
 
-def test_fewer_clusters_than_classes_fails_early(tmp_path, tiny_data, tiny_config, train_tool, test_tool):
+def test_fewer_clusters_than_classes_fails_early(
+        tmp_path, tiny_data, tiny_config, train_tool, test_tool):
     cfg = tiny_config(tiny_data)
     with pytest.raises(ValueError, match='num_clusters=3 is smaller than num_classes=6'):
         train_tool.main([str(cfg), '--work-dir', str(tmp_path / 'w'), '--cfg-options',
                          'model.decode_head.num_clusters=3', 'experiment_name=k'])
 
 
-def test_checkpoint_with_wrong_keys_names_the_file_and_keys(tmp_path, tiny_data, tiny_config, train_tool, test_tool):
+def test_checkpoint_with_wrong_keys_names_the_file_and_keys(
+        tmp_path, tiny_data, tiny_config, train_tool, test_tool):
     cfg = tiny_config(tiny_data)
     bad = tmp_path / 'bad.pth'
     torch.save({'state_dict': {'decode_head.not_a_weight': torch.zeros(1)}}, bad)
@@ -72,7 +76,8 @@ def test_checkpoint_with_wrong_keys_names_the_file_and_keys(tmp_path, tiny_data,
                         '--cfg-options', 'experiment_name=bad'])
 
 
-def test_two_process_training_matches_single_process_evaluation(tmp_path, tiny_data, tiny_config, train_tool, test_tool):
+def test_two_process_training_matches_single_process_evaluation(
+        tmp_path, tiny_data, tiny_config, train_tool, test_tool):
     """dist_train.sh with 2 gloo processes; the same checkpoint scored by one process agrees."""
     cfg = tiny_config(tiny_data)
     work = tmp_path / 'ddp'

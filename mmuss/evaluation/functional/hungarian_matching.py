@@ -26,7 +26,8 @@ def confusion_update(pred: Tensor, label: Tensor, num_clusters: int, num_classes
         ``K×C`` int64 counts (on ``pred``'s device).
     """
     if pred.shape != label.shape:
-        raise ValueError(f'Prediction shape {tuple(pred.shape)} != label shape {tuple(label.shape)}.')
+        raise ValueError(f'Prediction shape {tuple(pred.shape)} != label shape '
+                         f'{tuple(label.shape)}.')
     pred, label = pred.reshape(-1).long(), label.reshape(-1).to(pred.device).long()
     size = num_clusters * num_classes
     if pred.numel() == 0:

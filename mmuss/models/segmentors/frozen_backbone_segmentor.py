@@ -45,8 +45,9 @@ class FrozenBackboneSegmentor(EncoderDecoder):
       metric can score them.
     - ``test_cfg`` options: ``mode`` (``'whole'``/``'slide'`` with
       ``crop_size``/``stride``), ``flip`` (horizontal-flip averaging of the
-      head's code), ``crf`` (dense CRF refinement of every output; a dict of
-      CRF options or ``True``).
+      head's code before upsampling and probing), ``crf`` (dense CRF
+      refinement of every output: ``True`` or a dict of
+      :func:`batched_dense_crf` options such as ``num_workers``).
 
     Plain mmseg decode heads work too; they only produce ``'seg'``.
     """
@@ -78,29 +79,40 @@ class FrozenBackboneSegmentor(EncoderDecoder):
         extras['images'] = inputs
         return BackboneOutput(feats, **extras)
 
-    def logits(self, inputs: Tensor) -> Dict[str, Tensor]:
-        """Named head logits at feature resolution for ``B×3×H×W`` inputs."""
-        feats = self.extract_feat(inputs)
-        if hasattr(self.decode_head, 'predict_logits'):
-            return self.decode_head.predict_logits(feats)
-        return {'seg': self.decode_head.forward(feats)}
+    def code(self, inputs: Tensor) -> Tensor:
+        """The head's per-pixel output at feature resolution for ``B×3×H×W`` inputs."""
+        return self.decode_head.forward(self.extract_feat(inputs))
 
     def encode_decode(self, inputs: Tensor, batch_img_metas: List[dict]) -> Tensor:
         """Cluster logits at the input size (mmseg contract)."""
         return self.dense_logits(inputs)['seg']
 
     def dense_logits(self, inputs: Tensor) -> Dict[str, Tensor]:
-        """Named logits resized to the input size, with flip averaging if configured."""
+        """Named logits at the input size, as the USS references evaluate.
+
+        For mmuss heads the code is (optionally) averaged with the
+        flipped-back code of the flipped image at feature resolution, then
+        bilinearly upsampled to the input size, and only then scored by the
+        probes (STEGO §9.6, HP §8, PriMaPs A.8): cosine probes do not commute
+        with averaging or upsampling, so the order matters. Plain mmseg heads
+        have no code/probe split: their logits are averaged and upsampled.
+        """
+        head = self.decode_head
         size = inputs.shape[-2:]
-
-        def resized(x: Tensor) -> Dict[str, Tensor]:
-            return {k: F.interpolate(v, size=size, mode='bilinear',
-                                     align_corners=self.align_corners)
-                    for k, v in self.logits(x).items()}
-
+        if not hasattr(head, 'logits_from_code'):
+            def upsampled(x: Tensor) -> Dict[str, Tensor]:
+                return {'seg': self.resize(head.forward(self.extract_feat(x)), size)}
+            return hflip_average(upsampled, inputs) if self.test_cfg.get('flip') else upsampled(
+                inputs)
         if self.test_cfg.get('flip', False):
-            return hflip_average(resized, inputs)
-        return resized(inputs)
+            code = hflip_average(lambda x: {'code': self.code(x)}, inputs)['code']
+        else:
+            code = self.code(inputs)
+        return head.logits_from_code(self.resize(code, size))
+
+    def resize(self, maps: Tensor, size) -> Tensor:
+        """Bilinear resize with the head's ``align_corners``."""
+        return F.interpolate(maps, size=size, mode='bilinear', align_corners=self.align_corners)
 
     def slide_logits(self, inputs: Tensor) -> Dict[str, Tensor]:
         """Sliding-window inference over named logits (mmseg's ``slide_inference``)."""
@@ -155,13 +167,15 @@ class FrozenBackboneSegmentor(EncoderDecoder):
                 SegDataSample(metainfo=dict(
                     ori_shape=inputs.shape[2:], img_shape=inputs.shape[2:],
                     pad_shape=inputs.shape[2:], padding_size=[0, 0, 0, 0]))
-            ] * inputs.shape[0]
+                for _ in range(inputs.shape[0])
+            ]
         logits = self.inference_logits(inputs)
         extras = {k: v for k, v in logits.items() if k != 'seg'}
         data_samples = self.postprocess_result(logits['seg'], data_samples)
         for name, value in extras.items():
             for sample, pred in zip(data_samples, self.restore_to_original(value, data_samples)):
-                sample.set_data({f'pred_{name}_sem_seg': PixelData(data=pred.argmax(0, keepdim=True))})
+                sample.set_data(
+                    {f'pred_{name}_sem_seg': PixelData(data=pred.argmax(0, keepdim=True))})
         return data_samples
 
     def restore_to_original(self, logits: Tensor, data_samples: SampleList) -> List[Tensor]:
