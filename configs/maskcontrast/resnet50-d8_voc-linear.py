@@ -3,8 +3,9 @@
 # mode (BN statistics and dropout off); a new 1x1 conv 256 -> 21, N(0, 0.01) init, trained
 # with cross-entropy on train_aug ground truth. SGD lr 0.1, momentum 0.9, wd 1e-4, batch 16,
 # 60 epochs, lr x0.1 after epoch 25; validated every epoch, the best epoch kept (quirk
-# B.9-12: chosen on val, as the reference does). Set `pretrained` to a MaskContrast
-# pre-training checkpoint (its `backbone.` / `decode_head.` weights are loaded).
+# B.9-12: chosen on val, as the reference does). `pretrained` is a MaskContrast pre-training
+# checkpoint (its `backbone.` / `decode_head.` weights are loaded); on the command line set
+# model.backbone.init_cfg.checkpoint and model.decode_head.init_cfg.checkpoint.
 _base_ = ['../_base_/datasets/pascal_voc.py', '../_base_/default_runtime.py']
 pretrained = 'work_dirs/resnet50-d8_voc-sup-saliency/epoch_40.pth'
 data_preprocessor = dict(

@@ -11,8 +11,10 @@ _base_ = [
     '../_base_/default_runtime.py',
 ]
 log_processor = dict(by_epoch=True)
+# torchvision's ImageNet ResNet-50 (the v1 weights of torchvision 0.5, which the reference used)
+imagenet_checkpoint = 'https://download.pytorch.org/models/resnet50-19c8e357.pth'
 model = dict(
     backbone=dict(frozen_stages=2,
-                  init_cfg=dict(type='Pretrained', checkpoint='torchvision://resnet50')),
+                  init_cfg=dict(type='Pretrained', checkpoint=imagenet_checkpoint)),
     queue_size=128)
 train_dataloader = dict(batch_size=32)

@@ -1,7 +1,8 @@
 # MaskContrast, unsupervised saliency (DeepUSPS -> BASNet masks), PASCAL VOC 2012 (spec B.6
 # right column). Reference: 2 GPUs x 64 = global batch 128, queue 256; MoCo v2 (800 ep)
-# ResNet-50 initialisation, nothing frozen. `mocov2_checkpoint` must be the MoCo
-# checkpoint's encoder_q with the `module.encoder_q.` prefix removed (torchvision key names).
+# ResNet-50 initialisation, nothing frozen. `mocov2_checkpoint` is the official MoCo v2
+# checkpoint (moco_v2_800ep_pretrain.pth.tar); its query encoder is read through the
+# `module.encoder_q.` prefix (the MLP projection `fc.*` is not used).
 # Without any saliency model: write masks with tools/maskcontrast_dino_saliency.py and set
 # saliency_dir to its output folder.
 _base_ = [
@@ -11,11 +12,12 @@ _base_ = [
     '../_base_/default_runtime.py',
 ]
 log_processor = dict(by_epoch=True)
-mocov2_checkpoint = 'checkpoints/moco_v2_800ep_encoder_q.pth'
+mocov2_checkpoint = 'checkpoints/moco_v2_800ep_pretrain.pth.tar'
 saliency_dir = 'saliency_unsupervised_model'
 model = dict(
     backbone=dict(frozen_stages=-1,
-                  init_cfg=dict(type='Pretrained', checkpoint=mocov2_checkpoint)),
+                  init_cfg=dict(type='Pretrained', checkpoint=mocov2_checkpoint,
+                                prefix='module.encoder_q.')),
     queue_size=256)
 train_dataloader = dict(
     batch_size=64,

@@ -82,3 +82,24 @@ def test_dino_variant_shares_the_frozen_backbone_and_moves_only_the_key_head():
     for p, k0, q in zip(model.key_head.parameters(), key_head, model.decode_head.parameters()):
         assert torch.allclose(p, 0.5 * k0 + 0.5 * q.detach(), atol=1e-6)
     assert int(model.queue_ptr) == 2
+
+
+def test_unsupervised_config_reads_the_moco_query_encoder_into_both_encoders(tmp_path):
+    torch.manual_seed(1)
+    source = tiny_model().backbone.state_dict()
+    moco = {f'module.encoder_q.{k}': v + 1 for k, v in source.items()}
+    moco.update({f'module.encoder_k.{k}': v - 1 for k, v in source.items()})
+    moco['module.encoder_q.fc.0.weight'] = torch.zeros(4, 64)
+    ckpt = tmp_path / 'moco_v2_800ep_pretrain.pth.tar'
+    torch.save({'state_dict': moco, 'epoch': 800}, ckpt)
+    cfg = Config.fromfile(
+        str(REPO / 'configs' / 'maskcontrast' / 'resnet50-d8_voc-unsup-saliency.py'))
+    cfg.model.backbone.update(TINY_BACKBONE)
+    cfg.model.backbone.init_cfg.checkpoint = str(ckpt)
+    cfg.model.decode_head.update(TINY_HEAD)
+    init_default_scope('mmseg')
+    model = MODELS.build(cfg.model)
+    model.init_weights()
+    for name, value in source.items():
+        assert torch.equal(model.backbone.state_dict()[name], value + 1), name
+        assert torch.equal(model.key_backbone.state_dict()[name], value + 1), name
