@@ -1,0 +1,66 @@
+"""The STEGO and HP configs load and carry the papers' settings (spec hp_stego §7, §9.4)."""
+from pathlib import Path
+
+import pytest
+from mmengine.config import Config
+
+CONFIGS = Path(__file__).resolve().parents[2] / 'configs'
+
+# (weight self, knn, rand, shift self, knn, rand) per STEGO config, from spec §9.4
+STEGO = {
+    'dino-vit-s8_cocostuff27': (0.67, 0.25, 0.63, 0.08, 0.02, 0.66),
+    'dino-vit-b8_cocostuff27': (0.1, 1.0, 0.1538476, 0.12, 0.2, 1.0),
+    'dino-vit-s8_cityscapes27': (1.0, 0.5774535, 0.9058763, 0.4582847, 0.1754347, 0.3136124),
+    'dino-vit-b8_cityscapes27': (1.0, 0.5774535, 0.9058763, 0.4582847, 0.1754347, 0.3136124),
+    'dino-vit-s8_potsdam3': (0.67, 0.25, 0.63, 0.08, 0.02, 0.46),
+    'dino-vit-b8_potsdam3': (0.67, 0.25, 0.63, 0.08, 0.02, 0.46),
+}
+# (D, epochs, τ, α, ρ, pool, renew, ema, warmup) per HP config, from spec §7
+HP = {
+    'dino-vit-s8_cocostuff27': (512, 3, 0.8, 0.05, 0.02, 2048, 100, 0.99, 1000),
+    'dino-vit-s8_cityscapes27': (512, 30, 0.6, 0.05, 0.02, 2048, 20, 0.999, 50),
+    'dino-vit-b8_cityscapes27': (512, 30, 0.6, 0.05, 0.02, 2048, 20, 0.999, 50),
+    'dino-vit-b8_potsdam3': (256, 10, 0.4, 0.0, 1.0, 1024, 20, 0.999, 100),
+}
+
+
+@pytest.mark.parametrize('name', sorted(STEGO))
+def test_stego_config(name):
+    cfg = Config.fromfile(CONFIGS / 'stego' / f'{name}.py')
+    loss = cfg.model.decode_head.loss_corr
+    got = (loss.weight_self, loss.weight_knn, loss.weight_rand, loss.shift_self, loss.shift_knn,
+           loss.shift_rand)
+    assert got == STEGO[name]
+    assert (loss.feature_samples, loss.neg_samples) == (11, 5)
+    assert cfg.model.decode_head.channels == 70
+    assert cfg.model.decode_head.in_channels == (384 if 'vit-s8' in name else 768)
+    assert cfg.model.backbone.arch == ('small' if 'vit-s8' in name else 'base')
+    assert cfg.model.test_cfg.flip and cfg.model.test_cfg.crf
+    data = cfg.train_dataloader
+    assert data.batch_size == 16 and data.dataset.type == 'KNNPairDataset'
+    assert data.dataset.num_neighbors == 7 and name in data.dataset.knn_file
+    assert cfg.train_cfg.max_iters == 5000
+    assert cfg.optim_wrapper.optimizer == dict(type='Adam', lr=5e-4)
+
+
+@pytest.mark.parametrize('name', sorted(HP))
+def test_hp_config(name):
+    cfg = Config.fromfile(CONFIGS / 'hp' / f'{name}.py')
+    dim, epochs, tau, alpha, rho, pool, renew, ema, warmup = HP[name]
+    head = cfg.model.decode_head
+    assert head.channels == dim and head.pool_size == pool and head.ema_momentum == ema
+    assert head.loss_hp.temperature == tau and head.loss_hp.neg_ratio == rho
+    assert head.loss_hp.base_temperature == 0.07
+    if alpha:
+        assert head.loss_consistency.loss_weight == alpha
+        assert cfg.model.train_cfg.extra_views == ['img_aug']
+    else:
+        assert head.loss_consistency is None and cfg.model.train_cfg.extra_views == []
+    assert cfg.model.backbone.out_attn and not cfg.model.test_cfg.get('flip', False)
+    assert cfg.train_cfg.max_epochs == epochs and cfg.train_dataloader.batch_size == 64
+    hooks = {h['type']: h for h in cfg.custom_hooks}
+    assert hooks['HPLambdaHook']['warmup'] == warmup
+    assert hooks['ReferencePoolHook']['renew_interval'] == renew
+    optim = cfg.optim_wrapper
+    assert optim.optimizer == dict(type='AdamW', lr=5e-4, weight_decay=0.1)
+    assert optim.clip_grad == dict(max_norm=10.0)
