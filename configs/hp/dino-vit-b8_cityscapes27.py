@@ -1,6 +1,8 @@
-# HP, Hidden Positives (Seong et al., CVPR 2023) on frozen DINO ViT-B/8, Cityscapes-27
-# (spec hp_stego §2-§8, HP's json/server/cityscapes.json with model_type vit_base, as HP's released ViT-B/8 checkpoint). Train on five crops at 224 px (make them as described in the dataset config).
-# Evaluate at 320 px with the dense CRF (no flip), online head, cluster + linear probes.
+# HP, Hidden Positives (Seong et al., CVPR 2023) on frozen DINO ViT-B/8, Cityscapes-27 (spec
+# hp_stego §2-§8, HP's json/server/cityscapes.json with model_type vit_base, as HP's released
+# ViT-B/8 checkpoint). Train on five crops at 224 px (make them as described in the dataset
+# config). Evaluate at 320 px with the dense CRF (no flip), online head, cluster + linear
+# probes.
 _base_ = [
     '../_base_/models/dino_vit-b8.py', '../_base_/datasets/cityscapes27_five_crop.py',
     '../_base_/default_runtime.py', '../_base_/schedules/hp_adamw.py'

@@ -1,5 +1,5 @@
-# HP, Hidden Positives (Seong et al., CVPR 2023) on frozen DINO ViT-B/8, Potsdam-3
-# (spec hp_stego §2-§8, HP's json/server/potsdam.json). Train on the uncropped tiles at 224 px.
+# HP, Hidden Positives (Seong et al., CVPR 2023) on frozen DINO ViT-B/8, Potsdam-3 (spec
+# hp_stego §2-§8, HP's json/server/potsdam.json). Train on the uncropped tiles at 224 px.
 # Evaluate at 320 px with the dense CRF (no flip), online head, cluster + linear probes.
 _base_ = [
     '../_base_/models/dino_vit-b8.py', '../_base_/datasets/potsdam3.py',

@@ -1,6 +1,7 @@
-# HP, Hidden Positives (Seong et al., CVPR 2023) on frozen DINO ViT-S/8, Cityscapes-27
-# (spec hp_stego §2-§8, HP's json/server/cityscapes.json). Train on five crops at 224 px (make them as described in the dataset config).
-# Evaluate at 320 px with the dense CRF (no flip), online head, cluster + linear probes.
+# HP, Hidden Positives (Seong et al., CVPR 2023) on frozen DINO ViT-S/8, Cityscapes-27 (spec
+# hp_stego §2-§8, HP's json/server/cityscapes.json). Train on five crops at 224 px (make them as
+# described in the dataset config). Evaluate at 320 px with the dense CRF (no flip), online
+# head, cluster + linear probes.
 _base_ = [
     '../_base_/models/dino_vit-s8.py', '../_base_/datasets/cityscapes27_five_crop.py',
     '../_base_/default_runtime.py', '../_base_/schedules/hp_adamw.py'

@@ -1,6 +1,6 @@
 # STEGO (Hamilton et al., ICLR 2022) on frozen DINO ViT-B/8, COCO-Stuff-27 (spec hp_stego §9).
-# Train on five crops (224 px) with KNN partners. Evaluate at 320 px with flip averaging and the dense CRF. Make the KNN
-# table once (after the five-crop conversion, see the dataset config):
+# Train on five crops (224 px) with KNN partners. Evaluate at 320 px with flip averaging and the
+# dense CRF. Make the KNN table once (after the five-crop conversion, see the dataset config):
 #   python tools/precompute_knns.py configs/stego/dino-vit-b8_cocostuff27.py
 # (writes data/coco_stuff164k/nns/nns_dino-vit-b8_cocostuff27_train.npz).
 _base_ = [

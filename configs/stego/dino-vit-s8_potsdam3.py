@@ -1,6 +1,6 @@
-# STEGO (Hamilton et al., ICLR 2022) on frozen DINO ViT-S/8, Potsdam-3 (spec hp_stego §9).
-# Train on the uncropped tiles (224 px) with KNN partners. Evaluate at 320 px with flip averaging and the dense CRF. Make the KNN
-# table once:
+# STEGO (Hamilton et al., ICLR 2022) on frozen DINO ViT-S/8, Potsdam-3 (spec hp_stego §9). Train
+# on the uncropped tiles (224 px) with KNN partners. Evaluate at 320 px with flip averaging and
+# the dense CRF. Make the KNN table once:
 #   python tools/precompute_knns.py configs/stego/dino-vit-s8_potsdam3.py
 # (writes data/potsdam3/nns/nns_dino-vit-s8_potsdam3_train.npz).
 _base_ = [
