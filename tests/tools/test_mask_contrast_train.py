@@ -10,6 +10,7 @@ from mmengine.runner import CheckpointLoader
 from .conftest import REPO, load_tool
 
 train_tool = load_tool('train')
+test_tool = load_tool('test')
 CONFIG = REPO / 'configs' / 'maskcontrast' / 'resnet50-d8_voc-sup-saliency.py'
 COLOURS = {1: (40, 40, 220), 2: (220, 60, 30)}
 
@@ -115,3 +116,7 @@ def test_train_validates_and_resume_reproduces_uninterrupted_run(tmp_path, voc_l
     assert again.keys() == end.keys()
     for key, value in end.items():
         assert torch.equal(value, again[key]), key
+
+    metrics = test_tool.main([str(cfg), str(full / 'iter_4.pth'), '--work-dir',
+                              str(tmp_path / 'test'), '--cfg-options', 'experiment_name=test'])
+    assert metrics['kmeans/mIoU'] == miou
