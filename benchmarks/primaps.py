@@ -28,7 +28,7 @@ from mmuss.models.utils.primaps import (mask_ids_from_scores, median_filter3x3,
 
 
 def region_features(num: int, dims: int = 384, size: int = 40, seed: int = 0) -> Tensor:
-    """``num×dims×size×size`` maps: 4–9 Voronoi regions with their own mean, shared offset, noise."""
+    """``num×dims×size×size`` maps: 4–9 Voronoi regions, own means, a shared offset, noise."""
     gen = torch.Generator().manual_seed(seed)
     yy, xx = torch.meshgrid(torch.arange(size), torch.arange(size), indexing='ij')
     shared = torch.randn(dims, generator=gen)

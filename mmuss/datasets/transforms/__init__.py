@@ -2,10 +2,12 @@ from .center_crop_as_original import CenterCropAsOriginal
 from .color_jitter import ColorJitter
 from .label_lut import LabelLUT
 from .label_maps import LABEL_MAPS
+from .load_primaps_masks import LoadPrimapsMasks
 from .load_saliency_mask import LoadSaliencyMask
 from .mask_contrast_views import MaskContrastViews
 from .pack_mask_contrast_inputs import PackMaskContrastInputs
 from .pack_multi_view_seg_inputs import PackMultiViewSegInputs
+from .pack_primaps_inputs import PackPrimapsInputs
 from .photometric_view import PhotometricView
 from .random_gaussian_blur import RandomGaussianBlur
 from .random_scale_rotate import RandomScaleRotate
@@ -13,7 +15,8 @@ from .resize_short_side import ResizeShortSide
 from .seg_random_resized_crop import SegRandomResizedCrop
 
 __all__ = [
-    'CenterCropAsOriginal', 'ColorJitter', 'LABEL_MAPS', 'LabelLUT', 'LoadSaliencyMask',
-    'MaskContrastViews', 'PackMaskContrastInputs', 'PackMultiViewSegInputs', 'PhotometricView',
-    'RandomGaussianBlur', 'RandomScaleRotate', 'ResizeShortSide', 'SegRandomResizedCrop'
+    'CenterCropAsOriginal', 'ColorJitter', 'LABEL_MAPS', 'LabelLUT', 'LoadPrimapsMasks',
+    'LoadSaliencyMask', 'MaskContrastViews', 'PackMaskContrastInputs', 'PackMultiViewSegInputs',
+    'PackPrimapsInputs', 'PhotometricView', 'RandomGaussianBlur', 'RandomScaleRotate',
+    'ResizeShortSide', 'SegRandomResizedCrop'
 ]

@@ -1,10 +1,11 @@
 from .cluster_matching_hook import ClusterMatchingHook
 from .hp_lambda_hook import HPLambdaHook
 from .iteration_seed_hook import IterationSeedHook
+from .primaps_em_hook import PrimapsEMHook
 from .prototype_init_hook import PrototypeInitHook
 from .reference_pool_hook import ReferencePoolHook
 
 __all__ = [
-    'ClusterMatchingHook', 'HPLambdaHook', 'IterationSeedHook', 'PrototypeInitHook',
-    'ReferencePoolHook'
+    'ClusterMatchingHook', 'HPLambdaHook', 'IterationSeedHook', 'PrimapsEMHook',
+    'PrototypeInitHook', 'ReferencePoolHook'
 ]

@@ -4,10 +4,14 @@ from .cluster_probe import (ClusterProbe, cluster_probe_loss, cosine_cluster_sco
                             subsample_rows)
 from .dense_crf import batched_dense_crf, crf_from_probs, dense_crf
 from .ema import ema_update_
+from .gain_prototypes import GainPrototypes, gain_prototype_logits
 from .linear_probe import LinearProbe, linear_probe_loss
+from .primaps import primaps_mask_ids
+from .primaps_proposer import PriMaPsProposer
 
 __all__ = [
-    'BackboneOutput', 'ClusterProbe', 'LinearProbe', 'batched_dense_crf', 'cluster_probe_loss',
-    'cosine_cluster_scores', 'crf_from_probs', 'dense_crf', 'ema_update_', 'flatten_pixels',
-    'linear_probe_loss', 'principal_directions', 'spherical_kmeans_centres', 'subsample_rows'
+    'BackboneOutput', 'ClusterProbe', 'GainPrototypes', 'LinearProbe', 'PriMaPsProposer',
+    'batched_dense_crf', 'cluster_probe_loss', 'cosine_cluster_scores', 'crf_from_probs',
+    'dense_crf', 'ema_update_', 'flatten_pixels', 'gain_prototype_logits', 'linear_probe_loss',
+    'primaps_mask_ids', 'principal_directions', 'spherical_kmeans_centres', 'subsample_rows'
 ]

@@ -26,22 +26,23 @@ Deviations from the reference, all deterministic:
   remainder (e.g. the last segment) find every available cosine negative and
   anchor on an already assigned pixel.
 - **PCA.** The direction is the top eigenvector of the centred covariance,
-  found by block subspace iteration with Rayleigh–Ritz until its relative
-  residual is below ``tol`` (the converged answer the reference's
+  found by restarted block-Krylov Rayleigh–Ritz until its relative residual
+  is below ``tol`` (the converged answer the reference's
   ``pca_lowrank(q=3, niter=100)`` approximates). Zero variance (e.g. constant
   features) has no principal direction: the iteration assigns nothing.
 - **Stagnation.** The anchor is searched among available pixels only, and an
   iteration whose anchor has a non-positive cosine with ``u`` (all cosines
   zero, e.g. zero variance or zero features) assigns nothing, instead of
-  dividing by a zero maximum (NaN masks, spec A.11-5). A step is a deterministic function of the available set, so
-  such an iteration would repeat forever; the reference's rule (available set
-  unchanged over the last three iterations) would end the loop a few
-  iterations later without adding a mask, so we stop at once: same masks.
+  dividing by a zero maximum (NaN masks, spec A.11-5). A step is a
+  deterministic function of the available set, so such an iteration would
+  repeat forever; the reference's rule (available set unchanged over the last
+  three iterations) would end the loop a few iterations later without adding
+  a mask, so we stop at once: same masks.
 - **Background** with no mask at all is 1 everywhere (the reference's mean over
   an empty set is NaN).
 """
 from dataclasses import dataclass
-from typing import Optional, Tuple
+from typing import Optional, Sequence, Tuple
 
 import torch
 import torch.nn.functional as F
@@ -340,10 +341,20 @@ def mask_ids_from_scores(scores: Tensor) -> Tensor:
     return torch.where(best == 0, IGNORE_ID, best).to(torch.uint8)
 
 
+def check_mask_counts(num_masks: Tensor, names: Optional[Sequence[str]] = None) -> None:
+    """Fail, naming the image, when a map has more masks than uint8 ids can hold (254)."""
+    over = (num_masks > MAX_MASKS).nonzero()[:, 0].tolist()
+    if over:
+        i = over[0]
+        name = names[i] if names is not None else f'image {i} of the batch'
+        raise ValueError(f'PriMaPs found {int(num_masks[i])} masks in {name}; mask-id maps hold '
+                         f'at most {MAX_MASKS} (uint8, 255 = no mask). Raise the threshold.')
+
+
 def primaps_mask_ids(feats: Tensor, size: Optional[Tuple[int, int]] = None,
                      images: Optional[Tensor] = None, crf: Optional[dict] = None,
                      threshold: float = 0.4, coverage: float = 0.95, gain: float = 10.0,
-                     **pca) -> Tensor:
+                     names: Optional[Sequence[str]] = None, **pca) -> Tensor:
     """The whole proposal pipeline: masks → unary → (CRF) → mask ids (spec A.3–A.4).
 
     Args:
@@ -355,16 +366,14 @@ def primaps_mask_ids(feats: Tensor, size: Optional[Tuple[int, int]] = None,
             :func:`mmuss.models.utils.dense_crf.batched_dense_crf`.
         threshold, coverage, gain: See :func:`extract_principal_masks` and
             :func:`proposal_log_probs`.
+        names: Image names for error messages.
         **pca: ``block``, ``krylov``, ``max_cycles``, ``tol`` of the PCA solver.
 
     Returns:
         ``B×H×W`` uint8 mask ids (255 = no mask).
     """
     found = extract_principal_masks(feats.float(), threshold, coverage, **pca)
-    if found.num_masks.numel() and int(found.num_masks.max()) > MAX_MASKS:
-        worst = int(found.num_masks.argmax())
-        raise ValueError(f'Image {worst} of the batch produced {int(found.num_masks[worst])} '
-                         f'masks; mask-id maps hold at most {MAX_MASKS}.')
+    check_mask_counts(found.num_masks, names)
     log_probs = proposal_log_probs(found.masks, found.num_masks, gain)
     if size is None:
         size = tuple(images.shape[-2:]) if images is not None else tuple(feats.shape[-2:])

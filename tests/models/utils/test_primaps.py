@@ -4,7 +4,8 @@ import math
 import pytest
 import torch
 
-from mmuss.models.utils.primaps import (extract_principal_masks, leading_eigenvector,
+from mmuss.models.utils.primaps import (check_mask_counts, extract_principal_masks,
+                                        leading_eigenvector,
                                         mask_ids_from_scores, median_filter3x3,
                                         oriented_scores, primaps_mask_ids, proposal_log_probs)
 
@@ -117,7 +118,8 @@ def test_leading_eigenvector_of_known_matrix():
 def test_median_filter_hand_case():
     maps = torch.tensor([[[[1.0, 0.0, 0.0], [1.0, 1.0, 0.0], [0.0, 0.0, 0.0]]]])
     # (0,0): reflect neighbourhood rows (1,0,1) × cols (1,0,1) = 1,1,1,0,1,0,1,1,1 → 1
-    # (1,1): the 3×3 block has three ones → 0; (0,1): rows (1,0,1) × cols 0..2 → 1,1,0,1,0,0,1,1,0 → 1
+    # (1,1): the 3×3 block has three ones → 0
+    # (0,1): rows (1,0,1) × cols 0..2 → 1,1,0,1,0,0,1,1,0 → 1
     out = median_filter3x3(maps)[0, 0]
     assert out[0, 0] == 1 and out[1, 1] == 0 and out[0, 1] == 1 and out[2, 2] == 0
 
@@ -140,3 +142,9 @@ def test_more_than_254_masks_fail_clearly():
     mask_ids_from_scores(torch.zeros(1, 255, 2, 2))  # 254 masks fit
     with pytest.raises(ValueError, match='255 masks.*at most 254'):
         mask_ids_from_scores(torch.zeros(1, 256, 2, 2))
+
+
+def test_mask_count_check_names_the_image():
+    check_mask_counts(torch.tensor([3, 254]), ['a.png', 'b.png'])
+    with pytest.raises(ValueError, match=r'255 masks in b\.png.*at most 254'):
+        check_mask_counts(torch.tensor([3, 255]), ['a.png', 'b.png'])

@@ -1,0 +1,66 @@
+"""Switch a PriMaPs-EM head from warm-up to EM and run θ_M's EMA schedule."""
+from typing import Optional
+
+from mmengine.hooks import Hook
+from mmengine.logging import print_log
+from mmengine.model import is_model_wrapper
+from mmseg.registry import HOOKS
+
+
+@HOOKS.register_module()
+class PrimapsEMHook(Hook):
+    """Drive :class:`PrimapsEMHead`'s stages (spec primaps A.5–A.6).
+
+    - Before iteration ``warmup_iters`` (the cluster-probe warm-up, e.g. two
+      epochs) the head's :meth:`start_em` copies the cluster-probe directions
+      into θ_R and θ_M.
+    - After EM iteration ``t = runner.iter − warmup_iters`` with ``t > 0`` and
+      ``t mod interval == 0``, θ_M takes one EMA update call: the first two
+      copy θ_R, then ``d = min(1 − 1/c, max_decay)`` for call ``c``
+      (:func:`primaps_ema_decay`).
+
+    The EM flag and the call counter are buffers of the head, so a resumed run
+    continues the schedule exactly.
+
+    Args:
+        warmup_iters: Cluster-probe iterations before EM (0: EM from the start,
+            from the PCA-initialised probe).
+        interval: EMA update period in iterations (10).
+        max_decay: Decay cap (0.98).
+    """
+
+    priority = 'NORMAL'
+
+    def __init__(self, warmup_iters: int = 0, interval: int = 10,
+                 max_decay: float = 0.98) -> None:
+        if warmup_iters < 0 or interval < 1:
+            raise ValueError(f'PrimapsEMHook needs warmup_iters >= 0 and interval >= 1, got '
+                             f'{warmup_iters} and {interval}.')
+        if not 0.0 <= max_decay < 1.0:
+            raise ValueError(f'max_decay must be in [0, 1), got {max_decay}.')
+        self.warmup_iters = warmup_iters
+        self.interval = interval
+        self.max_decay = max_decay
+
+    @staticmethod
+    def head(runner):
+        model = runner.model.module if is_model_wrapper(runner.model) else runner.model
+        head = model.decode_head
+        if not hasattr(head, 'start_em'):
+            raise TypeError(f'PrimapsEMHook needs a PrimapsEMHead, got {type(head).__name__}.')
+        return head
+
+    def before_train_iter(self, runner, batch_idx: int, data_batch: Optional[dict] = None) -> None:
+        head = self.head(runner)
+        if runner.iter >= self.warmup_iters and not bool(head.em_active):
+            head.start_em()
+            print_log(f'PrimapsEMHook: EM starts at iteration {runner.iter} from the cluster '
+                      f'probe.', logger='current')
+
+    def after_train_iter(self, runner, batch_idx: int, data_batch: Optional[dict] = None,
+                         outputs: Optional[dict] = None) -> None:
+        head = self.head(runner)
+        step = runner.iter - self.warmup_iters
+        if bool(head.em_active) and step > 0 and step % self.interval == 0:
+            decay = head.update_momentum(self.max_decay)
+            runner.message_hub.update_scalar('train/ema_decay', decay)

@@ -1,0 +1,241 @@
+"""PriMaPs-EM: class prototypes fitted to PriMaPs mask proposals by stochastic EM (spec A.5–A.6)."""
+import copy
+from typing import Dict, Optional
+
+import torch
+import torch.nn.functional as F
+from mmseg.registry import MODELS
+from mmseg.utils import ConfigType, OptConfigType, SampleList
+from torch import Tensor
+
+from ..utils.backbone_output import BackboneOutput
+from ..utils.ema import ema_update_
+from ..utils.gain_prototypes import GainPrototypes
+from .base_uss_head import BaseUSSHead
+
+IGNORE = 255
+
+
+def majority_vote_labels(mask_ids: Tensor, preds: Tensor, num_classes: int,
+                         ignore_index: int = IGNORE) -> Tensor:
+    """E-step pseudo labels: every mask takes the most frequent prediction inside it.
+
+    ``y(p) = argmax_k #{q : m(q) = m(p), ŷ(q) = k}`` for ``m(p) != ignore``
+    (ties → the smallest class id), ``y(p) = ignore`` elsewhere.
+
+    Args:
+        mask_ids: ``B×H×W`` mask ids in ``[0, 255)`` or ``ignore_index``.
+        preds: ``B×H×W`` predicted classes in ``[0, K)``.
+        num_classes: ``K``.
+        ignore_index: Id of "no mask" (255).
+
+    Returns:
+        ``B×H×W`` long pseudo labels.
+    """
+    if mask_ids.shape != preds.shape:
+        raise ValueError(f'Mask ids {tuple(mask_ids.shape)} and predictions '
+                         f'{tuple(preds.shape)} differ in shape.')
+    batch = mask_ids.shape[0]
+    ids = mask_ids.reshape(batch, -1).long()
+    valid = ids != ignore_index
+    slots = 256
+    key = (torch.arange(batch, device=ids.device)[:, None] * slots + ids.clamp(0, slots - 1))
+    key = key * num_classes + preds.reshape(batch, -1).long()
+    counts = torch.bincount(key[valid], minlength=batch * slots * num_classes)
+    counts = counts.reshape(batch, slots, num_classes)
+    table = torch.where(counts.sum(-1) > 0, counts.argmax(-1), ignore_index)
+    labels = table.gather(1, ids.clamp(0, slots - 1))
+    return torch.where(valid, labels, ignore_index).reshape(mask_ids.shape)
+
+
+def class_focal_loss(logits: Tensor, labels: Tensor, gamma: float = 2.0,
+                     ignore_index: int = IGNORE) -> Tensor:
+    """PriMaPs-EM's class-level focal loss (spec A.6 step 4, A.11-7).
+
+    ``q_k = mean_{b,p} softmax(z)_k`` over all pixels (ignored ones too),
+    detached; ``w_k = (1 − q_k)^γ``;
+    ``L = (1 / (B·H·W)) Σ_{p : y(p) != ignore} w_{y(p)} · (−log softmax(z(p))_{y(p)})``.
+
+    Args:
+        logits: ``B×K×H×W`` logits ``z``.
+        labels: ``B×H×W`` pseudo labels in ``[0, K)`` or ``ignore_index``.
+        gamma: ``γ``.
+        ignore_index: Ignored label.
+
+    Returns:
+        Scalar loss.
+    """
+    num_classes = logits.shape[1]
+    weights = (1 - logits.softmax(dim=1).mean(dim=(0, 2, 3)).detach()).pow(gamma)
+    valid = labels != ignore_index
+    target = torch.where(valid, labels, 0).long()
+    nll = F.cross_entropy(logits, target, reduction='none')
+    per_pixel = weights[target.clamp(max=num_classes - 1)] * nll * valid
+    return per_pixel.sum() / labels.numel()
+
+
+def primaps_ema_decay(call: int, max_decay: float = 0.98) -> float:
+    """θ_M's decay at its ``call``-th update (1-based; spec A.6 step 6).
+
+    ``d(1) = d(2) = 0`` (hard copies), ``d(c) = min(1 − 1/c, max_decay)``
+    for ``c >= 3``.
+    """
+    if call < 1:
+        raise ValueError(f'EMA update calls count from 1, got {call}.')
+    return 0.0 if call <= 2 else min(1.0 - 1.0 / call, max_decay)
+
+
+@MODELS.register_module()
+class PrimapsEMHead(BaseUSSHead):
+    """Momentum (θ_M) and running (θ_R) prototypes fitted by PriMaPs-EM.
+
+    Two stages in one run (the reference's init and EM runs):
+
+    1. **Warm-up** (``em_active`` false): the shared cluster probe (cosine
+       prototypes, PCA-initialised by :class:`PrototypeInitHook`) trains with
+       the spherical k-means loss — the paper's baseline/initialisation.
+    2. **EM** (:meth:`start_em`, called by :class:`PrimapsEMHook`): θ_R and θ_M
+       start from the cluster-probe directions with gains 1. Each iteration
+       θ_M labels the clean view: ``argmax`` at label resolution, then a
+       majority vote inside every PriMaPs mask (:func:`majority_vote_labels`);
+       θ_R is trained on the student view's features with
+       :func:`class_focal_loss`; the hook moves θ_M towards θ_R by EMA.
+
+    Prototypes act on unnormalised features (:class:`GainPrototypes`). θ_M
+    never receives gradient. Mask ids come from the data sample
+    (``proposal_key``, cached PNGs loaded by :class:`LoadPrimapsMasks`) or,
+    when absent and ``proposer`` is set, are computed online from the clean
+    features by :class:`PriMaPsProposer`.
+
+    Predictions (``'seg'``): θ_M (``eval_prototypes='momentum'``) or θ_R
+    (``'running'``) once EM has started, the cluster probe before; the other
+    θ is also returned as ``'theta_r'``/``'theta_m'`` (score it with a second
+    :class:`HungarianIoUMetric`, ``pred_key='pred_theta_r_sem_seg'``).
+
+    Args:
+        in_channels: Backbone width ``D``.
+        num_classes: Ground-truth classes ``C``.
+        num_clusters: Prototypes ``K`` (defaults to ``C``).
+        focal_gamma: ``γ`` of the focal loss (2).
+        eval_prototypes: ``'momentum'`` or ``'running'``.
+        student_view: Name of the photometric view in ``views`` (its features
+            feed θ_R), or ``None`` to train θ_R on the clean view.
+        proposal_key: Data-sample field holding the mask-id map.
+        proposer: Config of an online :class:`PriMaPsProposer`, or ``None``.
+        **kwargs: See :class:`BaseUSSHead` (probes, ``ignore_index``...).
+    """
+
+    def __init__(self, in_channels: int, num_classes: int, num_clusters: Optional[int] = None,
+                 focal_gamma: float = 2.0, eval_prototypes: str = 'momentum',
+                 student_view: Optional[str] = 'img_student', proposal_key: str = 'gt_primaps',
+                 proposer: OptConfigType = None, init_cfg: OptConfigType = None,
+                 **kwargs) -> None:
+        kwargs.setdefault('cluster_probe', True)
+        super().__init__(in_channels=in_channels, channels=in_channels, num_classes=num_classes,
+                         num_clusters=num_clusters, init_cfg=init_cfg, **kwargs)
+        if eval_prototypes not in ('momentum', 'running'):
+            raise ValueError(f"eval_prototypes must be 'momentum' or 'running', "
+                             f'got {eval_prototypes!r}.')
+        if self.cluster_probe is None:
+            raise ValueError('PrimapsEMHead needs cluster_probe=True: the warm-up stage '
+                             'initialises θ_R/θ_M from it.')
+        self.focal_gamma = focal_gamma
+        self.eval_prototypes = eval_prototypes
+        self.student_view = student_view
+        self.proposal_key = proposal_key
+        self.proposer = MODELS.build(proposer) if proposer is not None else None
+        self.running = GainPrototypes(in_channels, self.num_clusters)
+        self.momentum = copy.deepcopy(self.running).requires_grad_(False)
+        self.register_buffer('em_active', torch.tensor(False))
+        self.register_buffer('ema_calls', torch.tensor(0, dtype=torch.long))
+
+    def forward(self, inputs: BackboneOutput) -> Tensor:
+        """The code is the raw backbone map."""
+        return self.select_feature(inputs)
+
+    @torch.no_grad()
+    def start_em(self) -> None:
+        """Copy the cluster-probe directions into θ_R and θ_M (gains 1) and enter EM."""
+        directions = self.cluster_probe.prototypes.detach()
+        self.running.reset(directions)
+        self.momentum.reset(directions)
+        self.em_active.fill_(True)
+        self.ema_calls.zero_()
+
+    @torch.no_grad()
+    def update_momentum(self, max_decay: float = 0.98) -> float:
+        """One θ_M update call: ``θ_M ← d·θ_M + (1 − d)·θ_R`` with :func:`primaps_ema_decay`."""
+        decay = primaps_ema_decay(int(self.ema_calls) + 1, max_decay)
+        ema_update_(self.momentum, self.running, decay)
+        self.ema_calls += 1
+        return decay
+
+    def proposals(self, inputs: BackboneOutput, code: Tensor,
+                  batch_data_samples: SampleList) -> Tensor:
+        """``B×H×W`` mask ids: cached in the samples, else computed online."""
+        if all(self.proposal_key in s for s in batch_data_samples):
+            return torch.stack([s.get(self.proposal_key).data[0]
+                                for s in batch_data_samples]).to(code.device).long()
+        if self.proposer is None:
+            raise KeyError(f'PrimapsEMHead: the data samples carry no {self.proposal_key!r} '
+                           f'(add LoadPrimapsMasks + PackPrimapsInputs to the pipeline) and no '
+                           f'online proposer is configured (decode_head.proposer).')
+        return self.proposer(code, images=inputs.images).to(code.device).long()
+
+    def em_losses(self, clean: Tensor, student: Tensor, mask_ids: Tensor) -> Dict[str, Tensor]:
+        """E-step with θ_M on the clean features, M-step loss of θ_R on the student's.
+
+        Args:
+            clean: ``B×D×h×w`` clean-view features.
+            student: ``B×D×h×w`` student-view features.
+            mask_ids: ``B×H×W`` mask ids (255 = none).
+        """
+        size = mask_ids.shape[-2:]
+        with torch.no_grad():
+            momentum = F.interpolate(self.momentum(clean), size=size, mode='bilinear',
+                                     align_corners=self.align_corners)
+            labels = majority_vote_labels(mask_ids, momentum.argmax(1), self.num_clusters,
+                                          self.ignore_index)
+        logits = F.interpolate(self.running(student), size=size, mode='bilinear',
+                               align_corners=self.align_corners)
+        return {'loss_em_focal': class_focal_loss(logits, labels, self.focal_gamma,
+                                                  self.ignore_index)}
+
+    def loss(self, inputs: BackboneOutput, batch_data_samples: SampleList,
+             train_cfg: ConfigType, views: Optional[Dict[str, BackboneOutput]] = None
+             ) -> Dict[str, Tensor]:
+        """Warm-up: probe losses. EM: focal loss of θ_R plus the linear probe."""
+        code = self(inputs)
+        losses = {}
+        if bool(self.em_active):
+            student = code
+            if self.student_view is not None:
+                if not views or self.student_view not in views:
+                    raise KeyError(f'PrimapsEMHead needs the student view {self.student_view!r}'
+                                   f': use MultiViewSegmentor with train_cfg.extra_views='
+                                   f'[{self.student_view!r}], or set student_view=None.')
+                student = self.select_feature(views[self.student_view])
+            losses.update(self.em_losses(code, student,
+                                         self.proposals(inputs, code, batch_data_samples)))
+        probes = self.probe_losses(code, batch_data_samples)
+        if bool(self.em_active):
+            probes.pop('loss_cluster_probe', None)
+        losses.update(probes)
+        return losses
+
+    def logits_from_code(self, code: Tensor) -> Dict[str, Tensor]:
+        """``'seg'``: the evaluated prototypes, plus the other θ and the linear probe.
+
+        Before EM both θ are reported as the cluster probe they will start from.
+        """
+        if bool(self.em_active):
+            momentum, running = self.momentum(code), self.running(code)
+        else:
+            momentum = running = self.cluster_probe.logits(code)
+        if self.eval_prototypes == 'momentum':
+            logits = {'seg': momentum, 'theta_r': running}
+        else:
+            logits = {'seg': running, 'theta_m': momentum}
+        if self.linear_probe is not None:
+            logits['linear'] = self.linear_probe(code)
+        return logits

@@ -1,0 +1,153 @@
+"""PriMaPs-EM head: vote, focal loss, EMA schedule, gradients (spec primaps A.5–A.6)."""
+import math
+from types import SimpleNamespace
+
+import pytest
+import torch
+from mmengine.logging import MessageHub
+from mmengine.structures import PixelData
+from mmseg.registry import HOOKS, MODELS
+from mmseg.structures import SegDataSample
+
+from mmuss.models.decode_heads.primaps_em_head import (class_focal_loss, majority_vote_labels,
+                                                       primaps_ema_decay)
+from mmuss.models.utils import BackboneOutput
+
+
+def build_head(**kwargs):
+    cfg = dict(type='PrimapsEMHead', in_channels=4, num_classes=3, student_view=None)
+    cfg.update(kwargs)
+    return MODELS.build(cfg)
+
+
+def test_majority_vote_on_hand_made_masks():
+    mask_ids = torch.tensor([[[1, 1, 1, 255], [2, 2, 3, 3]]])
+    preds = torch.tensor([[[0, 2, 2, 1], [1, 1, 0, 2]]])
+    # mask 1: {0, 2, 2} → 2; mask 2: {1, 1} → 1; mask 3: {0, 2} tie → smaller id 0
+    expected = torch.tensor([[[2, 2, 2, 255], [1, 1, 0, 0]]])
+    assert torch.equal(majority_vote_labels(mask_ids, preds, 3), expected)
+
+
+def test_majority_vote_is_per_image():
+    mask_ids = torch.tensor([[[1, 1]], [[1, 1]]])
+    preds = torch.tensor([[[2, 2]], [[0, 0]]])
+    assert majority_vote_labels(mask_ids, preds, 3).tolist() == [[[2, 2]], [[0, 0]]]
+
+
+def test_focal_loss_hand_derived():
+    # pixel a: z = (0, 0) → p = (1/2, 1/2), label 1; pixel b: z = (ln 3, 0) → (3/4, 1/4), ignored.
+    logits = torch.tensor([[[[0.0, math.log(3)]], [[0.0, 0.0]]]])
+    labels = torch.tensor([[[1, 255]]])
+    # q = (5/8, 3/8) over both pixels; w_1 = (1 − 3/8)² = 25/64; mean over 2 pixels
+    expected = 0.5 * (25 / 64) * math.log(2)
+    assert class_focal_loss(logits, labels, gamma=2.0).item() == pytest.approx(expected)
+    assert class_focal_loss(logits, labels, gamma=0.0).item() == pytest.approx(
+        0.5 * math.log(2))
+
+
+def test_ema_decay_sequence():
+    expected = [0.0, 0.0] + [min(1 - 1 / c, 0.98) for c in range(3, 61)]
+    assert [primaps_ema_decay(c) for c in range(1, 61)] == pytest.approx(expected)
+    assert primaps_ema_decay(3) == pytest.approx(2 / 3)
+    assert primaps_ema_decay(50) == pytest.approx(0.98) and primaps_ema_decay(500) == 0.98
+
+
+def test_hook_starts_em_and_updates_theta_m_on_schedule():
+    head = build_head()
+    runner = SimpleNamespace(model=SimpleNamespace(decode_head=head), iter=0,
+                             message_hub=MessageHub.get_instance('primaps_hook_test'))
+    hook = HOOKS.build(dict(type='PrimapsEMHook', warmup_iters=5, interval=10))
+    head.cluster_probe.prototypes.data.fill_(0.5)
+    seen = []
+    for it in range(36):
+        runner.iter = it
+        hook.before_train_iter(runner, it)
+        if it < 5:
+            assert not head.em_active
+        head.running.gains.data.fill_(float(it))  # what θ_R holds at this iteration
+        hook.after_train_iter(runner, it)
+        seen.append(head.momentum.gains[0].item())
+    # EM iteration t = it − 5; calls at t = 10, 20, 30 (it = 15, 25, 35): copy, copy, d = 2/3
+    assert seen[5:15] == [1.0] * 10  # start_em set gains to 1
+    assert seen[15] == 15.0 and seen[24] == 15.0
+    assert seen[25] == 25.0
+    assert seen[35] == pytest.approx(2 / 3 * 25 + 1 / 3 * 35)
+    assert int(head.ema_calls) == 3
+    assert torch.allclose(head.momentum.directions, torch.full((3, 4), 0.5))
+
+
+def em_batch(head, with_masks=True):
+    torch.manual_seed(0)
+    feats = torch.randn(2, 4, 4, 4)
+    samples = []
+    for i in range(2):
+        sample = SegDataSample()
+        sample.gt_sem_seg = PixelData(data=torch.randint(0, 3, (1, 8, 8)))
+        if with_masks:
+            ids = torch.full((1, 8, 8), 255)
+            ids[:, :4], ids[:, 4:, :4] = 1, 2
+            sample.gt_primaps = PixelData(data=ids)
+        samples.append(sample)
+    return BackboneOutput([feats], images=torch.randn(2, 3, 8, 8)), samples
+
+
+def test_theta_m_gets_no_gradient_and_theta_r_does():
+    head = build_head()
+    head.start_em()
+    inputs, samples = em_batch(head)
+    losses = head.loss(inputs, samples, {})
+    assert set(losses) == {'loss_em_focal', 'loss_linear_probe'}
+    sum(losses.values()).backward()
+    for param in head.momentum.parameters():
+        assert not param.requires_grad and param.grad is None
+    assert head.running.directions.grad.abs().sum() > 0
+    assert head.running.gains.grad.abs().sum() > 0
+    assert head.cluster_probe.prototypes.grad is None
+
+
+def test_warm_up_trains_the_cluster_probe_only():
+    head = build_head()
+    inputs, samples = em_batch(head, with_masks=False)
+    losses = head.loss(inputs, samples, {})
+    assert set(losses) == {'loss_cluster_probe', 'loss_linear_probe'}
+
+
+def test_evaluation_uses_theta_m_by_default():
+    head = build_head()
+    head.start_em()
+    head.running.gains.data.fill_(-1.0)
+    code = torch.randn(1, 4, 3, 3)
+    logits = head.logits_from_code(code)
+    assert torch.allclose(logits['seg'], head.momentum(code))
+    assert torch.allclose(logits['theta_r'], head.running(code))
+    running = build_head(eval_prototypes='running')
+    running.start_em()
+    assert torch.allclose(running.logits_from_code(code)['seg'], running.running(code))
+
+
+def test_gain_prototype_logits_are_unnormalised():
+    head = build_head()
+    head.running.directions.data = torch.tensor([[3.0, 4, 0, 0], [0, 0, 1, 0], [0, 0, 0, 2]])
+    head.running.gains.data = torch.tensor([2.0, 1.0, 0.5])
+    feats = torch.tensor([1.0, 2.0, 3.0, 4.0]).reshape(1, 4, 1, 1)
+    # g_k · <v_k/||v_k||, F>: 2·(3+8)/5, 1·3, 0.5·4
+    assert head.running(feats).flatten().tolist() == pytest.approx([4.4, 3.0, 2.0])
+
+
+def test_online_proposals_when_samples_have_none():
+    head = build_head(proposer=dict(type='PriMaPsProposer'))
+    head.start_em()
+    inputs, samples = em_batch(head, with_masks=False)
+    assert 'loss_em_focal' in head.loss(inputs, samples, {})
+    no_proposer = build_head()
+    no_proposer.start_em()
+    with pytest.raises(KeyError, match='gt_primaps'):
+        no_proposer.loss(inputs, samples, {})
+
+
+def test_missing_student_view_is_named():
+    head = build_head(student_view='img_student')
+    head.start_em()
+    inputs, samples = em_batch(head)
+    with pytest.raises(KeyError, match='img_student'):
+        head.loss(inputs, samples, {})
