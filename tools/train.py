@@ -1,17 +1,15 @@
 """Train an mmuss (or any mmseg) model: ``python tools/train.py CONFIG [options]``."""
 import argparse
 import logging
-import os
-import os.path as osp
 from typing import List, Optional
 
-from mmengine.config import Config, DictAction
 from mmengine.logging import print_log
-from mmengine.registry import RUNNERS
 from mmengine.runner import Runner
 
 import mmuss  # noqa: F401  (registers components; torch>=2.6 checkpoint loading)
-from mmuss.utils import check_checkpoint_keys, check_data_roots, setup_cpu_distributed
+from mmuss.utils.run_setup import (add_launch_args, build_runner, check_checkpoint_keys,
+                                   check_data_roots, load_run_config, parse_tool_args,
+                                   setup_cpu_distributed)
 
 
 def parse_args(argv: Optional[List[str]] = None) -> argparse.Namespace:
@@ -23,28 +21,13 @@ def parse_args(argv: Optional[List[str]] = None) -> argparse.Namespace:
         help='resume from CHECKPOINT, or from the latest checkpoint in the work dir '
         'when no path is given')
     parser.add_argument('--amp', action='store_true', help='automatic mixed precision')
-    parser.add_argument(
-        '--cfg-options', nargs='+', action=DictAction,
-        help='override config settings, e.g. train_cfg.max_iters=100')
-    parser.add_argument(
-        '--launcher', choices=['none', 'pytorch', 'slurm', 'mpi'], default='none',
-        help='job launcher')
-    parser.add_argument('--local_rank', '--local-rank', type=int, default=0)
-    args = parser.parse_args(argv)
-    os.environ.setdefault('LOCAL_RANK', str(args.local_rank))
-    return args
+    add_launch_args(parser)
+    return parse_tool_args(parser, argv)
 
 
 def main(argv: Optional[List[str]] = None) -> Runner:
     args = parse_args(argv)
-    cfg = Config.fromfile(args.config)
-    cfg.launcher = args.launcher
-    if args.cfg_options is not None:
-        cfg.merge_from_dict(args.cfg_options)
-    if args.work_dir is not None:
-        cfg.work_dir = args.work_dir
-    elif cfg.get('work_dir') is None:
-        cfg.work_dir = osp.join('./work_dirs', osp.splitext(osp.basename(args.config))[0])
+    cfg = load_run_config(args)
 
     if args.amp:
         optim_wrapper = cfg.optim_wrapper.type
@@ -66,7 +49,7 @@ def main(argv: Optional[List[str]] = None) -> Runner:
 
     check_data_roots(cfg)
     setup_cpu_distributed(cfg, args.launcher)
-    runner = Runner.from_cfg(cfg) if 'runner_type' not in cfg else RUNNERS.build(cfg)
+    runner = build_runner(cfg)
     if cfg.get('load_from') and not cfg.get('resume', False):
         check_checkpoint_keys(runner.model, cfg.load_from)
     runner.train()

@@ -1,13 +1,55 @@
 """Config checks and environment set-up shared by tools/train.py and tools/test.py."""
+import argparse
 import os
 import os.path as osp
-from typing import Iterable, Optional
+from typing import Iterable, List, Optional
 
 import torch
-from mmengine.config import Config
-from mmengine.runner import CheckpointLoader
+from mmengine.config import Config, DictAction
+from mmengine.registry import RUNNERS
+from mmengine.runner import CheckpointLoader, Runner
 
 DATALOADERS = ('train_dataloader', 'val_dataloader', 'test_dataloader')
+
+
+def add_launch_args(parser: argparse.ArgumentParser) -> None:
+    """``--cfg-options``, ``--launcher`` and ``--local-rank``, shared by the tools."""
+    parser.add_argument(
+        '--cfg-options', nargs='+', action=DictAction,
+        help='override config settings, e.g. train_cfg.max_iters=100')
+    parser.add_argument(
+        '--launcher', choices=['none', 'pytorch', 'slurm', 'mpi'], default='none',
+        help='job launcher')
+    parser.add_argument('--local_rank', '--local-rank', type=int, default=0)
+
+
+def parse_tool_args(parser: argparse.ArgumentParser,
+                    argv: Optional[List[str]] = None) -> argparse.Namespace:
+    """Parse, and export ``LOCAL_RANK`` for launchers that pass ``--local-rank``."""
+    args = parser.parse_args(argv)
+    os.environ.setdefault('LOCAL_RANK', str(args.local_rank))
+    return args
+
+
+def load_run_config(args: argparse.Namespace) -> Config:
+    """Config from ``args.config`` with ``--cfg-options``, launcher and work dir applied.
+
+    The work dir defaults to ``./work_dirs/<config name>`` as in mmseg.
+    """
+    cfg = Config.fromfile(args.config)
+    cfg.launcher = args.launcher
+    if args.cfg_options is not None:
+        cfg.merge_from_dict(args.cfg_options)
+    if args.work_dir is not None:
+        cfg.work_dir = args.work_dir
+    elif cfg.get('work_dir') is None:
+        cfg.work_dir = osp.join('./work_dirs', osp.splitext(osp.basename(args.config))[0])
+    return cfg
+
+
+def build_runner(cfg: Config) -> Runner:
+    """mmengine's runner, or the config's ``runner_type``."""
+    return Runner.from_cfg(cfg) if 'runner_type' not in cfg else RUNNERS.build(cfg)
 
 
 def _dataset_cfgs(cfg: Config, keys: Iterable[str]) -> Iterable[dict]:
