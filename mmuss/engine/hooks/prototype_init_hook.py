@@ -1,6 +1,6 @@
-"""Initialise a head's prototypes from a sample of training features."""
+"""Initialise a head's prototypes from the code of a few training batches."""
 from itertools import islice
-from typing import Iterator, Optional
+from typing import Iterator
 
 import torch
 from mmengine.dist import broadcast, get_dist_info
@@ -8,36 +8,44 @@ from mmengine.hooks import Hook
 from mmengine.logging import print_log
 from mmengine.model import is_model_wrapper
 from mmseg.registry import HOOKS
+from torch import Tensor
 from torch.utils.data import DataLoader
 
-from mmuss.models.utils import flatten_pixels, subsample_rows
+from mmuss.models.utils import (feature_moments, flatten_pixels,
+                                principal_directions_from_moments, spherical_kmeans_centres,
+                                subsample_rows)
 
 
 @HOOKS.register_module()
 class PrototypeInitHook(Hook):
-    """Set ``decode_head.<probe>`` from the code of a few training batches.
+    """Set ``decode_head.<probe>`` from the code of ``num_batches`` training batches.
 
     Before the first iteration (skipped when resuming: the prototypes then come
     from the checkpoint) the hook runs the frozen backbone and the head (in
-    eval mode) over ``num_batches`` training batches, samples at most
-    ``max_samples`` pixels, and calls ``probe.init_from_samples`` — PCA
-    directions (PriMaPs' initialisation, spec primaps A.5) or spherical
-    k-means centres. Rank 0's prototypes are broadcast so every rank starts
-    identical.
+    eval mode) over seeded random training batches and sets the probe's
+    prototypes to
+
+    - ``'pca'``: the principal directions of *all* their pixels — PriMaPs'
+      initialisation (spec primaps A.5: 93 batches of 32) — from streamed
+      float64 moments, so memory stays ``D×D`` whatever the sample size;
+    - ``'kmeans'``: spherical k-means centres of ``max_samples`` pixels drawn
+      evenly from the batches.
+
+    Rank 0's prototypes are broadcast so every rank starts identical.
 
     Args:
         method: ``'pca'`` or ``'kmeans'``.
-        num_batches: Training batches to sample from.
-        max_samples: Pixels kept (uniformly at random) for the fit.
-        probe: Attribute of the decode head holding the probe.
-        seed: Seed of the pixel subsampling and of k-means.
+        num_batches: Training batches to read.
+        max_samples: Pixels kept for ``'kmeans'``.
+        probe: Attribute of the decode head holding a probe with
+            ``num_clusters`` and ``set_prototypes``.
+        seed: Seed of the batch order, the pixel subsampling and k-means.
     """
 
     priority = 'LOW'
 
-    def __init__(self, method: str = 'pca', num_batches: int = 8,
-                 max_samples: Optional[int] = 200_000, probe: str = 'cluster_probe',
-                 seed: int = 0) -> None:
+    def __init__(self, method: str = 'pca', num_batches: int = 8, max_samples: int = 100_000,
+                 probe: str = 'cluster_probe', seed: int = 0) -> None:
         if method not in ('pca', 'kmeans'):
             raise ValueError(f"PrototypeInitHook method must be 'pca' or 'kmeans', got {method!r}.")
         self.method = method
@@ -58,31 +66,44 @@ class PrototypeInitHook(Hook):
             generator=torch.Generator().manual_seed(self.seed))
         return islice(loader, self.num_batches)
 
+    def fit(self, codes: Iterator[Tensor], num: int) -> Tensor:
+        """``num`` prototypes from a stream of ``B×D×h×w`` codes."""
+        gen = torch.Generator().manual_seed(self.seed)
+        count, total, outer, rows = 0, 0, 0, []
+        for code in codes:
+            pixels = flatten_pixels(code).cpu()
+            if self.method == 'pca':
+                n, s1, s2 = feature_moments(pixels)
+                count, total, outer = count + n, total + s1, outer + s2
+            else:
+                rows.append(subsample_rows(pixels, -(-self.max_samples // self.num_batches), gen))
+        if self.method == 'pca':
+            if count == 0:
+                raise RuntimeError('PrototypeInitHook found no training batch to read.')
+            return principal_directions_from_moments(count, total, outer, num)
+        if not rows:
+            raise RuntimeError('PrototypeInitHook found no training batch to read.')
+        return spherical_kmeans_centres(torch.cat(rows), num, seed=self.seed)
+
     def before_train(self, runner) -> None:
         if runner.iter > 0:
             return
         model = runner.model.module if is_model_wrapper(runner.model) else runner.model
         head = model.decode_head
         probe = getattr(head, self.probe, None)
-        if probe is None or not hasattr(probe, 'init_from_samples'):
+        if probe is None or not hasattr(probe, 'set_prototypes'):
             raise AttributeError(f'{type(head).__name__}.{self.probe} is not a prototype probe '
-                                 f'with init_from_samples().')
+                                 f'with set_prototypes().')
         was_training = head.training
         head.eval()
-        rows = []
         with torch.no_grad():
-            for batch in self.sample_batches(runner.train_dataloader):
-                data = model.data_preprocessor(batch, False)
-                rows.append(flatten_pixels(head(model.extract_feat(data['inputs']))).cpu())
+            codes = (head(model.extract_feat(model.data_preprocessor(batch, False)['inputs']))
+                     for batch in self.sample_batches(runner.train_dataloader))
+            probe.set_prototypes(self.fit(codes, probe.num_clusters))
         head.train(was_training)
-        if not rows:
-            raise RuntimeError('PrototypeInitHook found no training batch to sample from.')
-        gen = torch.Generator().manual_seed(self.seed)
-        samples = subsample_rows(torch.cat(rows), self.max_samples, gen)
-        probe.init_from_samples(samples, self.method, seed=self.seed)
         _, world_size = get_dist_info()
         if world_size > 1:
             for param in probe.parameters():
                 broadcast(param.data, src=0)
-        print_log(f'PrototypeInitHook: {self.method} init of {self.probe} from '
-                  f'{samples.shape[0]} pixels of {len(rows)} batches.', logger='current')
+        print_log(f'PrototypeInitHook: {self.method} initialisation of {self.probe} from '
+                  f'{self.num_batches} batches.', logger='current')

@@ -1,6 +1,7 @@
 from .backbone_output import BackboneOutput
 from .cluster_probe import (ClusterProbe, cluster_probe_loss, cosine_cluster_scores,
-                            flatten_pixels, principal_directions, spherical_kmeans_centres,
+                            feature_moments, flatten_pixels, principal_directions,
+                            principal_directions_from_moments, spherical_kmeans_centres,
                             subsample_rows)
 from .dense_crf import batched_dense_crf, crf_from_probs, dense_crf
 from .ema import ema_update_
@@ -12,6 +13,7 @@ from .primaps_proposer import PriMaPsProposer
 __all__ = [
     'BackboneOutput', 'ClusterProbe', 'GainPrototypes', 'LinearProbe', 'PriMaPsProposer',
     'batched_dense_crf', 'cluster_probe_loss', 'cosine_cluster_scores', 'crf_from_probs',
-    'dense_crf', 'ema_update_', 'flatten_pixels', 'gain_prototype_logits', 'linear_probe_loss',
-    'primaps_mask_ids', 'principal_directions', 'spherical_kmeans_centres', 'subsample_rows'
+    'dense_crf', 'ema_update_', 'feature_moments', 'flatten_pixels', 'gain_prototype_logits',
+    'linear_probe_loss', 'primaps_mask_ids', 'principal_directions',
+    'principal_directions_from_moments', 'spherical_kmeans_centres', 'subsample_rows'
 ]

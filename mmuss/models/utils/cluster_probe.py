@@ -1,5 +1,5 @@
 """Cosine cluster probe: online spherical k-means over per-pixel features."""
-from typing import Optional
+from typing import Optional, Tuple
 
 import torch
 import torch.nn as nn
@@ -38,34 +38,53 @@ def cluster_probe_loss(scores: Tensor) -> Tensor:
     return -scores.max(dim=1).values.mean()
 
 
-def principal_directions(samples: Tensor, num: int) -> Tensor:
-    """First ``num`` principal directions of a feature sample, with a fixed sign.
+def feature_moments(samples: Tensor) -> Tuple[int, Tensor, Tensor]:
+    """Count, sum and sum of outer products of ``N×D`` rows (float64).
 
-    The directions are the top eigenvectors of the (float64) covariance of the
-    centred sample, i.e. PriMaPs' PCA initialisation (spec primaps A.5)
-    computed exactly rather than by randomised SVD. Eigenvectors have no
-    intrinsic sign; we use sklearn's ``svd_flip`` rule: the entry of largest
-    magnitude of each direction is made positive.
+    Moments of several batches add up, so PCA over millions of pixels needs
+    only ``D×D`` memory.
+    """
+    x = samples.double()
+    return x.shape[0], x.sum(dim=0), x.T @ x
+
+
+def principal_directions_from_moments(count: int, total: Tensor, outer: Tensor,
+                                      num: int) -> Tensor:
+    """First ``num`` principal directions from feature moments, with a fixed sign.
+
+    The directions are the top eigenvectors of the covariance
+    ``C = (Σ x xᵀ − n·μμᵀ) / (n − 1)``, ``μ = Σx / n`` — PriMaPs' PCA
+    initialisation (spec primaps A.5) computed exactly rather than by
+    randomised SVD. Eigenvectors have no intrinsic sign; sklearn's
+    ``svd_flip`` rule fixes it: the entry of largest magnitude of each
+    direction is made positive.
 
     Args:
-        samples: ``N×D`` features.
+        count: ``n``, number of rows.
+        total: ``(D,)`` sum of rows.
+        outer: ``D×D`` sum of outer products.
         num: Number of directions ``K <= D``.
 
     Returns:
-        ``K×D`` unit directions, largest variance first.
+        ``K×D`` float64 unit directions, largest variance first.
     """
-    n, d = samples.shape
-    if num > d:
-        raise ValueError(f'Cannot take {num} principal directions of {d}-d features.')
-    if n < 2:
-        raise ValueError(f'PCA needs at least 2 feature samples, got {n}.')
-    x = samples.double()
-    x = x - x.mean(dim=0, keepdim=True)
-    cov = x.T @ x / (n - 1)
+    dims = total.shape[0]
+    if num > dims:
+        raise ValueError(f'Cannot take {num} principal directions of {dims}-d features.')
+    if count < 2:
+        raise ValueError(f'PCA needs at least 2 feature samples, got {count}.')
+    mean = total / count
+    cov = (outer - count * torch.outer(mean, mean)) / (count - 1)
     _, vecs = torch.linalg.eigh(cov)
     dirs = vecs[:, -num:].flip(1).T.contiguous()
     signs = torch.sign(dirs.gather(1, dirs.abs().argmax(dim=1, keepdim=True)))
-    return (dirs * signs).to(samples.dtype)
+    return dirs * signs
+
+
+def principal_directions(samples: Tensor, num: int) -> Tensor:
+    """First ``num`` principal directions of an ``N×D`` sample (see
+    :func:`principal_directions_from_moments`), in the sample's dtype."""
+    return principal_directions_from_moments(*feature_moments(samples), num).to(samples.dtype)
 
 
 def spherical_kmeans_centres(samples: Tensor, num: int, seed: int = 0,
@@ -137,6 +156,11 @@ class ClusterProbe(nn.Module):
         return cluster_probe_loss(self(feats))
 
     @torch.no_grad()
+    def set_prototypes(self, prototypes: Tensor) -> None:
+        """Copy ``K×D`` prototypes in."""
+        self.prototypes.copy_(prototypes.to(self.prototypes))
+
+    @torch.no_grad()
     def init_from_samples(self, samples: Tensor, method: str = 'pca',
                           seed: int = 0) -> None:
         """Set the prototypes from an ``N×D`` feature sample.
@@ -153,7 +177,7 @@ class ClusterProbe(nn.Module):
             protos = spherical_kmeans_centres(samples, self.num_clusters, seed=seed)
         else:
             raise ValueError(f"Unknown prototype init method {method!r}; use 'pca' or 'kmeans'.")
-        self.prototypes.copy_(protos.to(self.prototypes))
+        self.set_prototypes(protos)
 
 
 def flatten_pixels(feats: Tensor) -> Tensor:
