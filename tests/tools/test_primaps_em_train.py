@@ -1,0 +1,153 @@
+"""PriMaPs-EM end to end: tools/precompute_primaps.py → tools/train.py (cached and online)."""
+from pathlib import Path
+
+import numpy as np
+import pytest
+import torch
+import torch.nn.functional as F
+from mmengine.model import BaseModule
+from mmseg.registry import MODELS, TRANSFORMS
+from PIL import Image
+
+from mmuss.datasets.synthetic_textures import generate_synthetic_textures
+from mmuss.models.utils import BackboneOutput
+
+from .conftest import REPO, load_tool
+
+train_tool = load_tool('train')
+precompute_tool = load_tool('precompute_primaps')
+BASE = REPO / 'configs' / '_base_'
+WARMUP, EM_ITERS = 4, 36
+
+
+@MODELS.register_module(force=True)
+class PatchColourBackbone(BaseModule):
+    """Frozen toy backbone: colour mean/std of 4×4 patches, lifted to 16-d by a fixed map."""
+
+    def __init__(self, dims: int = 16, patch: int = 4) -> None:
+        super().__init__()
+        self.patch = patch
+        lift = torch.randn(dims, 6, generator=torch.Generator().manual_seed(0))
+        self.register_buffer('lift', lift)
+
+    def forward(self, x: torch.Tensor) -> BackboneOutput:
+        mean = F.avg_pool2d(x, self.patch)
+        std = (F.avg_pool2d(x * x, self.patch) - mean**2).clamp_min(0).sqrt()
+        stats = torch.cat([mean, std], dim=1)
+        return BackboneOutput([torch.tanh(torch.einsum('bchw,dc->bdhw', stats, self.lift))])
+
+
+@pytest.fixture(scope='module')
+def textures(tmp_path_factory) -> Path:
+    root = tmp_path_factory.mktemp('primaps_textures')
+    generate_synthetic_textures(str(root), num_train=24, num_val=8, size=32, seed=5)
+    return root
+
+
+def write_config(tmp_path: Path, data_root: Path, online: bool, max_iters: int) -> Path:
+    proposals = tmp_path / 'proposals'
+    load = '' if online else f'dict(type="LoadPrimapsMasks", proposal_root={str(proposals)!r}),'
+    pack = ('dict(type="PackMultiViewSegInputs", view_keys=["img_student"])' if online else
+            'dict(type="PackPrimapsInputs", view_keys=["img_student"])')
+    proposer = 'dict(type="PriMaPsProposer")' if online else 'None'
+    text = f'''
+_base_ = [{str(BASE / 'datasets' / 'synthetic_textures.py')!r},
+          {str(BASE / 'default_runtime.py')!r},
+          {str(BASE / 'schedules' / 'frozen_probe_2k.py')!r}]
+data_root = {str(data_root)!r}
+model = dict(
+    type='MultiViewSegmentor',
+    data_preprocessor=dict(type='SegDataPreProcessor', mean=[123.675, 116.28, 103.53],
+                           std=[58.395, 57.12, 57.375], bgr_to_rgb=True, pad_val=0, size_divisor=4,
+                           seg_pad_val=255),
+    backbone=dict(type='PatchColourBackbone'),
+    decode_head=dict(type='PrimapsEMHead', in_channels=16, num_classes=6,
+                     student_view='img_student', proposer={proposer}),
+    train_cfg=dict(extra_views=['img_student']),
+    test_cfg=dict(mode='whole'))
+train_pipeline = [
+    dict(type='LoadImageFromFile'), dict(type='LoadAnnotations'), {load}
+    dict(type='RandomFlip', prob=0.5),
+    dict(type='PhotometricView', key='img_student', transforms=[
+        dict(type='RandomGaussianBlur', kernel_size=5, sigma=(0.1, 2.0), prob=1.0),
+        dict(type='ColorJitter', brightness=0.1, contrast=0.1, saturation=0.1, hue=0.1)]),
+    {pack}]
+train_dataloader = dict(batch_size=8, dataset=dict(data_root=data_root,
+                                                   pipeline=train_pipeline))
+val_dataloader = dict(batch_size=8, dataset=dict(data_root=data_root))
+test_dataloader = val_dataloader
+val_evaluator = [
+    dict(type='HungarianIoUMetric', prefix='cluster'),
+    dict(type='HungarianIoUMetric', pred_key='pred_theta_r_sem_seg', prefix='theta_r')]
+test_evaluator = val_evaluator
+primaps_precompute = dict(
+    out_dir={str(proposals)!r},
+    proposer=dict(type='PriMaPsProposer'),
+    dataloader=dict(batch_size=8, num_workers=0, dataset=dict(
+        type='BaseSegDataset', data_root=data_root, img_suffix='.png', seg_map_suffix='.png',
+        data_prefix=dict(img_path='img_dir/train', seg_map_path='ann_dir/train'),
+        pipeline=[dict(type='LoadImageFromFile'), dict(type='PackSegInputs')])))
+optim_wrapper = dict(optimizer=dict(type='Adam', lr=0.05))
+custom_hooks = [dict(type='PrototypeInitHook', method='pca', num_batches=3),
+                dict(type='PrimapsEMHook', warmup_iters={WARMUP}, interval=2)]
+train_cfg = dict(max_iters={max_iters}, val_interval={WARMUP})
+default_hooks = dict(logger=dict(interval=4), checkpoint=dict(interval={WARMUP},
+                     max_keep_ckpts=20))
+'''
+    path = tmp_path / ('online.py' if online else 'cached.py')
+    path.write_text(text)
+    return path
+
+
+def val_history(runner, key: str = 'cluster/mIoU') -> list:
+    """Every validation value of ``key`` in this run, in order."""
+    return runner.message_hub.get_scalar(f'val/{key}').data[0].tolist()
+
+
+@pytest.mark.parametrize('online', [False, True])
+def test_em_beats_its_initialisation(tmp_path, textures, online):
+    cfg = write_config(tmp_path, textures, online, WARMUP + EM_ITERS)
+    if not online:
+        assert precompute_tool.main([str(cfg)]) == 24
+        ids = np.asarray(Image.open(tmp_path / 'proposals' / '0000.png'))
+        assert ids.shape == (32, 32) and ids.dtype == np.uint8
+        assert precompute_tool.main([str(cfg)]) == 0  # resumable: everything is done
+    work = tmp_path / 'work'
+    runner = train_tool.main([str(cfg), '--work-dir', str(work), '--cfg-options',
+                              f'experiment_name={"online" if online else "cached"}'])
+    assert bool(runner.model.decode_head.em_active)
+    history = val_history(runner)
+    assert len(history) == 1 + EM_ITERS // WARMUP
+    initial, final = history[0], history[-1]
+    print(f'PriMaPs-EM ({"online" if online else "cached"}): mIoU {initial} -> {final}')
+    assert final > initial
+
+
+def test_resume_reproduces_uninterrupted_run(tmp_path, textures):
+    cfg = write_config(tmp_path, textures, False, 12)
+    precompute_tool.main([str(cfg)])
+    cfg.write_text(cfg.read_text().replace(
+        "dict(type='PrototypeInitHook', method='pca', num_batches=3),", ''))
+    straight = train_tool.main([str(cfg), '--work-dir', str(tmp_path / 'a'), '--cfg-options',
+                                'experiment_name=a'])
+    train_tool.main([str(cfg), '--work-dir', str(tmp_path / 'b'), '--cfg-options',
+                     'train_cfg.max_iters=8', 'experiment_name=b1'])
+    resumed = train_tool.main([str(cfg), '--work-dir', str(tmp_path / 'b'), '--resume',
+                               '--cfg-options', 'experiment_name=b2'])
+    a, b = straight.model.decode_head, resumed.model.decode_head
+    assert int(a.ema_calls) == int(b.ema_calls) == 3  # t = iter − 4 ∈ {2, 4, 6}
+    for name, value in a.state_dict().items():
+        assert torch.equal(value, b.state_dict()[name]), name
+    assert val_history(straight)[-1] == val_history(resumed)[-1]
+
+
+def test_missing_proposal_names_the_image(tmp_path):
+    transform = TRANSFORMS.build(dict(type='LoadPrimapsMasks', proposal_root=str(tmp_path)))
+    results = dict(img_path='/data/city/frankfurt_000001_leftImg8bit.png',
+                   img=np.zeros((4, 4, 3), np.uint8))
+    with pytest.raises(FileNotFoundError, match='frankfurt_000001_leftImg8bit'):
+        transform(results)
+    Image.fromarray(np.full((4, 5), 255, np.uint8)).save(
+        tmp_path / 'frankfurt_000001_leftImg8bit.png')
+    with pytest.raises(ValueError, match=r'\(4, 5\)'):
+        transform(results)

@@ -1,0 +1,121 @@
+"""Cache PriMaPs mask proposals: ``python tools/precompute_primaps.py CONFIG [options]``.
+
+Runs the config's frozen backbone over ``primaps_precompute.dataloader`` (the
+training images with the deterministic part of the training pipeline) and
+writes one mask-id PNG per image to ``primaps_precompute.out_dir`` (uint8,
+255 = no mask, ``1…N`` = masks in extraction order), named as
+:class:`LoadPrimapsMasks` expects. Images whose PNG exists are skipped, so an
+interrupted run resumes; with ``--launcher pytorch`` every rank takes every
+``world_size``-th remaining image. Writes are atomic (temporary file, then
+rename).
+"""
+import argparse
+import os
+import os.path as osp
+from typing import List, Optional
+
+import numpy as np
+import torch
+from mmengine.config import Config, DictAction
+from mmengine.dataset import pseudo_collate
+from mmengine.dist import barrier, get_dist_info, init_dist
+from mmengine.logging import print_log
+from mmengine.runner import load_checkpoint
+from mmseg.registry import DATASETS, MODELS
+from PIL import Image
+from torch.utils.data import DataLoader, Subset
+
+import mmuss  # noqa: F401  (registers components)
+from mmuss.datasets.transforms.load_primaps_masks import proposal_name
+
+
+def parse_args(argv: Optional[List[str]] = None) -> argparse.Namespace:
+    parser = argparse.ArgumentParser(description='Pre-compute PriMaPs mask-id PNGs')
+    parser.add_argument('config', help='PriMaPs-EM config with a `primaps_precompute` section')
+    parser.add_argument('--out-dir', help='override primaps_precompute.out_dir')
+    parser.add_argument('--checkpoint', help='optional model checkpoint (else init_cfg weights)')
+    parser.add_argument('--batch-size', type=int, help='override the pre-compute batch size')
+    parser.add_argument('--cfg-options', nargs='+', action=DictAction,
+                        help='override config settings')
+    parser.add_argument('--launcher', choices=['none', 'pytorch', 'slurm', 'mpi'],
+                        default='none')
+    parser.add_argument('--local_rank', '--local-rank', type=int, default=0)
+    args = parser.parse_args(argv)
+    os.environ.setdefault('LOCAL_RANK', str(args.local_rank))
+    return args
+
+
+def rgb_uint8(raw: List[torch.Tensor], preprocessor, size: tuple) -> torch.Tensor:
+    """The batch's raw ``3×H×W`` uint8 images as RGB, zero-padded to ``size`` and stacked."""
+    images = torch.stack([torch.nn.functional.pad(
+        img, (0, size[1] - img.shape[-1], 0, size[0] - img.shape[-2])) for img in raw])
+    if getattr(preprocessor, 'channel_conversion', False):
+        images = images[:, [2, 1, 0]]
+    return images
+
+
+def write_png(path: str, ids: np.ndarray) -> None:
+    """Write ``ids`` (uint8) atomically."""
+    tmp = f'{path}.tmp{os.getpid()}.png'
+    Image.fromarray(ids).save(tmp)
+    os.replace(tmp, path)
+
+
+def main(argv: Optional[List[str]] = None) -> int:
+    """Pre-compute the proposals; returns how many PNGs this rank wrote."""
+    args = parse_args(argv)
+    cfg = Config.fromfile(args.config)
+    if args.cfg_options is not None:
+        cfg.merge_from_dict(args.cfg_options)
+    if 'primaps_precompute' not in cfg:
+        raise KeyError(f'{args.config} has no `primaps_precompute` section (out_dir, proposer, '
+                       f'dataloader); see configs/primaps_em/.')
+    spec = cfg.primaps_precompute
+    out_dir = args.out_dir or spec['out_dir']
+    if args.launcher != 'none':
+        init_dist(args.launcher, backend='nccl' if torch.cuda.is_available() else 'gloo')
+    rank, world_size = get_dist_info()
+    os.makedirs(out_dir, exist_ok=True)
+
+    loader_cfg = dict(spec['dataloader'])
+    dataset = DATASETS.build(loader_cfg['dataset'])
+    todo = [i for i in range(len(dataset)) if not osp.exists(
+        osp.join(out_dir, proposal_name(dataset.get_data_info(i)['img_path'])))]
+    mine = todo[rank::world_size]
+    print_log(f'PriMaPs pre-compute: {len(dataset) - len(todo)} of {len(dataset)} images done, '
+              f'rank {rank} takes {len(mine)}.', logger='current')
+
+    model = MODELS.build(cfg.model)
+    model.init_weights()
+    if args.checkpoint:
+        load_checkpoint(model, args.checkpoint, map_location='cpu')
+    device = 'cuda' if torch.cuda.is_available() else 'cpu'
+    model.to(device).eval()
+    proposer = MODELS.build(spec['proposer'])
+    head = model.decode_head
+    loader = DataLoader(Subset(dataset, mine),
+                        batch_size=args.batch_size or loader_cfg.get('batch_size', 16),
+                        num_workers=loader_cfg.get('num_workers', 0), collate_fn=pseudo_collate)
+    written = 0
+    with torch.no_grad():
+        for batch in loader:
+            data = model.data_preprocessor(batch, False)
+            feats = head.select_feature(model.extract_feat(data['inputs']))
+            samples = data['data_samples']
+            paths = [s.img_path for s in samples]
+            size = tuple(data['inputs'].shape[-2:])
+            images = rgb_uint8(batch['inputs'], model.data_preprocessor, size).to(device)
+            ids = proposer(feats, images=images, size=size, names=paths)
+            for sample, path, ids_i in zip(samples, paths, ids.cpu().numpy()):
+                height, width = sample.img_shape[:2]
+                write_png(osp.join(out_dir, proposal_name(path)), ids_i[:height, :width])
+                written += 1
+    if world_size > 1:
+        barrier()
+    print_log(f'PriMaPs pre-compute: rank {rank} wrote {written} mask-id maps to {out_dir}.',
+              logger='current')
+    return written
+
+
+if __name__ == '__main__':
+    main()
