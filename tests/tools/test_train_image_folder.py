@@ -3,7 +3,7 @@ import cv2
 import pytest
 import torch
 
-from ..image_folder_toys import NUM_CLUSTERS, load_tool, write_images, write_tiny_config
+from ..image_folder_toys import NUM_CLUSTERS, REPO, load_tool, write_images, write_tiny_config
 
 train_tool = load_tool('train')
 infer_tool = load_tool('infer')
@@ -43,3 +43,21 @@ def test_the_trained_checkpoint_segments_the_folder(trained, tmp_path):
         labels = cv2.imread(str(tmp_path / 'labels' / f'{name}.png'), cv2.IMREAD_UNCHANGED)
         assert labels.shape == (h, w) and labels.max() < NUM_CLUSTERS
         assert cv2.imread(str(tmp_path / 'overlays' / f'{name}.jpg')).shape == (h, w, 3)
+
+
+def test_worked_example_config_trains_on_the_folder_and_stores_the_matching(tmp_path):
+    """configs/baseline/vit-tiny-p4_image-folder.py (docs/own_images.md §5) for 2 iterations."""
+    from mmuss.datasets.synthetic_textures import generate_synthetic_textures
+    data = tmp_path / 'data'
+    generate_synthetic_textures(str(data), num_train=8, num_val=3, size=32, seed=4)
+    work = tmp_path / 'work'
+    train_tool.main([
+        str(REPO / 'configs/baseline/vit-tiny-p4_image-folder.py'), '--work-dir', str(work),
+        '--cfg-options', f'train_dataloader.dataset.data_root={data}/img_dir/train',
+        f'val_dataloader.dataset.data_root={data}', 'train_dataloader.batch_size=4',
+        'train_cfg.max_iters=2', 'train_cfg.val_interval=2', 'default_hooks.checkpoint.interval=2',
+        'custom_hooks.0.num_batches=1', 'model.backbone.arch.num_layers=1',
+        'experiment_name=worked_example', 'visualizer.name=worked_example'])
+    record = torch.load(work / 'iter_2.pth', weights_only=False)['meta']['uss_matching']
+    assert record['iter'] == 2 and sorted(record['cluster_to_class']) == list(range(6))
+    assert record['classes'] == ['grass', 'sky', 'brick', 'sand', 'water', 'stone']
