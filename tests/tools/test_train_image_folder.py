@@ -61,3 +61,36 @@ def test_worked_example_config_trains_on_the_folder_and_stores_the_matching(tmp_
     record = torch.load(work / 'iter_2.pth', weights_only=False)['meta']['uss_matching']
     assert record['iter'] == 2 and sorted(record['cluster_to_class']) == list(range(6))
     assert record['classes'] == ['grass', 'sky', 'brick', 'sand', 'water', 'stone']
+
+
+def test_primaps_em_trains_on_a_folder_without_labels(trained, tmp_path):
+    """PriMaPs-EM with online mask proposals: warm-up, then EM, on the unlabelled folder."""
+    cfg = tmp_path / 'primaps_folder.py'
+    cfg.write_text('\n'.join([
+        f'_base_ = [{str(trained["cfg"])!r}]',
+        "model = dict(type='MultiViewSegmentor', train_cfg=dict(extra_views=['img_student']),",
+        "             decode_head=dict(_delete_=True, type='PrimapsEMHead', in_channels=32,",
+        f'                              num_classes={NUM_CLUSTERS}, linear_probe=False,',
+        "                              proposer=dict(type='PriMaPsProposer')))",
+        "train_pipeline = [dict(type='LoadImageFromFile'),",
+        "                  dict(type='RandomResize', scale=(512, 32), ratio_range=(1.0, 1.5),",
+        '                       keep_ratio=True),',
+        "                  dict(type='RandomCrop', crop_size=(32, 32)),",
+        "                  dict(type='PhotometricView', key='img_student', transforms=[",
+        "                      dict(type='ColorJitter', brightness=0.1, contrast=0.1)]),",
+        "                  dict(type='PackMultiViewSegInputs', view_keys=['img_student'])]",
+        'train_dataloader = dict(dataset=dict(pipeline=train_pipeline))',
+        "custom_hooks = [dict(type='PrototypeInitHook', method='pca', num_batches=1),",
+        "                dict(type='PrimapsEMHook', warmup_iters=2, interval=1),",
+        "                dict(type='ClusterMatchingHook')]",
+    ]) + '\n')
+    work = tmp_path / 'work'
+    runner = train_tool.main([str(cfg), '--work-dir', str(work), '--cfg-options',
+                              'experiment_name=primaps_folder'])
+    head = runner.model.decode_head
+    assert runner.iter == 4 and bool(head.em_active)
+    assert infer_tool.main([str(cfg), str(work / 'iter_4.pth'),
+                            str(trained['root'] / 'photos' / 'more'), '--out',
+                            str(tmp_path / 'out')]) == 0
+    labels = cv2.imread(str(tmp_path / 'out' / 'labels' / 'img0.png'), cv2.IMREAD_UNCHANGED)
+    assert labels.shape == SIZES[4] and labels.max() < NUM_CLUSTERS
