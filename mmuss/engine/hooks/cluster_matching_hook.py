@@ -62,7 +62,7 @@ class ClusterMatchingHook(Hook):
     Args:
         pred_key: Prediction whose metric's matching is kept.
         out_dir: Folder of the JSON written during training; defaults to
-            the work dir (where ``CheckpointHook`` saves by default).
+            the folder of the latest checkpoint, else the work dir.
         rewrite_checkpoint: Rewrite the checkpoint saved just before an
             evaluation of the same step (one extra load and save).
     """
@@ -100,10 +100,10 @@ class ClusterMatchingHook(Hook):
         self.publish(runner, record)
         if not is_main_process():
             return
-        out_dir = self.out_dir or runner.work_dir
+        last_ckpt = runner.message_hub.get_info('last_ckpt')
+        out_dir = self.out_dir or (osp.dirname(last_ckpt) if last_ckpt else runner.work_dir)
         os.makedirs(out_dir, exist_ok=True)
         save_matching_json(record, osp.join(out_dir, MATCHING_JSON))
-        last_ckpt = runner.message_hub.get_info('last_ckpt')
         if (self.rewrite_checkpoint and self._last_save_iter == runner.iter and last_ckpt
                 and osp.isfile(last_ckpt)):
             rewrite_checkpoint_matching(last_ckpt, record)
