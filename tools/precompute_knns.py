@@ -30,6 +30,7 @@ from torch import Tensor
 
 import mmuss  # noqa: F401  (registers components)
 from mmuss.datasets.knn_pair_dataset import sample_id
+from mmuss.utils import setup_cpu_distributed
 
 
 def parse_args(argv: Optional[List[str]] = None) -> argparse.Namespace:
@@ -140,10 +141,11 @@ def main(argv: Optional[List[str]] = None) -> Optional[str]:
     if args.cfg_options:
         cfg.merge_from_dict(args.cfg_options)
     init_default_scope(cfg.get('default_scope', 'mmseg'))
-    if args.launcher != 'none':
-        init_dist(args.launcher, backend='nccl' if torch.cuda.is_available() else 'gloo')
+    if args.launcher != 'none' and torch.cuda.is_available():
+        init_dist(args.launcher, backend='nccl')
+    setup_cpu_distributed(cfg, args.launcher)  # gloo process group on CPU-only machines
     rank, world_size = get_dist_info()
-    torch.manual_seed(args.seed + rank)
+    torch.manual_seed(args.seed)  # identical (random-init) weights on every rank
 
     dataset_cfg = split_dataset_cfg(cfg, args.split)
     dataset = DATASETS.build(dataset_cfg)
@@ -152,6 +154,7 @@ def main(argv: Optional[List[str]] = None) -> Optional[str]:
     if args.checkpoint:
         load_checkpoint(model, args.checkpoint, map_location='cpu')
     model.to(args.device).eval()
+    torch.manual_seed(args.seed + rank)  # per-rank feature dropout
 
     num = len(dataset)
     start, end = shard_bounds(num, rank, world_size)

@@ -42,3 +42,38 @@ def test_pooled_descriptors_are_unit_means():
 def test_shards_cover_every_sample_once():
     bounds = [knn_tool.shard_bounds(10, r, 3) for r in range(3)]
     assert bounds == [(0, 4), (4, 8), (8, 10)]
+
+
+@pytest.mark.slow
+def test_two_process_table_equals_single_process(tmp_path):
+    """torchrun with 2 gloo processes (uneven shards: 13 samples) writes the same table."""
+    import os
+    import subprocess
+    import sys
+
+    from mmuss.datasets.synthetic_textures import generate_synthetic_textures
+    generate_synthetic_textures(str(tmp_path / 'data'), num_train=13, num_val=1, size=32, seed=5)
+    cfg = tmp_path / 'cfg.py'
+    cfg.write_text(f'''
+_base_ = [{str(REPO / 'configs' / '_base_' / 'default_runtime.py')!r}]
+model = dict(type='FrozenBackboneSegmentor',
+    data_preprocessor=dict(type='SegDataPreProcessor', mean=[123.675, 116.28, 103.53],
+                           std=[58.395, 57.12, 57.375], bgr_to_rgb=True),
+    backbone=dict(type='DinoVisionTransformer', patch_size=4,
+                  arch=dict(embed_dims=32, num_layers=2, num_heads=2)),
+    decode_head=dict(type='ClusterProbeHead', in_channels=32, num_classes=6))
+train_dataloader = dict(dataset=dict(type='BaseSegDataset', data_root={str(tmp_path / 'data')!r},
+    img_suffix='.png', seg_map_suffix='.png', metainfo=dict(classes=tuple('abcdef')),
+    data_prefix=dict(img_path='img_dir/train', seg_map_path='ann_dir/train'),
+    pipeline=[dict(type='LoadImageFromFile'), dict(type='PackSegInputs')]))
+''')
+    common = ['--topk', '5', '--feature-dropout', '0', '--num-workers', '0', '--chunk-size', '3']
+    single = knn_tool.main([str(cfg), '--out', str(tmp_path / 'single.npz'), *common])
+    torchrun = [sys.executable, '-m', 'torch.distributed.run', '--nproc_per_node', '2',
+                '--master_port', '29517']
+    subprocess.run([*torchrun, str(REPO / 'tools' / 'precompute_knns.py'), str(cfg), '--out',
+                    str(tmp_path / 'dist.npz'), '--launcher', 'pytorch', *common],
+                   check=True, cwd=tmp_path, env={**os.environ, 'OMP_NUM_THREADS': '1'})
+    a, b = np.load(single), np.load(tmp_path / 'dist.npz')
+    assert np.array_equal(a['nns'], b['nns']) and np.array_equal(a['ids'], b['ids'])
+    assert a['nns'].shape == (13, 5) and (a['nns'][:, 0] == np.arange(13)).all()
