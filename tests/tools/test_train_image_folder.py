@@ -94,3 +94,28 @@ def test_primaps_em_trains_on_a_folder_without_labels(trained, tmp_path):
                             str(tmp_path / 'out')]) == 0
     labels = cv2.imread(str(tmp_path / 'out' / 'labels' / 'img0.png'), cv2.IMREAD_UNCHANGED)
     assert labels.shape == SIZES[4] and labels.max() < NUM_CLUSTERS
+
+
+def test_stego_trains_on_a_folder_with_knn_partners(trained, tmp_path):
+    """STEGO: KNN table of the folder by tools/precompute_knns.py, then training on it."""
+    knn_file = tmp_path / 'nns.npz'
+    cfg = tmp_path / 'stego_folder.py'
+    cfg.write_text('\n'.join([
+        f'_base_ = [{str(trained["cfg"])!r}]',
+        "model = dict(type='MultiViewSegmentor', train_cfg=dict(extra_views=['knn_img']),",
+        "             decode_head=dict(_delete_=True, type='StegoHead', in_channels=32,",
+        f'                              channels=8, num_classes={NUM_CLUSTERS},',
+        '                              linear_probe=False,',
+        "                              loss_corr=dict(type='StegoCorrelationLoss',",
+        '                                             feature_samples=3)))',
+        'train_dataloader = dict(dataset=dict(',
+        f"    _delete_=True, type='KNNPairDataset', knn_file={str(knn_file)!r}, num_neighbors=2,",
+        "    dataset={{_base_.train_dataloader.dataset}}))",
+    ]) + '\n')
+    knn_tool = load_tool('precompute_knns')
+    assert knn_tool.main([str(cfg), '--out', str(knn_file), '--topk', '3', '--batch-size', '2',
+                          '--num-workers', '0']) == str(knn_file)
+    runner = train_tool.main([str(cfg), '--work-dir', str(tmp_path / 'work'), '--cfg-options',
+                              'experiment_name=stego_folder'])
+    assert runner.iter == 4
+    assert 'loss_corr' in ' '.join(runner.message_hub.log_scalars)
