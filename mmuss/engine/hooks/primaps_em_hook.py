@@ -25,22 +25,31 @@ class PrimapsEMHook(Hook):
     Args:
         warmup_iters: Cluster-probe iterations before EM (0: EM from the start,
             from the PCA-initialised probe).
+        warmup_epochs: Alternatively, warm-up epochs (the reference's 2);
+            ``warmup_iters`` becomes ``warmup_epochs·len(train_dataloader)``.
         interval: EMA update period in iterations (10).
         max_decay: Decay cap (0.98).
     """
 
     priority = 'NORMAL'
 
-    def __init__(self, warmup_iters: int = 0, interval: int = 10,
-                 max_decay: float = 0.98) -> None:
+    def __init__(self, warmup_iters: int = 0, interval: int = 10, max_decay: float = 0.98,
+                 warmup_epochs: Optional[int] = None) -> None:
         if warmup_iters < 0 or interval < 1:
             raise ValueError(f'PrimapsEMHook needs warmup_iters >= 0 and interval >= 1, got '
                              f'{warmup_iters} and {interval}.')
         if not 0.0 <= max_decay < 1.0:
             raise ValueError(f'max_decay must be in [0, 1), got {max_decay}.')
+        if warmup_epochs is not None and warmup_epochs < 0:
+            raise ValueError(f'warmup_epochs must be >= 0, got {warmup_epochs}.')
         self.warmup_iters = warmup_iters
+        self.warmup_epochs = warmup_epochs
         self.interval = interval
         self.max_decay = max_decay
+
+    def before_train(self, runner) -> None:
+        if self.warmup_epochs is not None:
+            self.warmup_iters = self.warmup_epochs * len(runner.train_dataloader)
 
     @staticmethod
     def head(runner):

@@ -76,6 +76,20 @@ def test_hook_starts_em_and_updates_theta_m_on_schedule():
     assert torch.allclose(head.momentum.directions, torch.full((3, 4), 0.5))
 
 
+def test_hook_warmup_in_epochs():
+    head = build_head()
+    runner = SimpleNamespace(model=SimpleNamespace(decode_head=head), iter=5,
+                             train_dataloader=[None] * 3)
+    hook = HOOKS.build(dict(type='PrimapsEMHook', warmup_epochs=2))
+    hook.before_train(runner)
+    assert hook.warmup_iters == 6
+    hook.before_train_iter(runner, 5)
+    assert not head.em_active
+    runner.iter = 6
+    hook.before_train_iter(runner, 6)
+    assert head.em_active
+
+
 def em_batch(head, with_masks=True):
     torch.manual_seed(0)
     feats = torch.randn(2, 4, 4, 4)
