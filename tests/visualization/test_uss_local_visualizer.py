@@ -63,3 +63,17 @@ def test_matching_is_read_from_the_message_hub():
     hub.update_info('test/matching', dict(cluster_to_class=[0, -3]))
     with pytest.raises(ValueError, match='test/matching'):
         vis.current_matching()
+
+
+def test_ground_truth_falls_back_to_the_matching_classes():
+    """A training set without class names (an image folder) still lets val GT be drawn."""
+    vis = USSLocalVisualizer(name='vis_fallback', alpha=1.0, matching_key='test/unset')
+    vis.dataset_meta = dict(palette=[])
+    gt = torch.tensor([[[0, 1, 1, 0], [1, 1, 0, 0]]])
+    sample = SegDataSample(gt_sem_seg=PixelData(data=gt))
+    with pytest.raises(ValueError, match='needs class names'):
+        drawn(vis, sample, draw_gt=True)
+    vis.set_matching(dict(cluster_to_class=[1, 0], classes=['p', 'q'],
+                          palette=[[10, 20, 30], [40, 50, 60]]))
+    image = drawn(vis, sample, draw_gt=True)
+    assert image[0, 0].tolist() == [10, 20, 30] and image[0, 1].tolist() == [40, 50, 60]
