@@ -21,6 +21,16 @@ HP = {
     'dino-vit-s8_cityscapes27': (512, 30, 0.6, 0.05, 0.02, 2048, 20, 0.999, 50),
     'dino-vit-b8_cityscapes27': (512, 30, 0.6, 0.05, 0.02, 2048, 20, 0.999, 50),
     'dino-vit-b8_potsdam3': (256, 10, 0.4, 0.0, 1.0, 1024, 20, 0.999, 100),
+    'dino-vit-s8_potsdam3': (256, 10, 0.4, 0.0, 1.0, 1024, 20, 0.999, 100),
+}
+# PriMaPs-EM on top: (SotA config, plain PriMaPs-EM config whose masks are reused)
+ON_TOP = {
+    'dino_vitb8_stego_cocostuff': ('stego/dino-vit-b8_cocostuff27', 'dino_vitb8_cocostuff'),
+    'dino_vitb8_stego_cityscapes': ('stego/dino-vit-b8_cityscapes27', 'dino_vitb8_cityscapes'),
+    'dino_vitb8_stego_potsdam': ('stego/dino-vit-b8_potsdam3', 'dino_vitb8_potsdam'),
+    'dino_vits8_hp_cocostuff': ('hp/dino-vit-s8_cocostuff27', 'dino_vits8_cocostuff'),
+    'dino_vits8_hp_cityscapes': ('hp/dino-vit-s8_cityscapes27', 'dino_vits8_cityscapes'),
+    'dino_vits8_hp_potsdam': ('hp/dino-vit-s8_potsdam3', 'dino_vits8_potsdam'),
 }
 
 
@@ -64,3 +74,22 @@ def test_hp_config(name):
     optim = cfg.optim_wrapper
     assert optim.optimizer == dict(type='AdamW', lr=5e-4, weight_decay=0.1)
     assert optim.clip_grad == dict(max_norm=10.0)
+
+
+@pytest.mark.parametrize('name', sorted(ON_TOP))
+def test_primaps_em_on_top_matches_its_sota_config(name):
+    sota_name, plain_name = ON_TOP[name]
+    cfg = Config.fromfile(CONFIGS / 'primaps_em' / f'{name}.py')
+    sota = Config.fromfile(CONFIGS / f'{sota_name}.py')
+    plain = Config.fromfile(CONFIGS / 'primaps_em' / f'{plain_name}.py')
+    wrapper = cfg.model.backbone
+    assert wrapper.type == 'FrozenCodeBackbone'
+    for key in ('type', 'arch', 'patch_size', 'init_cfg'):
+        assert wrapper.backbone[key] == sota.model.backbone[key], key
+    for key in ('in_channels', 'channels', 'num_classes'):
+        assert wrapper.head[key] == sota.model.decode_head[key], key
+    assert cfg.model.decode_head.in_channels == sota.model.decode_head.channels
+    assert cfg.train_dataloader.dataset.pipeline == plain.train_dataloader.dataset.pipeline
+    hooks = {h['type']: h for h in cfg.custom_hooks}
+    assert hooks['CheckpointPrototypeInitHook']['checkpoint'] == wrapper.checkpoint
+    assert hooks['PrimapsEMHook']['warmup_epochs'] == 0 and 'PrototypeInitHook' not in hooks

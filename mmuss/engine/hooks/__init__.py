@@ -1,3 +1,4 @@
+from .checkpoint_prototype_init_hook import CheckpointPrototypeInitHook
 from .cluster_matching_hook import ClusterMatchingHook
 from .hp_lambda_hook import HPLambdaHook
 from .iteration_seed_hook import IterationSeedHook
@@ -6,6 +7,6 @@ from .prototype_init_hook import PrototypeInitHook
 from .reference_pool_hook import ReferencePoolHook
 
 __all__ = [
-    'ClusterMatchingHook', 'HPLambdaHook', 'IterationSeedHook', 'PrimapsEMHook',
-    'PrototypeInitHook', 'ReferencePoolHook'
+    'CheckpointPrototypeInitHook', 'ClusterMatchingHook', 'HPLambdaHook', 'IterationSeedHook',
+    'PrimapsEMHook', 'PrototypeInitHook', 'ReferencePoolHook'
 ]

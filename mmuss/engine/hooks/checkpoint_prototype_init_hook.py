@@ -1,0 +1,54 @@
+"""Initialise a head's cluster prototypes from another model's checkpoint."""
+import os.path as osp
+
+import torch
+from mmengine.hooks import Hook
+from mmengine.logging import print_log
+from mmengine.model import is_model_wrapper
+from mmengine.runner import CheckpointLoader
+from mmseg.registry import HOOKS
+
+
+@HOOKS.register_module()
+class CheckpointPrototypeInitHook(Hook):
+    """Copy ``key`` of a checkpoint's state dict into ``decode_head.<probe>.prototypes``.
+
+    PriMaPs-EM "+STEGO"/"+HP" (spec primaps A.7) start from the SotA model's
+    cluster centres instead of a PCA. Runs before the first iteration and is
+    skipped when resuming (the prototypes then come from the resumed
+    checkpoint).
+
+    Args:
+        checkpoint: Path of the SotA (STEGO/HP) training checkpoint.
+        key: State-dict key of the ``K×D`` centres.
+        probe: Attribute of the decode head holding the prototype probe.
+    """
+
+    priority = 'LOW'
+
+    def __init__(self, checkpoint: str, key: str = 'decode_head.cluster_probe.prototypes',
+                 probe: str = 'cluster_probe') -> None:
+        self.checkpoint = checkpoint
+        self.key = key
+        self.probe = probe
+
+    def before_train(self, runner) -> None:
+        if runner.iter > 0:
+            return
+        if not osp.isfile(self.checkpoint):
+            raise FileNotFoundError(f'CheckpointPrototypeInitHook: {self.checkpoint!r} does not '
+                                    f'exist.')
+        state = CheckpointLoader.load_checkpoint(self.checkpoint, map_location='cpu')
+        state = state.get('state_dict', state)
+        if self.key not in state:
+            raise KeyError(f'{self.checkpoint} has no {self.key!r}.')
+        model = runner.model.module if is_model_wrapper(runner.model) else runner.model
+        prototypes = getattr(model.decode_head, self.probe).prototypes
+        centres = state[self.key]
+        if centres.shape != prototypes.shape:
+            raise ValueError(f'{self.key} of {self.checkpoint} is {tuple(centres.shape)}, the '
+                             f'head expects {tuple(prototypes.shape)}.')
+        with torch.no_grad():
+            prototypes.copy_(centres.to(prototypes))
+        print_log(f'CheckpointPrototypeInitHook: {self.probe} from {self.key} of '
+                  f'{self.checkpoint}.', logger='current')
