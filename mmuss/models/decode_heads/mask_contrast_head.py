@@ -16,9 +16,9 @@ from .base_uss_head import BaseUSSHead
 
 
 def aspp_features(x: Tensor, image_pool: nn.Module, branches: nn.Module) -> Tensor:
-    """Concatenated ASPP branches: image pooling first, then the atrous convolutions.
+    """Concatenated ASPP branches in torchvision's order: the convolutions, then image pooling.
 
-    ``[up(pool(x)), b_1(x), …, b_n(x)]`` along channels; ``up`` is bilinear
+    ``[b_1(x), …, b_n(x), up(pool(x))]`` along channels; ``up`` is bilinear
     (``align_corners=False``) back to ``x``'s grid.
 
     Args:
@@ -30,7 +30,7 @@ def aspp_features(x: Tensor, image_pool: nn.Module, branches: nn.Module) -> Tens
         ``B×(n+1)·channels×h×w``.
     """
     pooled = F.interpolate(image_pool(x), size=x.shape[-2:], mode='bilinear', align_corners=False)
-    return torch.cat([pooled, *branches(x)], dim=1)
+    return torch.cat([*branches(x), pooled], dim=1)
 
 
 @MODELS.register_module()

@@ -1,61 +1,16 @@
 """MaskContrast segmentor: key encoder momentum, queue, DDP enqueue, prediction."""
-import os
-import socket
+import importlib
+from pathlib import Path
 
 import pytest
 import torch
 import torch.multiprocessing as mp
-from mmengine.registry import init_default_scope
-from mmengine.structures import PixelData
-from mmseg.registry import MODELS
 from mmseg.structures import SegDataSample
 
 from mmuss.models.losses.mask_contrast_loss import mask_prototypes
 from mmuss.models.segmentors.mask_contrast import write_queue_
 
-TINY_RESNET = dict(type='ResNet', depth=18, stem_channels=8, base_channels=8,
-                   strides=(1, 2, 1, 1), dilations=(1, 1, 2, 4), contract_dilation=True,
-                   out_indices=(3, ))
-
-
-def tiny_model(queue_size: int = 4, momentum: float = 0.9, **kwargs) -> torch.nn.Module:
-    cfg = dict(
-        type='MaskContrast',
-        backbone=TINY_RESNET,
-        decode_head=dict(type='MaskContrastHead', in_channels=64, channels=16, embed_dims=8,
-                         dilations=(1, 2, 3), dropout_ratio=0.0),
-        queue_size=queue_size, momentum=momentum,
-        data_preprocessor=dict(type='SegDataPreProcessor', mean=[123.675, 116.28, 103.53],
-                               std=[58.395, 57.12, 57.375], bgr_to_rgb=True,
-                               size=(32, 32)))
-    cfg.update(kwargs)
-    init_default_scope('mmseg')
-    model = MODELS.build(cfg)
-    model.init_weights()
-    return model
-
-
-def tiny_batch(batch: int = 2, size: int = 32, seed: int = 0):
-    """Raw ``inputs`` list and data samples with random views and square salient masks."""
-    gen = torch.Generator().manual_seed(seed)
-    inputs, samples = [], []
-    for i in range(batch):
-        sal = torch.zeros(1, size, size, dtype=torch.long)
-        sal[:, 4 + i:20 + i, 6:22] = 1
-        key_sal = torch.zeros(1, size, size, dtype=torch.long)
-        key_sal[:, 10:28, 2 + i:18 + i] = 1
-        sample = SegDataSample(metainfo=dict(img_shape=(size, size), ori_shape=(size, size)))
-        sample.set_field(torch.randint(0, 256, (3, size, size), generator=gen,
-                                       dtype=torch.uint8), 'key_img')
-        sample.set_data(dict(gt_saliency=PixelData(data=sal),
-                             gt_key_saliency=PixelData(data=key_sal)))
-        inputs.append(torch.randint(0, 256, (3, size, size), generator=gen, dtype=torch.uint8))
-        samples.append(sample)
-    return dict(inputs=inputs, data_samples=samples)
-
-
-def masks(samples, name):
-    return torch.stack([s.get(name).data[0] for s in samples])
+from .mask_contrast_toys import masks, tiny_batch, tiny_model
 
 
 def test_key_encoder_gets_no_gradient_and_follows_the_momentum_rule():
@@ -155,40 +110,10 @@ def test_missing_key_view_names_the_pipeline_steps():
         model.loss(data['inputs'], data['data_samples'])
 
 
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(('127.0.0.1', 0))
-        return s.getsockname()[1]
-
-
-def ddp_worker(rank: int, world: int, port: int, out_dir: str) -> None:
-    import torch.distributed as dist
-    from mmengine.model import MMDistributedDataParallel
-    from mmengine.optim import OptimWrapper
-
-    import mmuss  # noqa: F401
-    os.environ.update(MASTER_ADDR='127.0.0.1', MASTER_PORT=str(port))
-    torch.set_num_threads(1)
-    dist.init_process_group('gloo', rank=rank, world_size=world)
-    torch.manual_seed(0)  # same initial model and queue on both ranks
-    model = tiny_model(queue_size=8, momentum=0.5).train()
-    captured = []
-    enqueue = model.enqueue
-
-    def spy(prototypes):
-        captured.append(prototypes.clone())
-        enqueue(prototypes)
-    model.enqueue = spy
-    ddp = MMDistributedDataParallel(module=model, broadcast_buffers=False)
-    optim = OptimWrapper(torch.optim.SGD(model.parameters(), lr=0.1))
-    ddp.train_step(tiny_batch(seed=10 + rank), optim)
-    torch.save(dict(queue=model.queue.clone(), ptr=int(model.queue_ptr), keys=captured[0]),
-               os.path.join(out_dir, f'rank{rank}.pth'))
-    dist.destroy_process_group()
-
-
-def test_ddp_both_ranks_hold_the_same_queue_with_both_ranks_keys(tmp_path):
-    mp.spawn(ddp_worker, args=(2, free_port(), str(tmp_path)), nprocs=2, join=True)
+def test_ddp_both_ranks_hold_the_same_queue_with_both_ranks_keys(tmp_path, monkeypatch):
+    monkeypatch.syspath_prepend(str(Path(__file__).parent))  # workers import the toys by name
+    toys = importlib.import_module('mask_contrast_toys')
+    mp.spawn(toys.ddp_worker, args=(2, toys.free_port(), str(tmp_path)), nprocs=2, join=True)
     r0, r1 = (torch.load(tmp_path / f'rank{r}.pth') for r in range(2))
     assert torch.equal(r0['queue'], r1['queue'])
     assert r0['ptr'] == r1['ptr'] == 4
