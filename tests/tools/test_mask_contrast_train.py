@@ -11,6 +11,7 @@ from .conftest import REPO, load_tool
 
 train_tool = load_tool('train')
 test_tool = load_tool('test')
+retrieval_tool = load_tool('maskcontrast_retrieval')
 CONFIG = REPO / 'configs' / 'maskcontrast' / 'resnet50-d8_voc-sup-saliency.py'
 COLOURS = {1: (40, 40, 220), 2: (220, 60, 30)}
 
@@ -120,3 +121,8 @@ def test_train_validates_and_resume_reproduces_uninterrupted_run(tmp_path, voc_l
     metrics = test_tool.main([str(cfg), str(full / 'iter_4.pth'), '--work-dir',
                               str(tmp_path / 'test'), '--cfg-options', 'experiment_name=test'])
     assert metrics['kmeans/mIoU'] == miou
+
+    retrieval = retrieval_tool.main([str(cfg), str(full / 'iter_4.pth'), '--bank-split',
+                                     'ImageSets/Segmentation/trainaug_saliency.txt'])
+    assert retrieval['bank_images'] == 12 and retrieval['query_images'] == 6
+    assert 0.0 <= retrieval['mIoU_21'] <= 100.0 and 0.0 <= retrieval['mIoU_7'] <= 100.0
