@@ -24,7 +24,7 @@ def shift_hue(img: np.ndarray, hue: float) -> np.ndarray:
     round(256·hue)) mod 256``.
     """
     hsv = cv2.cvtColor(img, cv2.COLOR_BGR2HSV_FULL)
-    hsv[..., 0] = (hsv[..., 0].astype(np.int64) + int(round(256 * hue))) % 256
+    hsv[..., 0] = (hsv[..., 0].astype(np.int64) + round(256 * hue)) % 256
     return cv2.cvtColor(hsv, cv2.COLOR_HSV2BGR_FULL)
 
 

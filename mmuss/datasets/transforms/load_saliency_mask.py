@@ -39,7 +39,7 @@ def remove_small_components(mask: np.ndarray, min_fraction: float) -> np.ndarray
     """
     if min_fraction <= 0 or not mask.any():
         return mask
-    num, labels, stats, _ = cv2.connectedComponentsWithStats(mask, connectivity=8)
+    _, labels, stats, _ = cv2.connectedComponentsWithStats(mask, connectivity=8)
     keep = stats[:, cv2.CC_STAT_AREA] >= min_fraction * mask.size
     keep[0] = False
     return keep[labels].astype(np.uint8)

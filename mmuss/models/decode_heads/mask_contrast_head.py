@@ -8,7 +8,7 @@ from mmcv.cnn import ConvModule
 from mmengine.model.weight_init import normal_init
 from mmseg.models.decode_heads.aspp_head import ASPPModule
 from mmseg.registry import MODELS
-from mmseg.utils import ConfigType, OptConfigType
+from mmseg.utils import OptConfigType
 from torch import Tensor
 
 from ..utils.backbone_output import BackboneOutput
@@ -55,8 +55,8 @@ class MaskContrastHead(BaseUSSHead):
         dilations: ASPP branch dilations; 1 gives the 1×1 branch.
         dropout_ratio: Dropout after the projection (0.5).
         num_classes: Classes of the optional linear probe (21 on VOC).
-        norm_cfg: Norm layers (BN).
-        act_cfg: Activations (ReLU).
+        norm_cfg: Norm layers (default BN).
+        act_cfg: Activations (default ReLU).
         frozen: Freeze everything except the probes.
         cluster_probe: See :class:`BaseUSSHead` (off by default).
         linear_probe: See :class:`BaseUSSHead` (off by default).
@@ -70,8 +70,8 @@ class MaskContrastHead(BaseUSSHead):
                  dilations: Sequence[int] = (1, 12, 24, 36),
                  dropout_ratio: float = 0.5,
                  num_classes: int = 21,
-                 norm_cfg: ConfigType = dict(type='BN', requires_grad=True),
-                 act_cfg: ConfigType = dict(type='ReLU'),
+                 norm_cfg: OptConfigType = None,
+                 act_cfg: OptConfigType = None,
                  frozen: bool = False,
                  cluster_probe: bool = False,
                  linear_probe: bool = False,
@@ -82,7 +82,8 @@ class MaskContrastHead(BaseUSSHead):
                          init_cfg=init_cfg, **kwargs)
         self.embed_dims = embed_dims
         self.frozen = frozen
-        conv = dict(norm_cfg=norm_cfg, act_cfg=act_cfg)
+        conv = dict(norm_cfg=norm_cfg or dict(type='BN', requires_grad=True),
+                    act_cfg=act_cfg or dict(type='ReLU'))
         self.image_pool = nn.Sequential(nn.AdaptiveAvgPool2d(1),
                                         ConvModule(in_channels, channels, 1, **conv))
         self.aspp_modules = ASPPModule(tuple(dilations), in_channels, channels, conv_cfg=None,

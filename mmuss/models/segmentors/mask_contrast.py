@@ -137,7 +137,7 @@ class MaskContrast(BaseSegmentor):
     Args:
         backbone: Backbone config (dilated ResNet-50 or a DINO ViT).
         decode_head: :class:`MaskContrastHead` config.
-        loss_cfg: Loss config (:class:`MaskContrastLoss`).
+        loss_cfg: Loss config (default :class:`MaskContrastLoss` with T = 0.5).
         queue_size: ``K_q`` (128 / 256); a multiple of the global batch.
         momentum: ``m`` (0.999).
         freeze_backbone: Freeze and share the backbone.
@@ -151,7 +151,7 @@ class MaskContrast(BaseSegmentor):
     def __init__(self,
                  backbone: ConfigType,
                  decode_head: ConfigType,
-                 loss_cfg: ConfigType = dict(type='MaskContrastLoss'),
+                 loss_cfg: OptConfigType = None,
                  queue_size: int = 128,
                  momentum: float = 0.999,
                  freeze_backbone: bool = False,
@@ -165,7 +165,7 @@ class MaskContrast(BaseSegmentor):
             raise ValueError(f'momentum must be in [0, 1], got {momentum}.')
         self.backbone = MODELS.build(backbone)
         self.decode_head = MODELS.build(decode_head)
-        self.loss_module = MODELS.build(loss_cfg)
+        self.loss_module = MODELS.build(loss_cfg or dict(type='MaskContrastLoss'))
         self.momentum = momentum
         self.freeze_backbone = freeze_backbone
         self.saliency_threshold = saliency_threshold
