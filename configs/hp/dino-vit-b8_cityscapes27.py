@@ -19,14 +19,13 @@ model = dict(
         loss_consistency=dict(type='PatchConsistencyLoss', loss_weight=0.05)),
     train_cfg=dict(extra_views=['img_aug']),
     test_cfg=dict(mode='whole', crf=True))
-# HP's photometric view (spec §6), pixel-aligned with the image.
+# HP's photometric view (spec §6): ColorJitter(0.3, 0.3, 0.3, 0.1), RandomGrayscale(0.2), blur
+# 5×5 σ∈[0.1, 2] with p 0.5, applied to the normalised image and clamped to [0, 1] as HP does.
+# (PhotometricView with ColorJitter/RandomGrayscale/RandomGaussianBlur jitters the uint8 image
+# instead.)
 photometric_view = dict(
-    type='PhotometricView',
-    transforms=[
-        dict(type='ColorJitter', brightness=0.3, contrast=0.3, saturation=0.3, hue=0.1),
-        dict(type='RandomGrayscale', prob=0.2, keep_channels=True),
-        dict(type='RandomGaussianBlur', kernel_size=5, sigma=(0.1, 2.0), prob=0.5),
-    ])
+    type='NormalisedPhotometricView', brightness=0.3, contrast=0.3, saturation=0.3, hue=0.1,
+    grayscale_prob=0.2, blur_prob=0.5, blur_kernel=5, blur_sigma=(0.1, 2.0))
 train_pipeline = [
     dict(type='LoadImageFromFile', imdecode_backend='pillow'),
     dict(type='LoadAnnotations'),

@@ -64,6 +64,8 @@ def test_hp_config(name):
     if alpha:
         assert head.loss_consistency.loss_weight == alpha
         assert cfg.model.train_cfg.extra_views == ['img_aug']
+        view = cfg.train_dataloader.dataset.pipeline[-2]
+        assert view.type == 'NormalisedPhotometricView' and view.grayscale_prob == 0.2
     else:
         assert head.loss_consistency is None and cfg.model.train_cfg.extra_views == []
     assert cfg.model.backbone.out_attn and not cfg.model.test_cfg.get('flip', False)

@@ -143,10 +143,7 @@ train_dataloader = dict(batch_size=4, num_workers=0,
     sampler=dict(type='InfiniteSampler', shuffle=True),
     dataset=dict(base_dataset, pipeline=[
         dict(type='LoadImageFromFile'), dict(type='LoadAnnotations'),
-        dict(type='PhotometricView', transforms=[
-            dict(type='ColorJitter', brightness=0.3, contrast=0.3, saturation=0.3, hue=0.1),
-            dict(type='RandomGrayscale', prob=0.2, keep_channels=True),
-            dict(type='RandomGaussianBlur', kernel_size=5, sigma=(0.1, 2.0), prob=0.5)]),
+        dict(type='NormalisedPhotometricView'),
         dict(type='PackMultiViewSegInputs', view_keys=['img_aug'])]))
 optim_wrapper = dict(type='OptimWrapper',
     optimizer=dict(type='AdamW', lr=5e-4, weight_decay=0.1),
