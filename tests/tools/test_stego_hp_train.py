@@ -7,8 +7,6 @@ import torch
 
 from mmuss.datasets.synthetic_textures import generate_synthetic_textures
 
-from .. import stego_hp_toys  # noqa: F401  (registers the toy backbone)
-
 REPO = Path(__file__).resolve().parents[2]
 
 
@@ -58,7 +56,8 @@ default_hooks = dict(
 STEGO = '''
 model = dict(
     type='MultiViewSegmentor', data_preprocessor=data_preprocessor,
-    backbone=dict(type='StegoHPToyBackbone', embed_dims=16),
+    backbone=dict(type='DinoVisionTransformer', patch_size=4, out_attn=True,
+                  arch=dict(embed_dims=16, num_layers=1, num_heads=2)),
     decode_head=dict(type='StegoHead', in_channels=16, channels=8, num_classes=6,
                      loss_corr=dict(type='StegoCorrelationLoss', feature_samples=3)),
     train_cfg=dict(extra_views=['knn_img']), test_cfg=dict(mode='whole'))
@@ -132,7 +131,8 @@ def test_stego_trains_from_precomputed_knns_and_resume_reproduces(tmp_path, data
 HP = '''
 model = dict(
     type='MultiViewSegmentor', data_preprocessor=data_preprocessor,
-    backbone=dict(type='StegoHPToyBackbone', embed_dims=16),
+    backbone=dict(type='DinoVisionTransformer', patch_size=4, out_attn=True,
+                  arch=dict(embed_dims=16, num_layers=1, num_heads=2)),
     decode_head=dict(type='HPHead', in_channels=16, channels=8, num_classes=6,
                      pool_size={pool_size}, ema_momentum=0.99, sigma=8.0,
                      loss_hp=dict(type='HiddenPositiveLoss', temperature=0.6, neg_ratio=0.5,

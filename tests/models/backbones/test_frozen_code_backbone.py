@@ -5,11 +5,11 @@ import pytest
 import torch
 from mmseg.registry import HOOKS, MODELS
 
-from ...stego_hp_toys import toy_segmentor_cfg
+from ...stego_hp_toys import tiny_dino, toy_segmentor_cfg
 
 HEAD = dict(type='StegoHead', channels=6, num_classes=3, num_clusters=4)
 CODE_HEAD = dict(HEAD, in_channels=16)
-BACKBONE = dict(type='StegoHPToyBackbone', embed_dims=16)
+BACKBONE = tiny_dino(16)
 
 
 @pytest.fixture
@@ -40,7 +40,7 @@ def test_missing_or_foreign_checkpoint_fails_clearly(tmp_path):
                                 checkpoint=str(tmp_path / 'none.pth')))
     with pytest.raises(FileNotFoundError, match='none.pth'):
         wrapper.init_weights()
-    torch.save({'state_dict': {'backbone.patch.weight': torch.zeros(1)}}, tmp_path / 'dino.pth')
+    torch.save({'state_dict': {'backbone.cls_token': torch.zeros(1)}}, tmp_path / 'dino.pth')
     wrapper.checkpoint = str(tmp_path / 'dino.pth')
     with pytest.raises(KeyError, match=r"dino\.pth has no trained head weights \['linear.weight'"):
         wrapper.init_weights()
