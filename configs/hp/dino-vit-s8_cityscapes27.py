@@ -7,9 +7,15 @@ _base_ = [
     '../_base_/default_runtime.py', '../_base_/schedules/hp_adamw.py'
 ]
 model = dict(
+    # STEGO/HP load the 300-epoch DINO ViT-S/8 teacher (spec hp_stego §1.1).
+    backbone=dict(
+        out_attn=True,
+        init_cfg=dict(
+            type='Pretrained',
+            checkpoint='https://dl.fbaipublicfiles.com/dino/dino_deitsmall8_300ep_pretrain/'
+            'dino_deitsmall8_300ep_pretrain.pth')),
     type='MultiViewSegmentor',
     data_preprocessor=dict(size=(224, 224)),
-    backbone=dict(out_attn=True),
     decode_head=dict(
         type='HPHead', in_channels=384, channels=512, num_classes=27,
         dropout_ratio=0.1, pool_size=2048, ema_momentum=0.999, sigma=28.0,

@@ -10,7 +10,15 @@ model = dict(
     backbone=dict(
         _delete_=True,
         type='FrozenCodeBackbone',
-        backbone={{_base_.model.backbone}},
+        # HP's featurizer: the 300-epoch DINO ViT-S/8 teacher (spec hp_stego §1.1).
+        backbone=dict(
+            type='DinoVisionTransformer',
+            arch='small',
+            patch_size=8,
+            init_cfg=dict(
+                type='Pretrained',
+                checkpoint='https://dl.fbaipublicfiles.com/dino/dino_deitsmall8_300ep_pretrain/'
+                'dino_deitsmall8_300ep_pretrain.pth')),
         # HP's projection (HP's head has the same linear + nonlinear branches).
         head=dict(type='StegoHead', in_channels=384, channels=512, num_classes=27),
         checkpoint=sota_checkpoint),

@@ -16,6 +16,12 @@ loss_corr = dict(
     shift_self=0.4582847, shift_knn=0.1754347, shift_rand=0.3136124,
     feature_samples=11, neg_samples=5, pointwise=True, zero_clamp=True)
 model = dict(
+    # STEGO/HP load the 300-epoch DINO ViT-S/8 teacher (spec hp_stego §1.1).
+    backbone=dict(
+        init_cfg=dict(
+            type='Pretrained',
+            checkpoint='https://dl.fbaipublicfiles.com/dino/dino_deitsmall8_300ep_pretrain/'
+            'dino_deitsmall8_300ep_pretrain.pth')),
     type='MultiViewSegmentor',
     data_preprocessor=dict(size=(224, 224)),
     decode_head=dict(
