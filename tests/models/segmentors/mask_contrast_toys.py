@@ -3,6 +3,7 @@
 The worker lives here, not in a test module, so that processes started with
 ``torch.multiprocessing.spawn`` can import it by a plain top-level name.
 """
+import datetime
 import os
 import socket
 
@@ -69,9 +70,11 @@ def ddp_worker(rank: int, world: int, port: int, out_dir: str) -> None:
     from mmengine.optim import OptimWrapper
 
     import mmuss  # noqa: F401
+    from mmuss.models.segmentors.mask_contrast import shuffle_across_ranks, unshuffle_across_ranks
     os.environ.update(MASTER_ADDR='127.0.0.1', MASTER_PORT=str(port))
     torch.set_num_threads(1)
-    dist.init_process_group('gloo', rank=rank, world_size=world)
+    dist.init_process_group('gloo', rank=rank, world_size=world,
+                            timeout=datetime.timedelta(seconds=60))
     torch.manual_seed(0)  # same initial model and queue on both ranks
     model = tiny_model(queue_size=8, momentum=0.5).train()
     captured = []
@@ -84,6 +87,11 @@ def ddp_worker(rank: int, world: int, port: int, out_dir: str) -> None:
     ddp = MMDistributedDataParallel(module=model, broadcast_buffers=False)
     optim = OptimWrapper(torch.optim.SGD(model.parameters(), lr=0.1))
     ddp.train_step(tiny_batch(seed=10 + rank), optim)
-    torch.save(dict(queue=model.queue.clone(), ptr=int(model.queue_ptr), keys=captured[0]),
+    # shuffle-BN bookkeeping: rows 10·rank + i; each rank gets 3 of the 6, the inverse restores
+    rows = torch.arange(3.0)[:, None] + 10 * rank
+    shuffled, inverse = shuffle_across_ranks(rows)
+    restored = unshuffle_across_ranks(shuffled * 2, inverse)
+    torch.save(dict(queue=model.queue.clone(), ptr=int(model.queue_ptr), keys=captured[0],
+                    shuffled=shuffled, restored=restored),
                os.path.join(out_dir, f'rank{rank}.pth'))
     dist.destroy_process_group()

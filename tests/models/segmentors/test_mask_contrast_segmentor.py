@@ -120,3 +120,7 @@ def test_ddp_both_ranks_hold_the_same_queue_with_both_ranks_keys(tmp_path, monke
     assert not torch.allclose(r0['keys'], r1['keys'])
     assert torch.allclose(r0['queue'][:, 0:2], r0['keys'].T)
     assert torch.allclose(r0['queue'][:, 2:4], r1['keys'].T)
+    both = torch.cat([r0['shuffled'], r1['shuffled']])[:, 0].sort().values
+    assert torch.equal(both, torch.tensor([0.0, 1.0, 2.0, 10.0, 11.0, 12.0]))
+    for rank, r in enumerate((r0, r1)):
+        assert torch.equal(r['restored'], 2 * (torch.arange(3.0)[:, None] + 10 * rank))
