@@ -20,7 +20,9 @@ from mmengine.config import Config, DictAction
 from mmengine.dataset import pseudo_collate
 from mmengine.dist import barrier, get_dist_info, init_dist
 from mmengine.logging import print_log
+from mmengine.registry import init_default_scope
 from mmengine.runner import load_checkpoint
+from mmengine.utils import import_modules_from_strings
 from mmseg.registry import DATASETS, MODELS
 from PIL import Image
 from torch.utils.data import DataLoader, Subset
@@ -67,13 +69,21 @@ def main(argv: Optional[List[str]] = None) -> int:
     cfg = Config.fromfile(args.config)
     if args.cfg_options is not None:
         cfg.merge_from_dict(args.cfg_options)
+        if cfg.get('custom_imports'):
+            import_modules_from_strings(**cfg.custom_imports)
+    init_default_scope(cfg.get('default_scope', 'mmseg'))
     if 'primaps_precompute' not in cfg:
         raise KeyError(f'{args.config} has no `primaps_precompute` section (out_dir, proposer, '
                        f'dataloader); see configs/primaps_em/.')
     spec = cfg.primaps_precompute
     out_dir = args.out_dir or spec['out_dir']
-    if args.launcher != 'none':
-        init_dist(args.launcher, backend='nccl' if torch.cuda.is_available() else 'gloo')
+    if args.launcher != 'none' and torch.cuda.is_available():
+        init_dist(args.launcher)
+    elif args.launcher == 'pytorch':  # CPU: mmengine's launcher insists on a CUDA device
+        torch.distributed.init_process_group('gloo', rank=int(os.environ['RANK']),
+                                             world_size=int(os.environ['WORLD_SIZE']))
+    elif args.launcher != 'none':
+        raise ValueError(f'--launcher {args.launcher} needs CUDA; on CPU use pytorch.')
     rank, world_size = get_dist_info()
     os.makedirs(out_dir, exist_ok=True)
 

@@ -1,40 +1,25 @@
 """PriMaPs-EM end to end: tools/precompute_primaps.py → tools/train.py (cached and online)."""
+import os
+import socket
+import subprocess
+import sys
 from pathlib import Path
 
 import numpy as np
 import pytest
 import torch
-import torch.nn.functional as F
-from mmengine.model import BaseModule
-from mmseg.registry import MODELS, TRANSFORMS
+from mmseg.registry import TRANSFORMS
 from PIL import Image
 
 from mmuss.datasets.synthetic_textures import generate_synthetic_textures
-from mmuss.models.utils import BackboneOutput
 
+from .. import primaps_toys  # noqa: F401  (registers PatchColourBackbone)
 from .conftest import REPO, load_tool
 
 train_tool = load_tool('train')
 precompute_tool = load_tool('precompute_primaps')
 BASE = REPO / 'configs' / '_base_'
 WARMUP, EM_ITERS = 4, 36
-
-
-@MODELS.register_module(force=True)
-class PatchColourBackbone(BaseModule):
-    """Frozen toy backbone: colour mean/std of 4×4 patches, lifted to 16-d by a fixed map."""
-
-    def __init__(self, dims: int = 16, patch: int = 4) -> None:
-        super().__init__()
-        self.patch = patch
-        lift = torch.randn(dims, 6, generator=torch.Generator().manual_seed(0))
-        self.register_buffer('lift', lift)
-
-    def forward(self, x: torch.Tensor) -> BackboneOutput:
-        mean = F.avg_pool2d(x, self.patch)
-        std = (F.avg_pool2d(x * x, self.patch) - mean**2).clamp_min(0).sqrt()
-        stats = torch.cat([mean, std], dim=1)
-        return BackboneOutput([torch.tanh(torch.einsum('bchw,dc->bdhw', stats, self.lift))])
 
 
 @pytest.fixture(scope='module')
@@ -151,3 +136,24 @@ def test_missing_proposal_names_the_image(tmp_path):
         tmp_path / 'frankfurt_000001_leftImg8bit.png')
     with pytest.raises(ValueError, match=r'\(4, 5\)'):
         transform(results)
+
+
+def test_precompute_on_two_ranks_matches_one_process(tmp_path, textures):
+    cfg = write_config(tmp_path, textures, False, 4)
+    env = dict(os.environ, OMP_NUM_THREADS='1', PYTHONPATH=f'{REPO}:{REPO / "tests"}')
+    with socket.socket() as sock:
+        sock.bind(('127.0.0.1', 0))
+        port = sock.getsockname()[1]
+    proc = subprocess.run(
+        [sys.executable, '-m', 'torch.distributed.run', '--nproc_per_node', '2',
+         '--master_port', str(port), str(REPO / 'tools' / 'precompute_primaps.py'), str(cfg),
+         '--launcher', 'pytorch', '--cfg-options', 'custom_imports.imports=[mmuss,primaps_toys]'],
+        env=env, cwd=REPO, capture_output=True, text=True, timeout=300)
+    assert proc.returncode == 0, proc.stderr[-3000:]
+    assert 'rank 0 takes 12' in proc.stdout  # the other 12 are rank 1's
+    precompute_tool.main([str(cfg), '--out-dir', str(tmp_path / 'single')])
+    pngs = sorted(p.name for p in (tmp_path / 'proposals').glob('*.png'))
+    assert len(pngs) == 24
+    for name in pngs:
+        assert np.array_equal(np.asarray(Image.open(tmp_path / 'proposals' / name)),
+                              np.asarray(Image.open(tmp_path / 'single' / name)))

@@ -225,7 +225,8 @@ def available_rows(avail: Tensor) -> Tuple[Tensor, Tensor]:
 
 def extract_principal_masks(feats: Tensor, threshold: float = 0.4, coverage: float = 0.95,
                             block: int = 4, krylov: int = 4, max_cycles: int = 30,
-                            tol: float = 1e-6) -> PrincipalMasks:
+                            tol: float = 1e-6, max_masks: Optional[int] = None
+                            ) -> PrincipalMasks:
     """PriMaPs' mask extraction loop (spec A.3 steps 1–2) over a batch.
 
     Args:
@@ -234,6 +235,9 @@ def extract_principal_masks(feats: Tensor, threshold: float = 0.4, coverage: flo
         coverage: Stop once this fraction of pixels is assigned (0.95).
         block, krylov, max_cycles, tol: PCA solver settings
             (:func:`leading_eigenvector`).
+        max_masks: Stop an image's loop once it has more masks than this (the
+            reference has no cap; mask-id maps fail beyond 254 anyway, so
+            :func:`primaps_mask_ids` stops at 255 instead of running on).
 
     Returns:
         The soft masks at feature resolution, see :class:`PrincipalMasks`.
@@ -267,6 +271,8 @@ def extract_principal_masks(feats: Tensor, threshold: float = 0.4, coverage: flo
         stagnated |= active & ~progress
         assigned = (~avail).sum(1).double() / num_pixels
         active = progress & (assigned < coverage)
+        if max_masks is not None:
+            active &= num_masks <= max_masks
     masks = feats.new_zeros(batch, int(num_masks.max()) if batch else 0, num_pixels)
     for full, progress, slot in steps:
         rows_b = progress.nonzero()[:, 0]
@@ -372,7 +378,8 @@ def primaps_mask_ids(feats: Tensor, size: Optional[Tuple[int, int]] = None,
     Returns:
         ``B×H×W`` uint8 mask ids (255 = no mask).
     """
-    found = extract_principal_masks(feats.float(), threshold, coverage, **pca)
+    found = extract_principal_masks(feats.float(), threshold, coverage, max_masks=MAX_MASKS,
+                                    **pca)
     check_mask_counts(found.num_masks, names)
     log_probs = proposal_log_probs(found.masks, found.num_masks, gain)
     if size is None:

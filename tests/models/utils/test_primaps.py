@@ -148,3 +148,11 @@ def test_mask_count_check_names_the_image():
     check_mask_counts(torch.tensor([3, 254]), ['a.png', 'b.png'])
     with pytest.raises(ValueError, match=r'255 masks in b\.png.*at most 254'):
         check_mask_counts(torch.tensor([3, 255]), ['a.png', 'b.png'])
+
+
+def test_unstructured_features_fail_fast_beyond_254_masks():
+    # 400 mutually orthogonal one-hot features: every mask is a single pixel, 380 would be
+    # needed for 95 % coverage; the loop stops at 255 masks and the map is refused.
+    feats = torch.eye(400).reshape(400, 20, 20)[None]
+    with pytest.raises(ValueError, match='255 masks in image 0 of the batch'):
+        primaps_mask_ids(feats)
