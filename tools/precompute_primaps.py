@@ -5,8 +5,8 @@ training images with the deterministic part of the training pipeline) and
 writes one mask-id PNG per image to ``primaps_precompute.out_dir`` (uint8,
 255 = no mask, ``1…N`` = masks in extraction order), named as
 :class:`LoadPrimapsMasks` expects. Images whose PNG exists are skipped, so an
-interrupted run resumes; with ``--launcher pytorch`` every rank takes every
-``world_size``-th remaining image. Writes are atomic (temporary file, then
+interrupted run resumes; with ``--launcher pytorch`` rank ``r`` takes images
+``r, r + world_size, …``. Writes are atomic (temporary file, then
 rename).
 """
 import argparse
@@ -89,11 +89,12 @@ def main(argv: Optional[List[str]] = None) -> int:
 
     loader_cfg = dict(spec['dataloader'])
     dataset = DATASETS.build(loader_cfg['dataset'])
-    todo = [i for i in range(len(dataset)) if not osp.exists(
+    shard = range(rank, len(dataset), world_size)  # fixed before any rank writes
+    mine = [i for i in shard if not osp.exists(
         osp.join(out_dir, proposal_name(dataset.get_data_info(i)['img_path'])))]
-    mine = todo[rank::world_size]
-    print_log(f'PriMaPs pre-compute: {len(dataset) - len(todo)} of {len(dataset)} images done, '
-              f'rank {rank} takes {len(mine)}.', logger='current')
+    print_log(f'PriMaPs pre-compute: rank {rank} of {world_size} has {len(shard)} of '
+              f'{len(dataset)} images, {len(shard) - len(mine)} done, takes {len(mine)}.',
+              logger='current')
 
     model = MODELS.build(cfg.model)
     model.init_weights()
