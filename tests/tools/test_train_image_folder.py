@@ -119,3 +119,31 @@ def test_stego_trains_on_a_folder_with_knn_partners(trained, tmp_path):
                               'experiment_name=stego_folder'])
     assert runner.iter == 4
     assert 'loss_corr' in ' '.join(runner.message_hub.log_scalars)
+
+
+def test_hp_trains_on_a_folder_without_labels(trained, tmp_path):
+    """HP: hidden positives from a reference pool of the folder's own images."""
+    cfg = tmp_path / 'hp_folder.py'
+    cfg.write_text('\n'.join([
+        f'_base_ = [{str(trained["cfg"])!r}]',
+        "model = dict(type='MultiViewSegmentor', train_cfg=dict(extra_views=['img_aug']),",
+        '             backbone=dict(out_attn=True),',
+        "             decode_head=dict(_delete_=True, type='HPHead', in_channels=32, channels=8,",
+        f'                              num_classes={NUM_CLUSTERS}, linear_probe=False,',
+        '                              pool_size=4, sigma=8.0,',
+        "                              loss_hp=dict(type='HiddenPositiveLoss', chunk_size=64),",
+        "                              loss_consistency=dict(type='PatchConsistencyLoss')))",
+        "train_pipeline = [dict(type='LoadImageFromFile'),",
+        "                  dict(type='RandomResize', scale=(512, 32), ratio_range=(1.0, 1.5),",
+        '                       keep_ratio=True),',
+        "                  dict(type='RandomCrop', crop_size=(32, 32)),",
+        "                  dict(type='NormalisedPhotometricView'),",
+        "                  dict(type='PackMultiViewSegInputs', view_keys=['img_aug'])]",
+        'train_dataloader = dict(dataset=dict(pipeline=train_pipeline))',
+        "custom_hooks = [dict(type='HPLambdaHook', warmup=1),",
+        "                dict(type='ReferencePoolHook', batch_size=4, renew_interval=2)]",
+    ]) + '\n')
+    runner = train_tool.main([str(cfg), '--work-dir', str(tmp_path / 'work'), '--cfg-options',
+                              'experiment_name=hp_folder'])
+    assert runner.iter == 4
+    assert any('loss_hp' in key for key in runner.message_hub.log_scalars)
