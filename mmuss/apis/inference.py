@@ -183,6 +183,9 @@ def inference(model: nn.Module,
     """
     single = isinstance(images, (str, Path, np.ndarray))
     items = [images] if single else list(images)
+    if getattr(model, 'cfg', None) is None:
+        raise AttributeError(f'{type(model).__name__} has no cfg (its test_pipeline prepares the '
+                             f'images): build the model with mmuss.apis.init_model.')
     prepare = _Preparer(model.cfg)
     prepared = [prepare(item) for item in items]
     results: List[Optional[SegDataSample]] = [None] * len(items)

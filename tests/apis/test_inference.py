@@ -104,3 +104,10 @@ def test_test_cfg_overrides_are_temporary(setup):
     with overridden_test_cfg(model, flip=True, crf=None):
         assert model.test_cfg.flip is True and 'crf' not in model.test_cfg
     assert 'flip' not in model.test_cfg and model.test_cfg.mode == 'whole'
+
+
+def test_a_model_without_config_is_refused(setup):
+    model = init_model(str(setup['cfg']))
+    del model.cfg
+    with pytest.raises(AttributeError, match='init_model'):
+        inference(model, setup['images'][0])
