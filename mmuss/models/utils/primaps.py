@@ -250,20 +250,21 @@ def extract_principal_masks(feats: Tensor, threshold: float = 0.4, coverage: flo
     active = torch.full((batch, ), coverage > 0, dtype=torch.bool, device=feats.device)
     stagnated = torch.zeros_like(active)
     num_masks = torch.zeros(batch, dtype=torch.long, device=feats.device)
-    image_index = torch.arange(batch, device=feats.device)[:, None]
     steps = []
     while bool(active.any()):
-        if bool(avail.all()):
-            pos = torch.arange(num_pixels, device=feats.device).expand(batch, -1)
-            valid = avail
-            rows, normed = rows_all, normed_all
+        todo = active.nonzero()[:, 0]  # only images still extracting do any work
+        if bool(avail[todo].all()):
+            pos = torch.arange(num_pixels, device=feats.device).expand(len(todo), -1)
+            valid = avail[todo]
+            rows, normed = rows_all[todo], normed_all[todo]
         else:
-            pos, valid = available_rows(avail & active[:, None])
-            rows = rows_all[image_index, pos] * valid[..., None]
-            normed = normed_all[image_index, pos]
+            pos, valid = available_rows(avail[todo])
+            rows = rows_all[todo[:, None], pos] * valid[..., None]
+            normed = normed_all[todo[:, None], pos]
         direction = principal_direction(rows, valid, block, krylov, max_cycles, tol)
         soft = anchored_mask(normed, valid, oriented_scores(normed, valid, direction), threshold)
-        full = torch.zeros_like(rows_all[..., 0]).scatter_(1, pos, soft)
+        full = torch.zeros_like(rows_all[..., 0])
+        full[todo] = full[todo].scatter_(1, pos, soft)
         progress = active & (full > 0).any(1)
         steps.append((full, progress, num_masks.clone()))
         num_masks += progress.long()
