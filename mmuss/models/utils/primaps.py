@@ -85,7 +85,9 @@ def centred_covariance(rows: Tensor, valid: Tensor) -> Tuple[Tensor, Tensor]:
     """
     count = valid.sum(1, keepdim=True).clamp_min(1)
     mean = rows.sum(1) / count
-    centred = (rows - mean[:, None]) * valid[..., None]
+    centred = rows - mean[:, None]
+    if not bool(valid.all()):
+        centred *= valid[..., None]
     cov = torch.bmm(centred.transpose(1, 2), centred).double()
     energy = cov.diagonal(dim1=1, dim2=2).sum(1) + count[:, 0] * mean.double().square().sum(1)
     return cov, energy
@@ -253,10 +255,9 @@ def extract_principal_masks(feats: Tensor, threshold: float = 0.4, coverage: flo
     steps = []
     while bool(active.any()):
         todo = active.nonzero()[:, 0]  # only images still extracting do any work
-        if bool(avail[todo].all()):
-            pos = torch.arange(num_pixels, device=feats.device).expand(len(todo), -1)
-            valid = avail[todo]
-            rows, normed = rows_all[todo], normed_all[todo]
+        if bool(avail.all()):
+            pos = torch.arange(num_pixels, device=feats.device).expand(batch, -1)
+            valid, rows, normed = avail, rows_all, normed_all
         else:
             pos, valid = available_rows(avail[todo])
             rows = rows_all[todo[:, None], pos] * valid[..., None]
