@@ -6,7 +6,7 @@ from typing import List, Optional
 import mmuss  # noqa: F401  (registers components; torch>=2.6 checkpoint loading)
 from mmuss.utils.run_setup import (add_launch_args, build_runner, check_checkpoint_keys,
                                    check_data_roots, enable_show_dir, load_run_config,
-                                   parse_tool_args, setup_cpu_distributed)
+                                   parse_tool_args, setup_cpu_distributed, teardown_distributed)
 
 
 def parse_args(argv: Optional[List[str]] = None) -> argparse.Namespace:
@@ -29,6 +29,9 @@ def main(argv: Optional[List[str]] = None) -> dict:
     args = parse_args(argv)
     cfg = load_run_config(args)
     cfg.load_from = args.checkpoint
+    # A test run needs no training loop (mmengine builds one on the first runner.iter).
+    for key in ('train_dataloader', 'train_cfg', 'optim_wrapper', 'param_scheduler'):
+        cfg[key] = None
     if args.flip:
         cfg.model.setdefault('test_cfg', {})['flip'] = True
     if args.crf:
@@ -39,7 +42,9 @@ def main(argv: Optional[List[str]] = None) -> dict:
     setup_cpu_distributed(cfg, args.launcher)
     runner = build_runner(cfg)
     check_checkpoint_keys(runner.model, args.checkpoint)
-    return runner.test()
+    metrics = runner.test()
+    teardown_distributed()
+    return metrics
 
 
 if __name__ == '__main__':

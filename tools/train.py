@@ -9,7 +9,7 @@ from mmengine.runner import Runner
 import mmuss  # noqa: F401  (registers components; torch>=2.6 checkpoint loading)
 from mmuss.utils.run_setup import (add_launch_args, build_runner, check_checkpoint_keys,
                                    check_data_roots, load_run_config, parse_tool_args,
-                                   setup_cpu_distributed)
+                                   setup_cpu_distributed, teardown_distributed)
 
 
 def parse_args(argv: Optional[List[str]] = None) -> argparse.Namespace:
@@ -53,6 +53,7 @@ def main(argv: Optional[List[str]] = None) -> Runner:
     if cfg.get('load_from') and not cfg.get('resume', False):
         check_checkpoint_keys(runner.model, cfg.load_from)
     runner.train()
+    teardown_distributed()
     return runner
 
 

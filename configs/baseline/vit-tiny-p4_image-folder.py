@@ -63,11 +63,7 @@ val_dataloader = dict(
 test_dataloader = val_dataloader
 val_evaluator = dict(type='HungarianIoUMetric', prefix='cluster', num_clusters=num_clusters)
 test_evaluator = val_evaluator
-custom_hooks = [
-    dict(type='PrototypeInitHook', method='kmeans', num_batches=4),
-    dict(type='ClusterMatchingHook'),
-]
-visualizer = dict(type='USSLocalVisualizer')
+custom_hooks = [dict(type='PrototypeInitHook', method='kmeans', num_batches=4)]
 optim_wrapper = dict(optimizer=dict(type='Adam', lr=5e-3))
 train_cfg = dict(max_iters=100, val_interval=100)
 default_hooks = dict(

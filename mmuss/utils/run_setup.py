@@ -117,6 +117,18 @@ def setup_cpu_distributed(cfg: Config, launcher: str) -> None:
                                 world_size=int(os.environ['WORLD_SIZE']))
 
 
+def teardown_distributed() -> None:
+    """Wait for every rank, then destroy the process group.
+
+    Leaving it to interpreter exit lets gloo's background threads die
+    mid-operation ("terminate called without an active exception").
+    """
+    import torch.distributed as dist
+    if dist.is_available() and dist.is_initialized():
+        dist.barrier()
+        dist.destroy_process_group()
+
+
 def enable_show_dir(cfg: Config, show_dir: Optional[str], show: bool = False,
                     wait_time: float = 2) -> None:
     """Turn on mmseg's visualization hook to draw predictions into ``show_dir``."""
@@ -128,6 +140,7 @@ def enable_show_dir(cfg: Config, show_dir: Optional[str], show: bool = False,
                        '(SegVisualizationHook) in the config.')
     vis = hooks['visualization']
     vis['draw'] = True
+    vis.setdefault('interval', 1)
     if show:
         vis['show'] = True
         vis['wait_time'] = wait_time

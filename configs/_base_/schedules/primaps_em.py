@@ -14,7 +14,8 @@ default_hooks = dict(
     checkpoint=dict(type='CheckpointHook', by_epoch=True, interval=1, max_keep_ckpts=1,
                     save_best='cluster/mIoU', rule='greater', save_last=True),
     sampler_seed=dict(type='DistSamplerSeedHook'),
-    visualization=dict(type='SegVisualizationHook'))
+    visualization=dict(type='SegVisualizationHook'),
+    cluster_matching=dict(type='ClusterMatchingHook'))
 # The reference's PCA uses all features of 93 batches; 8 batches subsampled to 200k pixels
 # keep the memory bounded (14 GB for ViT-B otherwise).
 custom_hooks = [

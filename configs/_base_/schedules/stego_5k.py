@@ -19,6 +19,7 @@ default_hooks = dict(
     checkpoint=dict(type='CheckpointHook', by_epoch=False, interval=500, max_keep_ckpts=2,
                     save_best='cluster/mIoU', rule='greater'),
     sampler_seed=dict(type='DistSamplerSeedHook'),
-    visualization=dict(type='SegVisualizationHook'))
+    visualization=dict(type='SegVisualizationHook'),
+    cluster_matching=dict(type='ClusterMatchingHook'))
 # Model randomness (dropout, sampled points) seeded per iteration: exact resume.
 custom_hooks = [dict(type='IterationSeedHook', seed=0)]
