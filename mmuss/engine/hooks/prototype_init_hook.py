@@ -1,7 +1,9 @@
 """Initialise a head's prototypes from the code of a few training batches."""
+import random
 from itertools import islice
 from typing import Iterator
 
+import numpy as np
 import torch
 from mmengine.dist import broadcast, get_dist_info
 from mmengine.hooks import Hook
@@ -31,7 +33,11 @@ class PrototypeInitHook(Hook):
     - ``'kmeans'``: spherical k-means centres of ``max_samples`` pixels drawn
       evenly from the batches.
 
-    Rank 0's prototypes are broadcast so every rank starts identical.
+    Rank 0's prototypes are broadcast so every rank starts identical. The
+    global python/numpy/torch random states are restored afterwards, so
+    the data pipeline's random draws (flips, crops) of the training run do
+    not depend on whether the hook ran — a resumed run, which skips it,
+    stays identical to an uninterrupted one.
 
     Args:
         method: ``'pca'`` or ``'kmeans'``.
@@ -96,10 +102,14 @@ class PrototypeInitHook(Hook):
                                  f'with set_prototypes().')
         was_training = head.training
         head.eval()
+        states = random.getstate(), np.random.get_state(), torch.get_rng_state()
         with torch.no_grad():
             codes = (head(model.extract_feat(model.data_preprocessor(batch, False)['inputs']))
                      for batch in self.sample_batches(runner.train_dataloader))
             probe.set_prototypes(self.fit(codes, probe.num_clusters))
+        random.setstate(states[0])
+        np.random.set_state(states[1])
+        torch.set_rng_state(states[2])
         head.train(was_training)
         _, world_size = get_dist_info()
         if world_size > 1:

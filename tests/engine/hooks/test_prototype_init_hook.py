@@ -1,8 +1,15 @@
 """PrototypeInitHook: streamed PCA equals a one-shot SVD; k-means finds separated centres."""
+import random
+from types import SimpleNamespace
+
 import numpy as np
 import pytest
 import torch
+from mmengine.dataset import pseudo_collate
+from mmseg.registry import DATASETS, MODELS
+from torch.utils.data import DataLoader
 
+from mmuss.datasets.synthetic_textures import generate_synthetic_textures
 from mmuss.engine.hooks import PrototypeInitHook
 
 
@@ -35,3 +42,32 @@ def test_bad_method_and_empty_stream_fail_clearly():
         PrototypeInitHook('random')
     with pytest.raises(RuntimeError, match='no training batch'):
         PrototypeInitHook('pca').fit(iter([]), 2)
+
+
+def test_before_train_leaves_global_random_state_untouched(tmp_path):
+    """The hook's data sampling must not shift the training run's random draws."""
+    generate_synthetic_textures(str(tmp_path), num_train=4, num_val=1, size=16)
+    dataset = DATASETS.build(dict(
+        type='BaseSegDataset', data_root=str(tmp_path), img_suffix='.png', seg_map_suffix='.png',
+        data_prefix=dict(img_path='img_dir/train', seg_map_path='ann_dir/train'),
+        metainfo=dict(classes=tuple('abcdef')),
+        pipeline=[dict(type='LoadImageFromFile'), dict(type='LoadAnnotations'),
+                  dict(type='RandomFlip', prob=0.5), dict(type='PackSegInputs')]))
+    loader = DataLoader(dataset, batch_size=2, collate_fn=pseudo_collate)
+    model = MODELS.build(dict(
+        type='FrozenBackboneSegmentor',
+        data_preprocessor=dict(type='SegDataPreProcessor', size_divisor=4),
+        backbone=dict(type='DinoVisionTransformer', patch_size=4, img_size=16,
+                      arch=dict(embed_dims=8, num_layers=1, num_heads=2)),
+        decode_head=dict(type='ClusterProbeHead', in_channels=8, num_classes=2)))
+    random.seed(1)
+    np.random.seed(1)
+    torch.manual_seed(1)
+    expected = random.random(), np.random.rand(), torch.rand(1)
+    random.seed(1)
+    np.random.seed(1)
+    torch.manual_seed(1)
+    PrototypeInitHook('kmeans', num_batches=2, max_samples=20).before_train(
+        SimpleNamespace(iter=0, model=model, train_dataloader=loader))
+    assert (random.random(), np.random.rand()) == expected[:2]
+    assert torch.equal(torch.rand(1), expected[2])
