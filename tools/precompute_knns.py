@@ -20,7 +20,7 @@ from typing import List, Optional, Tuple
 import numpy as np
 import torch
 import torch.nn.functional as F
-from mmengine.config import Config, DictAction
+from mmengine.config import Config
 from mmengine.dataset import pseudo_collate
 from mmengine.dist import all_gather, get_dist_info, init_dist
 from mmengine.registry import init_default_scope
@@ -31,6 +31,7 @@ from torch import Tensor
 import mmuss  # noqa: F401  (registers components)
 from mmuss.datasets.knn_pair_dataset import sample_id
 from mmuss.utils import setup_cpu_distributed
+from mmuss.utils.run_setup import add_launch_args, parse_tool_args
 
 
 def parse_args(argv: Optional[List[str]] = None) -> argparse.Namespace:
@@ -50,13 +51,8 @@ def parse_args(argv: Optional[List[str]] = None) -> argparse.Namespace:
                         'featurizer in train mode, which applies p=0.1 (0 disables)')
     parser.add_argument('--seed', type=int, default=0)
     parser.add_argument('--device', default='cuda' if torch.cuda.is_available() else 'cpu')
-    parser.add_argument('--cfg-options', nargs='+', action=DictAction)
-    parser.add_argument('--launcher', choices=['none', 'pytorch', 'slurm', 'mpi'],
-                        default='none')
-    parser.add_argument('--local_rank', '--local-rank', type=int, default=0)
-    args = parser.parse_args(argv)
-    os.environ.setdefault('LOCAL_RANK', str(args.local_rank))
-    return args
+    add_launch_args(parser)
+    return parse_tool_args(parser, argv)
 
 
 def pooled_descriptors(feats: Tensor) -> Tensor:

@@ -16,7 +16,7 @@ from typing import List, Optional
 
 import numpy as np
 import torch
-from mmengine.config import Config, DictAction
+from mmengine.config import Config
 from mmengine.dataset import pseudo_collate
 from mmengine.dist import barrier, get_dist_info, init_dist
 from mmengine.logging import print_log
@@ -29,6 +29,7 @@ from torch.utils.data import DataLoader, Subset
 
 import mmuss  # noqa: F401  (registers components)
 from mmuss.datasets.transforms.load_primaps_masks import proposal_name
+from mmuss.utils.run_setup import add_launch_args, parse_tool_args
 
 
 def parse_args(argv: Optional[List[str]] = None) -> argparse.Namespace:
@@ -37,14 +38,8 @@ def parse_args(argv: Optional[List[str]] = None) -> argparse.Namespace:
     parser.add_argument('--out-dir', help='override primaps_precompute.out_dir')
     parser.add_argument('--checkpoint', help='optional model checkpoint (else init_cfg weights)')
     parser.add_argument('--batch-size', type=int, help='override the pre-compute batch size')
-    parser.add_argument('--cfg-options', nargs='+', action=DictAction,
-                        help='override config settings')
-    parser.add_argument('--launcher', choices=['none', 'pytorch', 'slurm', 'mpi'],
-                        default='none')
-    parser.add_argument('--local_rank', '--local-rank', type=int, default=0)
-    args = parser.parse_args(argv)
-    os.environ.setdefault('LOCAL_RANK', str(args.local_rank))
-    return args
+    add_launch_args(parser)
+    return parse_tool_args(parser, argv)
 
 
 def rgb_uint8(raw: List[torch.Tensor], preprocessor, size: tuple) -> torch.Tensor:
