@@ -31,7 +31,7 @@ from torch import Tensor
 import mmuss  # noqa: F401  (registers components)
 from mmuss.datasets.knn_pair_dataset import sample_id
 from mmuss.utils import setup_cpu_distributed
-from mmuss.utils.run_setup import add_launch_args, parse_tool_args
+from mmuss.utils.run_setup import add_launch_args, parse_tool_args, teardown_distributed
 
 
 def parse_args(argv: Optional[List[str]] = None) -> argparse.Namespace:
@@ -160,6 +160,7 @@ def main(argv: Optional[List[str]] = None) -> Optional[str]:
     nns = gather_rows(knn_table(descriptors[start:end], descriptors, args.topk,
                                 args.chunk_size), num).cpu().numpy()
 
+    out = None
     if rank == 0:
         out = args.out or osp.join(dataset_cfg.get('data_root', '.'), 'nns', 'nns_'
                                    f'{osp.splitext(osp.basename(args.config))[0]}_{args.split}.npz')
@@ -167,8 +168,8 @@ def main(argv: Optional[List[str]] = None) -> Optional[str]:
         ids = np.array([sample_id(dataset.get_data_info(i)) for i in range(num)])
         np.savez(out, nns=nns, ids=ids)
         print(f'Saved {nns.shape} nearest neighbours of {num} {args.split} samples to {out}')
-        return out
-    return None
+    teardown_distributed()
+    return out
 
 
 if __name__ == '__main__':

@@ -18,7 +18,7 @@ import numpy as np
 import torch
 from mmengine.config import Config
 from mmengine.dataset import pseudo_collate
-from mmengine.dist import barrier, get_dist_info, init_dist
+from mmengine.dist import get_dist_info, init_dist
 from mmengine.logging import print_log
 from mmengine.registry import init_default_scope
 from mmengine.runner import load_checkpoint
@@ -29,7 +29,7 @@ from torch.utils.data import DataLoader, Subset
 
 import mmuss  # noqa: F401  (registers components)
 from mmuss.datasets.transforms.load_primaps_masks import proposal_name
-from mmuss.utils.run_setup import add_launch_args, parse_tool_args
+from mmuss.utils.run_setup import add_launch_args, parse_tool_args, teardown_distributed
 
 
 def parse_args(argv: Optional[List[str]] = None) -> argparse.Namespace:
@@ -116,8 +116,7 @@ def main(argv: Optional[List[str]] = None) -> int:
                 height, width = sample.img_shape[:2]
                 write_png(osp.join(out_dir, proposal_name(path)), ids_i[:height, :width])
                 written += 1
-    if world_size > 1:
-        barrier()
+    teardown_distributed()
     print_log(f'PriMaPs pre-compute: rank {rank} wrote {written} mask-id maps to {out_dir}.',
               logger='current')
     return written

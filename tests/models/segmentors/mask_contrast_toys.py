@@ -94,4 +94,5 @@ def ddp_worker(rank: int, world: int, port: int, out_dir: str) -> None:
     torch.save(dict(queue=model.queue.clone(), ptr=int(model.queue_ptr), keys=captured[0],
                     shuffled=shuffled, restored=restored),
                os.path.join(out_dir, f'rank{rank}.pth'))
+    dist.barrier()  # a rank destroying its group while the other still tears down can hang
     dist.destroy_process_group()
