@@ -47,7 +47,7 @@ def main(argv: Optional[List[str]] = None) -> Runner:
         cfg.resume = True
         cfg.load_from = args.resume
 
-    check_data_roots(cfg)
+    check_data_roots(cfg, ['train_dataloader', 'val_dataloader'])  # test data is not used
     setup_cpu_distributed(cfg, args.launcher)
     runner = build_runner(cfg)
     if cfg.get('load_from') and not cfg.get('resume', False):

@@ -10,7 +10,6 @@ from mmengine.registry import RUNNERS
 from mmengine.runner import CheckpointLoader, Runner
 from mmengine.utils import import_modules_from_strings
 
-DATALOADERS = ('train_dataloader', 'val_dataloader', 'test_dataloader')
 
 
 def add_launch_args(parser: argparse.ArgumentParser) -> None:
@@ -72,7 +71,7 @@ def _dataset_cfgs(cfg: Config, keys: Iterable[str]) -> Iterable[dict]:
                     stack.append(ds[child])
 
 
-def check_data_roots(cfg: Config, keys: Iterable[str] = DATALOADERS) -> None:
+def check_data_roots(cfg: Config, keys: Iterable[str]) -> None:
     """Fail early, naming the path, when a dataset's ``data_root`` does not exist."""
     for ds in _dataset_cfgs(cfg, keys):
         root = ds.get('data_root')
