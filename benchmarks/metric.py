@@ -57,7 +57,7 @@ def main() -> None:
     t_pkg, t_np = [], []
     for _ in range(args.repeats):
         start = time.perf_counter()
-        metric = HungarianIoUMetric(num_classes=args.classes)
+        metric = HungarianIoUMetric(num_classes=args.classes, prefix='cluster')
         for i in range(0, args.num, 8):
             metric.process({}, samples[i:i + 8])
         miou_pkg = metric.compute_metrics(metric.results)['mIoU']
