@@ -45,7 +45,9 @@ def test_training_geometry_matches_the_cached_maps(tmp_path):
     crop = cfg.crop_size
     (tmp_path / 'proposals').mkdir()
     Image.fromarray(np.full((crop, crop), 255, np.uint8)).save(tmp_path / 'proposals' / 'a.png')
-    steps = [dict(s) for s in cfg.geometry if s['type'] != 'LabelLUT']
+    assert cfg.train_dataloader.dataset.pipeline[0] == cfg.geometry
+    assert cfg.primaps_precompute.dataloader.dataset.pipeline[0] == cfg.geometry
+    steps = [dict(s) for s in cfg.geometry.transforms if s['type'] != 'LabelLUT']
     steps.append(dict(type='LoadPrimapsMasks', proposal_root=str(tmp_path / 'proposals')))
     results = dict(img_path=str(tmp_path / 'a.png'), seg_map_path=str(tmp_path / 'a_label.png'),
                    reduce_zero_label=False, seg_fields=[])

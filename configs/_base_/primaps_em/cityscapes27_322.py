@@ -1,0 +1,24 @@
+# PriMaPs-EM on Cityscapes-27 at 322×322 for /14 backbones (DINOv2; spec primaps A.2, A.8).
+_base_ = ['./cityscapes27.py']
+crop_size = 322
+geometry = dict(
+    type='Compose',
+    transforms=[
+        dict(type='LoadImageFromFile', imdecode_backend='pillow'),
+        dict(type='LoadAnnotations'),
+        dict(type='LabelLUT', mapping='cityscapes27', unmapped='error'),
+        dict(type='ResizeShortSide', size=crop_size, interpolation='bilinear', backend='pillow'),
+        dict(type='CenterCrop', crop_size=crop_size),
+    ])
+test_pipeline = [
+    dict(type='LoadImageFromFile', imdecode_backend='pillow'),
+    dict(type='LoadAnnotations'),
+    dict(type='LabelLUT', mapping='cityscapes27', unmapped='error'),
+    dict(type='ResizeShortSide', size=crop_size, interpolation='bilinear', backend='cv2'),
+    dict(type='CenterCropAsOriginal', crop_size=crop_size),
+    dict(type='PackSegInputs'),
+]
+val_dataloader = dict(dataset=dict(pipeline=test_pipeline))
+test_dataloader = val_dataloader
+primaps_precompute = dict(
+    dataloader=dict(dataset=dict(pipeline=[geometry, dict(type='PackSegInputs')])))
