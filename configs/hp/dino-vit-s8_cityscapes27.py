@@ -4,7 +4,8 @@
 # head, cluster + linear probes.
 _base_ = [
     '../_base_/models/dino_vit-s8.py', '../_base_/datasets/cityscapes27_five_crop.py',
-    '../_base_/default_runtime.py', '../_base_/schedules/hp_adamw.py'
+    '../_base_/default_runtime.py', '../_base_/schedules/hp_adamw.py',
+    '../_base_/hp/five_crop_train.py'
 ]
 model = dict(
     # STEGO/HP load the 300-epoch DINO ViT-S/8 teacher (spec hp_stego §1.1).
@@ -24,27 +25,8 @@ model = dict(
         loss_consistency=dict(type='PatchConsistencyLoss', loss_weight=0.05)),
     train_cfg=dict(extra_views=['img_aug']),
     test_cfg=dict(mode='whole', crf=True))
-# HP's photometric view (spec §6): ColorJitter(0.3, 0.3, 0.3, 0.1), RandomGrayscale(0.2), blur
-# 5×5 σ∈[0.1, 2] with p 0.5, applied to the normalised image and clamped to [0, 1] as HP does.
-# (PhotometricView with ColorJitter/RandomGrayscale/RandomGaussianBlur jitters the uint8 image
-# instead.)
-photometric_view = dict(
-    type='NormalisedPhotometricView', brightness=0.3, contrast=0.3, saturation=0.3, hue=0.1,
-    grayscale_prob=0.2, blur_prob=0.5, blur_kernel=5, blur_sigma=(0.1, 2.0))
-train_pipeline = [
-    dict(type='LoadImageFromFile', imdecode_backend='pillow'),
-    dict(type='LoadAnnotations'),
-    dict(type='LabelLUT', mapping='five_crop27', unmapped='error'),
-    dict(type='ResizeShortSide', size=224, interpolation='nearest', backend='pillow'),
-    dict(type='CenterCrop', crop_size=224),
-    photometric_view,
-    dict(type='PackMultiViewSegInputs', view_keys=['img_aug']),
-]
-train_dataloader = dict(
-    batch_size=64,
-    drop_last=True,
-    sampler=dict(_delete_=True, type='DefaultSampler', shuffle=True),
-    dataset=dict(pipeline=train_pipeline))
+train_pipeline = {{_base_.hp_five_crop_pipeline}}
+train_dataloader = {{_base_.hp_five_crop_loader}}
 # 30 epochs over the crops; HP validates every 100 iterations, here once per epoch.
 train_cfg = dict(type='EpochBasedTrainLoop', max_epochs=30, val_interval=1)
 custom_hooks = [
