@@ -2,6 +2,7 @@
 import math
 
 import pytest
+import torch
 import torch.nn as nn
 from mmengine.registry import init_default_scope
 from mmseg.registry import MODELS
@@ -11,6 +12,7 @@ import mmuss  # noqa: F401
 
 def test_convolutions_have_pytorch_default_scale():
     init_default_scope('mmseg')
+    torch.manual_seed(0)
     head = MODELS.build(dict(type='MaskContrastHead', in_channels=2048, channels=256,
                              embed_dims=32, dilations=(1, 12, 24, 36), num_classes=21))
     head.init_weights()  # what the runner calls
@@ -22,7 +24,7 @@ def test_convolutions_have_pytorch_default_scale():
         # kaiming_uniform_(a=√5) = U(±1/√fan_in), whose std is 1/√(3·fan_in)
         expected = 1 / math.sqrt(3 * fan_in)
         assert conv.weight.std().item() == pytest.approx(expected, rel=0.05), name
-        assert conv.weight.abs().max().item() <= 1 / math.sqrt(fan_in), name
+        assert conv.weight.abs().max().item() <= (1 + 1e-6) / math.sqrt(fan_in), name  # float32
     for m in head.modules():
         if isinstance(m, nn.BatchNorm2d):
             assert m.weight.eq(1).all() and m.bias.eq(0).all()
