@@ -1,9 +1,10 @@
-# MaskContrast linear probe on PASCAL VOC 2012 (spec primaps_maskcontrast B.7-b): the
+# MaskContrast linear probe on PASCAL VOC 2012 (docs/methods/maskcontrast.md): the
 # pre-trained query encoder (ResNet-50 + DeepLab head up to its 256-d map) frozen and in eval
 # mode (BN statistics and dropout off); a new 1x1 conv 256 -> 21, N(0, 0.01) init, trained
 # with cross-entropy on train_aug ground truth. SGD lr 0.1, momentum 0.9, wd 1e-4, batch 16,
-# 60 epochs, lr x0.1 after epoch 25; validated every epoch, the best epoch kept (quirk
-# B.9-12: chosen on val, as the reference does). `pretrained` is a MaskContrast pre-training
+# 60 epochs, lr x0.1 for epochs > 25 (0-based: epochs 0-25 at 0.1, 26-59 at 0.01, hence
+# milestones=[26]); validated every epoch, the best epoch kept (chosen on val, as the
+# reference does). `pretrained` is a MaskContrast pre-training
 # checkpoint (its `backbone.` / `decode_head.` weights are loaded); on the command line set
 # model.backbone.init_cfg.checkpoint and model.decode_head.init_cfg.checkpoint.
 _base_ = ['../_base_/datasets/pascal_voc.py', '../_base_/default_runtime.py']
@@ -61,7 +62,7 @@ val_evaluator = dict(type='HungarianIoUMetric', matching='none', prefix='linear'
 test_evaluator = val_evaluator
 optim_wrapper = dict(
     type='OptimWrapper', optimizer=dict(type='SGD', lr=0.1, momentum=0.9, weight_decay=1e-4))
-param_scheduler = [dict(type='MultiStepLR', milestones=[25], gamma=0.1, by_epoch=True)]
+param_scheduler = [dict(type='MultiStepLR', milestones=[26], gamma=0.1, by_epoch=True)]
 train_cfg = dict(type='EpochBasedTrainLoop', max_epochs=60, val_interval=1)
 val_cfg = dict(type='ValLoop')
 test_cfg = dict(type='TestLoop')

@@ -1,9 +1,9 @@
-# MaskContrast, supervised saliency (BASNet masks), PASCAL VOC 2012 (spec B.6 left column).
+# MaskContrast, supervised saliency (BASNet masks), PASCAL VOC 2012 (docs/methods/maskcontrast.md).
 # Reference: 2 GPUs x 32 = global batch 64, queue 128 (= 2 iterations of prototypes);
 # ImageNet-supervised ResNet-50 with conv1/bn1/layer1/layer2 frozen in both encoders.
 # Launch: tools/dist_train.sh configs/maskcontrast/resnet50-d8_voc-sup-saliency.py 2
 # On one GPU set train_dataloader.batch_size=64 (in-batch negatives then come from 64
-# images instead of 32, quirk B.9-4).
+# images instead of 32; docs/methods/maskcontrast.md).
 _base_ = [
     '../_base_/models/maskcontrast_r50-d8.py',
     '../_base_/datasets/pascal_voc_saliency.py',

@@ -1,8 +1,8 @@
-# MaskContrast, unsupervised saliency (DeepUSPS -> BASNet masks), PASCAL VOC 2012 (spec B.6
-# right column). Reference: 2 GPUs x 64 = global batch 128, queue 256; MoCo v2 (800 ep)
-# ResNet-50 initialisation, nothing frozen. `mocov2_checkpoint` is the official MoCo v2
-# checkpoint (moco_v2_800ep_pretrain.pth.tar); its query encoder is read through the
-# `module.encoder_q.` prefix (the MLP projection `fc.*` is not used).
+# MaskContrast, unsupervised saliency (DeepUSPS -> BASNet masks), PASCAL VOC 2012
+# (docs/methods/maskcontrast.md). Reference: 2 GPUs x 64 = global batch 128, queue 256;
+# MoCo v2 (800 ep) ResNet-50 initialisation, nothing frozen. `mocov2_checkpoint` is the
+# official MoCo v2 checkpoint (moco_v2_800ep_pretrain.pth.tar); its query encoder is read
+# through the `module.encoder_q.` prefix (the MLP projection `fc.*` is not used).
 # Without any saliency model: write masks with tools/maskcontrast_dino_saliency.py and set
 # saliency_dir to its output folder.
 _base_ = [

@@ -5,7 +5,12 @@ A *matching record* is a plain dict (JSON-serialisable)::
     dict(cluster_to_class=[c_0, ..., c_{K-1}],   # class of cluster k, -1 = unmatched
          classes=['name_0', ..., 'name_{C-1}'],  # class names of the evaluation set
          palette=[[r, g, b], ...],               # one colour per class
+         protocol='hungarian',                   # the metric's matching (optional)
          iter=..., epoch=...)                    # when the evaluation ran (optional)
+
+An unmatched cluster has no class whatever the protocol did with its pixels
+when scoring (counted as misses, or dropped): inference paints it
+``ignore_index`` (docs/methods/metric.md).
 
 :class:`~mmuss.engine.hooks.ClusterMatchingHook` writes it into
 ``checkpoint['meta'][CHECKPOINT_META_KEY]`` and into a JSON file;

@@ -55,7 +55,10 @@ model = dict(
     data_preprocessor=dict(size=(32, 32)),
     backbone=dict(depth=18, stem_channels=8, base_channels=8, frozen_stages=1, init_cfg=None),
     decode_head=dict(in_channels=64, channels=16, embed_dims=8, dilations=(1, 2, 3)),
-    queue_size=4)
+    queue_size=4,
+    # after 4 iterations from PyTorch's default head init no bank image has a saliency logit
+    # above the reference's 0.5, which would leave the retrieval bank empty
+    saliency_threshold=0.0)
 view_pipeline = [
     dict(type='SegRandomResizedCrop', crop_size=32, scale=(0.2, 1.0)),
     dict(type='RandomApply', prob=0.8, transforms=[

@@ -157,3 +157,25 @@ def test_precompute_on_two_ranks_matches_one_process(tmp_path, textures):
     for name in pngs:
         assert np.array_equal(np.asarray(Image.open(tmp_path / 'proposals' / name)),
                               np.asarray(Image.open(tmp_path / 'single' / name)))
+
+
+def test_best_checkpoint_is_never_a_warm_up_evaluation(tmp_path, textures):
+    """tools/train.py with BestAfterWarmupCheckpointHook: the best is an EM evaluation.
+
+    No cached map holds a mask, so EM has no label to learn from: θ_R keeps the cluster-probe
+    directions it starts from and θ_M's evaluations tie with the warm-up's. Plain
+    ``save_best`` (rule 'greater') would keep the warm-up checkpoint of iteration 4.
+    """
+    cfg = write_config(tmp_path, textures, False, WARMUP + 8)
+    precompute_tool.main([str(cfg)])
+    for png in (tmp_path / 'proposals').glob('*.png'):
+        Image.fromarray(np.full((32, 32), 255, np.uint8)).save(png)
+    cfg.write_text(cfg.read_text().replace(
+        'checkpoint=dict(interval=', 'checkpoint=dict(type="BestAfterWarmupCheckpointHook", '
+        f'warmup={WARMUP}, save_best="cluster/mIoU", rule="greater", interval='))
+    work = tmp_path / 'work'
+    runner = train_tool.main([str(cfg), '--work-dir', str(work), '--cfg-options',
+                              'experiment_name=best'])
+    history = val_history(runner)  # evaluations at iterations 4 (warm-up), 8, 12
+    assert len(history) == 3 and history[0] == history[1] == history[2], history
+    assert sorted(p.name for p in work.glob('best_*.pth')) == ['best_cluster_mIoU_iter_8.pth']

@@ -1,23 +1,24 @@
-# PriMaPs-EM pieces shared by every dataset (spec primaps A.3, A.6, A.8). Keys here are unique to
+# PriMaPs-EM pieces shared by every dataset (docs/methods/primaps_em.md). Keys here are unique to
 # this file, so a dataset base can inherit it beside the dataset, runtime and schedule bases.
 
-# Student view (A.6): blur always (kernel 21, σ ∈ [0.1, 2]); then with p=0.5 a ColorJitter(0.1)
-# that fires with p=0.3, else a (luma) grayscale with p=0.1. Applied to the uint8 image, before
-# normalisation (the reference applies it after, where torchvision's clamping distorts it,
-# A.11-10).
+# Student view (docs/methods/primaps_em.md): on the *normalised* image, as the reference, with
+# torchvision's clamping: blur always (kernel 21, σ ∈ [0.1, 2]); then with p=0.5 a
+# ColorJitter(0.1, 0.1, 0.1, 0.1) that fires with p=0.3, else a 3-channel grayscale
+# (0.2989, 0.587, 0.114) that fires with p=0.1.
 student_view = dict(
-    type='PhotometricView',
+    type='NormalisedPhotometricView',
     key='img_student',
-    transforms=[
-        dict(type='RandomGaussianBlur', kernel_size=21, sigma=(0.1, 2.0), prob=1.0),
-        dict(type='RandomChoice', transforms=[
-            [dict(type='RandomApply', prob=0.3, transforms=[
-                dict(type='ColorJitter', brightness=0.1, contrast=0.1, saturation=0.1,
-                     hue=0.1)])],
-            [dict(type='RandomGrayscale', prob=0.1, keep_channels=True,
-                  channel_weights=(0.114, 0.587, 0.299), color_format='bgr')],
-        ]),
-    ])
+    order=('blur', 'jitter', 'grayscale'),
+    blur_prob=1.0,
+    blur_kernel=21,
+    blur_sigma=(0.1, 2.0),
+    jitter_or_grayscale=0.5,
+    jitter_prob=0.3,
+    brightness=0.1,
+    contrast=0.1,
+    saturation=0.1,
+    hue=0.1,
+    grayscale_prob=0.1)
 # What follows the cached mask ids in the training pipeline: joint flip of image, labels and
 # mask ids, the student view, packing.
 augment_and_pack = dict(

@@ -1,5 +1,5 @@
-"""HP's photometric view, computed on the normalised image as the reference does (spec §6)."""
-from typing import Sequence, Tuple
+"""A photometric view computed on the normalised image, as HP and PriMaPs-EM do."""
+from typing import Optional, Sequence, Tuple
 
 import cv2
 import numpy as np
@@ -77,17 +77,26 @@ def gaussian_blur(img: np.ndarray, kernel_size: int, sigma: float) -> np.ndarray
 
 @TRANSFORMS.register_module()
 class NormalisedPhotometricView(BaseTransform):
-    """HP's ``img_aug``: photometric jitter of the *normalised* image, clamped to [0, 1].
+    """A photometric view computed on the *normalised* image, clamped as torchvision does.
 
-    HP normalises first (ImageNet mean/std) and then applies torchvision's
-    tensor ColorJitter (brightness/contrast/saturation/hue, random order,
-    always), RandomGrayscale and RandomApply(GaussianBlur), whose float path
-    clamps to [0, 1]; every negative normalised value becomes 0 (spec §6,
-    §11.1-10). This transform reproduces that: it normalises the uint8 image,
-    applies the same operations (:func:`adjust_brightness` …
-    :func:`gaussian_blur`) and maps the result back to raw pixel scale as a
+    HP and PriMaPs-EM normalise first (ImageNet mean/std) and then apply
+    torchvision's tensor ColorJitter (brightness/contrast/saturation/hue in a
+    random order), Grayscale and GaussianBlur, whose float path clamps the
+    blends to [0, 1]: every negative normalised value a jitter touches becomes
+    0. This transform reproduces that: it normalises the uint8 image, applies
+    the steps named in ``order`` (:func:`adjust_brightness` …
+    :func:`gaussian_blur`), and maps the result back to raw pixel scale as a
     float array, so the model's data preprocessor recovers exactly the
     augmented normalised tensor. Pack it with :class:`PackMultiViewSegInputs`.
+
+    Recipes (``docs/methods/primaps_em.md``, configs/hp/README.md):
+
+    - HP: ``order=('jitter', 'grayscale', 'blur')``, jitter always,
+      grayscale p=0.2, 5×5 blur p=0.5 (the defaults);
+    - PriMaPs-EM: ``order=('blur', 'jitter', 'grayscale')``, 21×21 blur
+      always, then with ``jitter_or_grayscale=0.5`` the jitter step (fires
+      with ``jitter_prob=0.3``) else the grayscale step (fires with
+      ``grayscale_prob=0.1``).
 
     Args:
         mean: Normalisation mean of [0, 1] RGB values.
@@ -96,31 +105,47 @@ class NormalisedPhotometricView(BaseTransform):
         contrast: Jitter amount.
         saturation: Jitter amount.
         hue: Hue shift range ``[−h, h]`` (turns).
-        grayscale_prob: Probability of the grayscale conversion.
-        blur_prob: Probability of the blur.
+        jitter_prob: Probability of the ColorJitter step.
+        grayscale_prob: Probability of the grayscale step.
+        blur_prob: Probability of the blur step.
         blur_kernel: Blur kernel side.
         blur_sigma: Range of the blur σ.
+        order: The steps ``'jitter'``, ``'grayscale'``, ``'blur'`` in the
+            order they run.
+        jitter_or_grayscale: ``None``: the jitter and grayscale steps are
+            independent; ``p``: only one of them is taken, the jitter step
+            with probability ``p`` (then each still fires with its own
+            probability).
         key: Result key of the view.
         bgr: Whether ``img`` is BGR (mmcv's default) rather than RGB.
     """
 
+    STEPS = ('jitter', 'grayscale', 'blur')
+
     def __init__(self, mean: Sequence[float] = (0.485, 0.456, 0.406),
                  std: Sequence[float] = (0.229, 0.224, 0.225), brightness: float = 0.3,
                  contrast: float = 0.3, saturation: float = 0.3, hue: float = 0.1,
-                 grayscale_prob: float = 0.2, blur_prob: float = 0.5, blur_kernel: int = 5,
-                 blur_sigma: Tuple[float, float] = (0.1, 2.0), key: str = 'img_aug',
+                 jitter_prob: float = 1.0, grayscale_prob: float = 0.2, blur_prob: float = 0.5,
+                 blur_kernel: int = 5, blur_sigma: Tuple[float, float] = (0.1, 2.0),
+                 order: Sequence[str] = ('jitter', 'grayscale', 'blur'),
+                 jitter_or_grayscale: Optional[float] = None, key: str = 'img_aug',
                  bgr: bool = True) -> None:
         if not 0 <= hue <= 0.5:
             raise ValueError(f'hue must be in [0, 0.5], got {hue}.')
+        if sorted(order) != sorted(self.STEPS):
+            raise ValueError(f'order must list each of {self.STEPS} once, got {tuple(order)}.')
         self.mean = np.asarray(mean, np.float32)[:, None, None]
         self.std = np.asarray(std, np.float32)[:, None, None]
         self.ranges = [(max(0.0, 1 - x), 1 + x) if x > 0 else None
                        for x in (brightness, contrast, saturation)]
         self.hue = hue
+        self.jitter_prob = jitter_prob
         self.grayscale_prob = grayscale_prob
         self.blur_prob = blur_prob
         self.blur_kernel = blur_kernel
         self.blur_sigma = tuple(blur_sigma)
+        self.order = tuple(order)
+        self.jitter_or_grayscale = jitter_or_grayscale
         self.key = key
         self.bgr = bgr
 
@@ -134,14 +159,27 @@ class NormalisedPhotometricView(BaseTransform):
                 img = adjust_hue(img, np.random.uniform(-self.hue, self.hue))
         return img
 
+    def augment(self, img: np.ndarray) -> np.ndarray:
+        """The steps of ``order`` on a normalised ``3×H×W`` RGB array."""
+        take = dict(jitter=True, grayscale=True, blur=True)
+        if self.jitter_or_grayscale is not None:
+            take['jitter'] = bool(np.random.rand() < self.jitter_or_grayscale)
+            take['grayscale'] = not take['jitter']
+        for step in self.order:
+            if not take[step]:
+                continue
+            if step == 'jitter' and (self.jitter_prob >= 1 or np.random.rand() < self.jitter_prob):
+                img = self.jitter(img)
+            elif step == 'grayscale' and np.random.rand() < self.grayscale_prob:
+                img = np.repeat(to_gray(img), 3, axis=0)
+            elif step == 'blur' and np.random.rand() < self.blur_prob:
+                img = gaussian_blur(img, self.blur_kernel, np.random.uniform(*self.blur_sigma))
+        return img
+
     def transform(self, results: dict) -> dict:
         rgb = results['img'][..., ::-1] if self.bgr else results['img']
         img = (rgb.transpose(2, 0, 1).astype(np.float32) / 255.0 - self.mean) / self.std
-        img = self.jitter(img)
-        if np.random.rand() < self.grayscale_prob:
-            img = np.repeat(to_gray(img), 3, axis=0)
-        if np.random.rand() < self.blur_prob:
-            img = gaussian_blur(img, self.blur_kernel, np.random.uniform(*self.blur_sigma))
+        img = self.augment(img)
         raw = ((img * self.std + self.mean) * 255.0).transpose(1, 2, 0)
         results[self.key] = np.ascontiguousarray(raw[..., ::-1] if self.bgr else raw,
                                                  dtype=np.float32)

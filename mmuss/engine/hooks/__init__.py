@@ -1,3 +1,4 @@
+from .best_after_warmup_checkpoint_hook import BestAfterWarmupCheckpointHook
 from .checkpoint_prototype_init_hook import CheckpointPrototypeInitHook
 from .cluster_matching_hook import ClusterMatchingHook
 from .hp_lambda_hook import HPLambdaHook
@@ -7,6 +8,7 @@ from .prototype_init_hook import PrototypeInitHook
 from .reference_pool_hook import ReferencePoolHook
 
 __all__ = [
-    'CheckpointPrototypeInitHook', 'ClusterMatchingHook', 'HPLambdaHook', 'IterationSeedHook',
-    'PrimapsEMHook', 'PrototypeInitHook', 'ReferencePoolHook'
+    'BestAfterWarmupCheckpointHook', 'CheckpointPrototypeInitHook', 'ClusterMatchingHook',
+    'HPLambdaHook', 'IterationSeedHook', 'PrimapsEMHook', 'PrototypeInitHook',
+    'ReferencePoolHook'
 ]

@@ -28,6 +28,7 @@ def matching_record_from_evaluator(evaluator, pred_key: str) -> Optional[dict]:
         classes = list(meta.get('classes') or [])
         palette = meta.get('palette')
         record = dict(cluster_to_class=[int(c) for c in mapping], classes=classes,
+                      protocol=getattr(metric, 'matching', None),
                       palette=[list(map(int, p)) for p in palette]
                       if palette is not None and len(palette) == len(classes) else [])
         return check_matching(record, source=type(metric).__name__)
@@ -39,8 +40,11 @@ class ClusterMatchingHook(Hook):
     """Store the cluster→class matching found at evaluation with the checkpoints.
 
     Predictions are cluster ids; :class:`HungarianIoUMetric` matches them to
-    classes at every evaluation. This hook keeps that matching so inference
-    can emit class ids and names:
+    classes at every evaluation. This hook keeps that matching (and its
+    protocol's name) so inference can emit class ids and names. A cluster
+    without class (``-1``: the clusters a one-to-one protocol leaves
+    unmatched, ``'hungarian'`` or ``'hungarian_drop_unmatched'``) is painted
+    ``ignore_index`` at inference (docs/methods/metric.md):
 
     - after each validation it takes the matching of the metric whose
       ``pred_key`` is ``pred_key``, writes ``cluster_to_class.json`` beside the

@@ -63,12 +63,14 @@ class PrototypeInitHook(Hook):
     def sample_batches(self, train_loader: DataLoader) -> Iterator[dict]:
         """``num_batches`` seeded random batches of the training set.
 
-        A separate loader: mmengine's ``InfiniteSampler`` shares one index
-        generator, which iterating the runner's own loader would consume.
+        A separate loader with the training loader's batch size and
+        ``drop_last`` (mmengine's ``InfiniteSampler`` shares one index
+        generator, which iterating the runner's own loader would consume);
+        fewer batches when the loader has fewer.
         """
         loader = DataLoader(
             train_loader.dataset, batch_size=train_loader.batch_size, shuffle=True,
-            collate_fn=train_loader.collate_fn, num_workers=0,
+            drop_last=train_loader.drop_last, collate_fn=train_loader.collate_fn, num_workers=0,
             generator=torch.Generator().manual_seed(self.seed))
         return islice(loader, self.num_batches)
 

@@ -1,5 +1,9 @@
-"""Pure functions of the Hungarian-matched unsupervised segmentation metric (spec hp_stego §10)."""
-from typing import Dict
+"""Pure functions of the Hungarian-matched unsupervised segmentation metric.
+
+The matching protocols for ``num_clusters > num_classes`` are described in
+``docs/methods/metric.md``.
+"""
+from typing import Dict, Tuple
 
 import numpy as np
 import torch
@@ -79,6 +83,31 @@ def majority_matching(confusion: np.ndarray) -> np.ndarray:
     return mapping
 
 
+def hungarian_then_majority_matching(confusion: np.ndarray) -> np.ndarray:
+    """Hungarian one-to-one matching, then each unmatched cluster → its most frequent class.
+
+    PriMaPs' protocol: ``σ`` from :func:`hungarian_matching`; every cluster it
+    leaves unmatched takes ``argmax_c confusion[k, c]``. Unmatched clusters
+    that never fire stay ``-1`` (they hold no pixel).
+
+    Returns:
+        ``(K,)`` int array: class of each cluster or ``-1``.
+    """
+    mapping = hungarian_matching(confusion)
+    majority = majority_matching(confusion)
+    return np.where(mapping == UNMATCHED, majority, mapping)
+
+
+def drop_unmatched(confusion: np.ndarray, mapping: np.ndarray) -> np.ndarray:
+    """The confusion without the pixels of unmatched clusters (STEGO/HP's over-clustering rule).
+
+    ``confusion'[k] = confusion[k]`` if ``mapping[k] >= 0`` else ``0``: those
+    pixels count neither as hits nor as misses, and leave the aAcc and Acc
+    denominators.
+    """
+    return np.where((mapping >= 0)[:, None], confusion, 0)
+
+
 def identity_matching(confusion: np.ndarray) -> np.ndarray:
     """No matching: cluster ``k`` is class ``k`` (a supervised probe's output)."""
     num_clusters, num_classes = confusion.shape
@@ -86,6 +115,40 @@ def identity_matching(confusion: np.ndarray) -> np.ndarray:
         raise ValueError(f"matching='none' needs num_clusters == num_classes, got "
                          f'{num_clusters} and {num_classes}.')
     return np.arange(num_classes, dtype=np.int64)
+
+
+MATCHINGS = dict(
+    hungarian=hungarian_matching,
+    hungarian_drop_unmatched=hungarian_matching,
+    hungarian_then_majority=hungarian_then_majority_matching,
+    majority=majority_matching,
+    none=identity_matching)
+
+
+def match_and_score(confusion: np.ndarray,
+                    matching: str = 'hungarian') -> Tuple[np.ndarray, Dict[str, np.ndarray]]:
+    """Cluster→class mapping and scores of a ``K×C`` confusion under one protocol.
+
+    - ``'hungarian'``: one-to-one; pixels of unmatched clusters are misses;
+    - ``'hungarian_drop_unmatched'``: one-to-one; pixels of unmatched
+      clusters are dropped (:func:`drop_unmatched`), as STEGO/HP;
+    - ``'hungarian_then_majority'``: one-to-one, then unmatched clusters to
+      their majority class, as PriMaPs;
+    - ``'majority'``: every cluster to its majority class;
+    - ``'none'``: identity (supervised probes, ``K = C``).
+
+    With ``K = C`` the three Hungarian protocols coincide.
+
+    Returns:
+        ``(mapping, scores)``: ``(K,)`` class per cluster (``-1``: none) and
+        :func:`scores_from_confusion`'s dict.
+    """
+    if matching not in MATCHINGS:
+        raise ValueError(f'matching={matching!r} is not one of {sorted(MATCHINGS)}.')
+    mapping = MATCHINGS[matching](confusion)
+    if matching == 'hungarian_drop_unmatched':
+        confusion = drop_unmatched(confusion, mapping)
+    return mapping, scores_from_confusion(confusion, mapping)
 
 
 def scores_from_confusion(confusion: np.ndarray, mapping: np.ndarray) -> Dict[str, np.ndarray]:

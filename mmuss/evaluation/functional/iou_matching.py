@@ -1,4 +1,4 @@
-"""IoU-based Hungarian matching and the MaskContrast K-means protocol's pure steps (spec B.7-a)."""
+"""IoU-based Hungarian matching and the K-means protocol of docs/methods/maskcontrast.md."""
 from typing import Optional
 
 import numpy as np
@@ -62,7 +62,7 @@ def mask_cluster_confusion(assignments: np.ndarray, fg_counts: np.ndarray, bg_co
 def cluster_mask_embeddings(embeddings: np.ndarray, num_clusters: int, seed: int,
                             pca_dims: Optional[int] = 32, batch_size: int = 1000,
                             n_init: int = 3) -> np.ndarray:
-    """Whitening PCA then MiniBatchKMeans over per-image embeddings (spec B.7-a step 3).
+    """Whitening PCA then MiniBatchKMeans over per-image embeddings (MaskContrast K-means, step 3).
 
     ``PCA(n_components=min(pca_dims, N, D), whiten=True)`` (skipped when
     ``pca_dims`` is ``None``), then ``MiniBatchKMeans(num_clusters,

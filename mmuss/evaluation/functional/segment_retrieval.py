@@ -1,9 +1,9 @@
-"""Pure steps of MaskContrast's segment-retrieval evaluation (spec B.7-c)."""
+"""Pure steps of MaskContrast's segment-retrieval evaluation (docs/methods/maskcontrast.md)."""
 from typing import Sequence
 
 import numpy as np
 
-# VOC classes whose ground truth the 7-class variant sets to ignore (spec B.7-c)
+# VOC classes whose ground truth the 7-class variant sets to ignore
 VOC_RETRIEVAL_DROPPED = (2, 3, 4, 9, 11, 12, 13, 14, 16, 17, 18, 19, 20)
 
 

@@ -8,10 +8,7 @@ from mmengine.logging import MessageHub, MMLogger, print_log
 from mmseg.registry import METRICS
 from prettytable import PrettyTable
 
-from ..functional import (confusion_update, hungarian_matching, identity_matching,
-                          majority_matching, scores_from_confusion)
-
-MATCHERS = dict(hungarian=hungarian_matching, majority=majority_matching, none=identity_matching)
+from ..functional import MATCHINGS, confusion_update, match_and_score
 
 
 @METRICS.register_module()
@@ -20,7 +17,7 @@ class HungarianIoUMetric(BaseMetric):
 
     Every prediction adds its ``K×C`` cluster × class pixel counts; the
     matching is computed once, at the end, on the summed matrix (never per
-    image or per batch, spec hp_stego §10 and landscape §0.1). Per-sample
+    image or per batch, docs/methods/metric.md). Per-sample
     counts are what ranks exchange, so under DDP mmengine's collection drops
     the samples its sampler padded and the result equals a single-process run.
 
@@ -33,9 +30,14 @@ class HungarianIoUMetric(BaseMetric):
     Args:
         num_classes: Number of classes ``C``; defaults to the dataset's.
         num_clusters: Number of clusters ``K >= C``; defaults to ``C``.
-        matching: ``'hungarian'`` (one-to-one, extra clusters unmatched),
-            ``'majority'`` (each cluster to its most frequent class, for
-            over-clustering) or ``'none'`` (identity, for supervised probes).
+        matching: Protocol (``docs/methods/metric.md``): ``'hungarian'``
+            (one-to-one, pixels of the ``K − C`` unmatched clusters count as
+            misses), ``'hungarian_drop_unmatched'`` (one-to-one, their pixels
+            are left out, as STEGO/HP), ``'hungarian_then_majority'``
+            (one-to-one, then each unmatched cluster to its most frequent
+            class, as PriMaPs), ``'majority'`` (each cluster to its most
+            frequent class) or ``'none'`` (identity, for supervised probes).
+            With ``K = C`` the Hungarian protocols coincide.
         pred_key: Data-sample field holding the prediction, e.g.
             ``'pred_sem_seg'`` (cluster probe) or ``'pred_linear_sem_seg'``.
         ignore_index: Label that never counts.
@@ -52,8 +54,8 @@ class HungarianIoUMetric(BaseMetric):
                  collect_device: str = 'cpu',
                  prefix: Optional[str] = None) -> None:
         super().__init__(collect_device=collect_device, prefix=prefix)
-        if matching not in MATCHERS:
-            raise ValueError(f'matching={matching!r} is not one of {sorted(MATCHERS)}.')
+        if matching not in MATCHINGS:
+            raise ValueError(f'matching={matching!r} is not one of {sorted(MATCHINGS)}.')
         if num_classes is not None and num_clusters is not None and num_clusters < num_classes:
             raise ValueError(f'num_clusters={num_clusters} < num_classes={num_classes}.')
         self._num_classes = num_classes
@@ -90,8 +92,7 @@ class HungarianIoUMetric(BaseMetric):
     def compute_metrics(self, results: List[np.ndarray]) -> Dict[str, float]:
         """Sum the counts, match once, score, log the table and the matching."""
         confusion = np.sum(results, axis=0)
-        mapping = MATCHERS[self.matching](confusion)
-        scores = scores_from_confusion(confusion, mapping)
+        mapping, scores = match_and_score(confusion, self.matching)
         self.cluster_to_class = mapping
         self.log_results(scores, mapping)
         MessageHub.get_current_instance().update_info(

@@ -31,7 +31,7 @@ def class_counts(label: torch.Tensor, region: torch.Tensor, num_classes: int,
 
 @METRICS.register_module()
 class MaskKMeansMetric(BaseMetric):
-    """K-means on per-image mask embeddings with IoU-Hungarian matching (spec B.7-a).
+    """K-means on per-image mask embeddings, IoU-Hungarian matched (docs/methods/maskcontrast.md).
 
     Each prediction (from :class:`MaskContrast`) carries one embedding per
     image (``mask_embedding``) and a binary saliency map (``pred_sem_seg``).

@@ -15,6 +15,19 @@ from ..utils.backbone_output import BackboneOutput
 from .base_uss_head import BaseUSSHead
 
 
+class _DefaultInitConv2d(nn.Conv2d):
+    """``nn.Conv2d`` that keeps PyTorch's default initialisation inside a ``ConvModule``.
+
+    ``ConvModule`` re-initialises its convolution with kaiming fan-out unless
+    the convolution has its own ``init_weights``; this one's keeps the
+    construction-time weights (``kaiming_uniform_(a=√5)``: ``U(±1/√fan_in)``),
+    as the reference's torchvision DeepLab head has them.
+    """
+
+    def init_weights(self) -> None:
+        """Keep PyTorch's default initialisation."""
+
+
 def aspp_features(x: Tensor, image_pool: nn.Module, branches: nn.Module) -> Tensor:
     """Concatenated ASPP branches in torchvision's order: the convolutions, then image pooling.
 
@@ -35,14 +48,16 @@ def aspp_features(x: Tensor, image_pool: nn.Module, branches: nn.Module) -> Tens
 
 @MODELS.register_module()
 class MaskContrastHead(BaseUSSHead):
-    """DeepLab-v3 head of MaskContrast (spec B.3) on mmseg building blocks.
+    """DeepLab-v3 head of MaskContrast (docs/methods/maskcontrast.md) on mmseg building blocks.
 
     ``x → ASPP(1×1, 3×3 at each rate, image pool) → 1×1 projection + BN + ReLU
     + Dropout → 3×3 conv + BN + ReLU`` gives the ``channels``-wide code (the
-    256-d map the linear probe reads, spec B.7-b); from it a 1×1 conv with
+    256-d map the linear probe reads); from it a 1×1 conv with
     bias gives the ``embed_dims`` pixel embedding and a bias-free 1×1 conv the
-    saliency logit. Unlike mmseg's ``ASPPHead`` the concatenation is
-    projected by a 1×1 conv followed by dropout and a separate 3×3 conv.
+    saliency logit. Every convolution keeps PyTorch's default initialisation
+    (:class:`_DefaultInitConv2d`), as in the reference. Unlike mmseg's
+    ``ASPPHead`` the concatenation is projected by a 1×1 conv followed by
+    dropout and a separate 3×3 conv.
 
     With ``frozen=True`` (linear-probe evaluation) everything but the probes
     is frozen and kept in eval mode (BN statistics and dropout off), as the
@@ -82,12 +97,13 @@ class MaskContrastHead(BaseUSSHead):
                          init_cfg=init_cfg, **kwargs)
         self.embed_dims = embed_dims
         self.frozen = frozen
-        conv = dict(norm_cfg=norm_cfg or dict(type='BN', requires_grad=True),
+        # PyTorch's default conv initialisation, as the reference (docs/methods/maskcontrast.md)
+        conv = dict(conv_cfg=dict(type=_DefaultInitConv2d),
+                    norm_cfg=norm_cfg or dict(type='BN', requires_grad=True),
                     act_cfg=act_cfg or dict(type='ReLU'))
         self.image_pool = nn.Sequential(nn.AdaptiveAvgPool2d(1),
                                         ConvModule(in_channels, channels, 1, **conv))
-        self.aspp_modules = ASPPModule(tuple(dilations), in_channels, channels, conv_cfg=None,
-                                       **conv)
+        self.aspp_modules = ASPPModule(tuple(dilations), in_channels, channels, **conv)
         self.project = ConvModule((len(dilations) + 1) * channels, channels, 1, **conv)
         self.dropout = nn.Dropout(dropout_ratio)
         self.bottleneck = ConvModule(channels, channels, 3, padding=1, **conv)
@@ -99,7 +115,7 @@ class MaskContrastHead(BaseUSSHead):
                     module.requires_grad_(False)
 
     def init_weights(self) -> None:
-        """mmengine initialisation, then the probe's N(0, 0.01) weights (spec B.7-b)."""
+        """mmengine initialisation, then the probe's N(0, 0.01) weights."""
         super().init_weights()
         if self.linear_probe is not None:
             normal_init(self.linear_probe.conv, mean=0, std=0.01, bias=0)

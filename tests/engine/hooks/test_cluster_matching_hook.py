@@ -36,7 +36,7 @@ def stored(path):
 def test_checkpoints_carry_the_matching_of_their_own_iteration(trained):
     work = trained['work']
     record = json.loads((work / 'cluster_to_class.json').read_text())
-    assert record['iter'] == 4
+    assert record['iter'] == 4 and record['protocol'] == 'hungarian'
     assert record['cluster_to_class'] == list(trained['final'])
     assert record['classes'] == ['grass', 'sky', 'brick', 'sand', 'water', 'stone']
     assert len(record['palette']) == 6

@@ -71,3 +71,12 @@ def test_before_train_leaves_global_random_state_untouched(tmp_path):
         SimpleNamespace(iter=0, model=model, train_dataloader=loader))
     assert (random.random(), np.random.rand()) == expected[:2]
     assert torch.equal(torch.rand(1), expected[2])
+
+
+@pytest.mark.parametrize('drop_last,sizes', [(True, [32, 32, 32]), (False, [32, 32, 32, 4])])
+def test_sample_keeps_the_training_loaders_drop_last(drop_last, sizes):
+    # 100 images in batches of 32; asking for 93 batches reads what the loader has
+    loader = DataLoader(list(range(100)), batch_size=32, drop_last=drop_last)
+    batches = list(PrototypeInitHook('pca', num_batches=93).sample_batches(loader))
+    assert [len(b) for b in batches] == sizes
+    assert len({int(i) for b in batches for i in b}) == sum(sizes)
