@@ -171,7 +171,6 @@ class MaskContrast(BaseSegmentor):
         self.saliency_threshold = saliency_threshold
         self.train_cfg = train_cfg
         self.test_cfg = test_cfg
-        self.align_corners = False
         if freeze_backbone:
             self.backbone.requires_grad_(False)
             self.key_backbone = None

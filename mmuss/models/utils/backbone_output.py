@@ -37,12 +37,6 @@ class BackboneOutput(tuple):
             setattr(obj, name, extras.get(name))
         return obj
 
-    def replace(self, **extras: Any) -> 'BackboneOutput':
-        """Return a copy with some extras replaced (the maps are shared)."""
-        current = {name: getattr(self, name) for name in self.EXTRAS}
-        current.update(extras)
-        return BackboneOutput(tuple(self), **current)
-
     @property
     def last(self) -> Tensor:
         """The last (deepest) feature map."""

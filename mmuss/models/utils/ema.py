@@ -4,8 +4,7 @@ import torch.nn as nn
 
 
 @torch.no_grad()
-def ema_update_(target: nn.Module, source: nn.Module, momentum: float,
-                copy_buffers: bool = False) -> None:
+def ema_update_(target: nn.Module, source: nn.Module, momentum: float) -> None:
     """In-place ``θ_target ← m·θ_target + (1 − m)·θ_source`` over parameters.
 
     Used for PriMaPs-EM's momentum prototypes θ_M, HP's EMA head and
@@ -15,8 +14,6 @@ def ema_update_(target: nn.Module, source: nn.Module, momentum: float,
         target: Momentum copy, updated in place.
         source: Online model (same architecture).
         momentum: ``m`` in ``[0, 1]``; ``m = 0`` copies ``source``.
-        copy_buffers: Also copy ``source``'s buffers (e.g. BN statistics)
-            into ``target``; by default buffers evolve on their own.
     """
     if not 0.0 <= momentum <= 1.0:
         raise ValueError(f'EMA momentum must be in [0, 1], got {momentum}.')
@@ -25,6 +22,3 @@ def ema_update_(target: nn.Module, source: nn.Module, momentum: float,
         raise ValueError(f'EMA target has {len(t_params)} parameters, source {len(s_params)}.')
     for t, s in zip(t_params, s_params):
         t.mul_(momentum).add_(s.detach(), alpha=1.0 - momentum)
-    if copy_buffers:
-        for t, s in zip(target.buffers(), source.buffers()):
-            t.copy_(s)
