@@ -8,6 +8,8 @@ from mmengine.logging import MessageHub, MMLogger, print_log
 from mmseg.registry import METRICS
 from prettytable import PrettyTable
 
+from mmuss.utils.ignore_index import IGNORE_INDEX
+
 from ..functional import (confusion_update, hungarian_matching, identity_matching,
                           majority_matching, scores_from_confusion)
 
@@ -48,7 +50,7 @@ class HungarianIoUMetric(BaseMetric):
                  num_clusters: Optional[int] = None,
                  matching: str = 'hungarian',
                  pred_key: str = 'pred_sem_seg',
-                 ignore_index: int = 255,
+                 ignore_index: int = IGNORE_INDEX,
                  collect_device: str = 'cpu',
                  prefix: Optional[str] = None) -> None:
         super().__init__(collect_device=collect_device, prefix=prefix)

@@ -9,6 +9,8 @@ from mmengine.logging import MMLogger, print_log
 from mmseg.registry import METRICS
 from prettytable import PrettyTable
 
+from mmuss.utils.ignore_index import IGNORE_INDEX
+
 from ..functional import scores_from_confusion
 from ..functional.iou_matching import (
     cluster_mask_embeddings,
@@ -66,7 +68,7 @@ class MaskKMeansMetric(BaseMetric):
                  seed_base: int = 1234,
                  pca_dims: Optional[int] = 32,
                  batch_size: int = 1000,
-                 ignore_index: int = 255,
+                 ignore_index: int = IGNORE_INDEX,
                  collect_device: str = 'cpu',
                  prefix: Optional[str] = None) -> None:
         super().__init__(collect_device=collect_device, prefix=prefix)

@@ -8,6 +8,8 @@ from mmengine.model import BaseModule
 from mmseg.utils import ConfigType, OptConfigType, SampleList
 from torch import Tensor
 
+from mmuss.utils.ignore_index import IGNORE_INDEX
+
 from ..utils.backbone_output import BackboneOutput
 from ..utils.cluster_probe import ClusterProbe
 from ..utils.linear_probe import LinearProbe
@@ -67,7 +69,7 @@ class BaseUSSHead(BaseModule, metaclass=ABCMeta):
                  cluster_probe: bool = True,
                  cluster_alpha: float = 2.0,
                  linear_probe: bool = True,
-                 ignore_index: int = 255,
+                 ignore_index: int = IGNORE_INDEX,
                  align_corners: bool = False,
                  init_cfg: OptConfigType = None) -> None:
         super().__init__(init_cfg=init_cfg)

@@ -8,16 +8,16 @@ from mmseg.registry import MODELS
 from mmseg.utils import ConfigType, OptConfigType, SampleList
 from torch import Tensor
 
+from mmuss.utils.ignore_index import IGNORE_INDEX
+
 from ..utils.backbone_output import BackboneOutput
 from ..utils.ema import ema_update_
 from ..utils.gain_prototypes import GainPrototypes
 from .base_uss_head import BaseUSSHead
 
-IGNORE = 255
-
 
 def majority_vote_labels(mask_ids: Tensor, preds: Tensor, num_classes: int,
-                         ignore_index: int = IGNORE) -> Tensor:
+                         ignore_index: int = IGNORE_INDEX) -> Tensor:
     """E-step pseudo labels: every mask takes the most frequent prediction inside it.
 
     ``y(p) = argmax_k #{q : m(q) = m(p), ŷ(q) = k}`` for ``m(p) != ignore``
@@ -49,7 +49,7 @@ def majority_vote_labels(mask_ids: Tensor, preds: Tensor, num_classes: int,
 
 
 def class_focal_loss(logits: Tensor, labels: Tensor, gamma: float = 2.0,
-                     ignore_index: int = IGNORE) -> Tensor:
+                     ignore_index: int = IGNORE_INDEX) -> Tensor:
     """PriMaPs-EM's class-level focal loss (spec A.6 step 4, A.11-7).
 
     ``q_k = mean_{b,p} softmax(z)_k`` over all pixels (ignored ones too),

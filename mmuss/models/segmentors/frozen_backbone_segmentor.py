@@ -11,6 +11,8 @@ from mmengine.structures import PixelData
 from torch import Tensor
 
 from ..utils.backbone_output import BackboneOutput
+from ..utils.freeze import freeze_
+from ..utils.images import unnormalise_images
 
 
 def hflip_average(logits_fn, inputs: Tensor) -> Dict[str, Tensor]:
@@ -23,11 +25,6 @@ def hflip_average(logits_fn, inputs: Tensor) -> Dict[str, Tensor]:
     plain = logits_fn(inputs)
     flipped = logits_fn(inputs.flip(-1))
     return {k: (v + flipped[k].flip(-1)) / 2 for k, v in plain.items()}
-
-
-def unnormalise_images(inputs: Tensor, mean: Tensor, std: Tensor) -> Tensor:
-    """Normalised ``B×3×H×W`` network inputs → ``uint8`` images (truncating cast)."""
-    return (inputs * std + mean).clamp(0, 255).to(torch.uint8)
 
 
 @MODELS.register_module()
@@ -54,13 +51,7 @@ class FrozenBackboneSegmentor(EncoderDecoder):
 
     def __init__(self, *args, **kwargs) -> None:
         super().__init__(*args, **kwargs)
-        self.freeze_backbone()
-
-    def freeze_backbone(self) -> None:
-        """Stop every backbone parameter from training."""
-        self.backbone.eval()
-        for param in self.backbone.parameters():
-            param.requires_grad_(False)
+        freeze_(self.backbone)
 
     def train(self, mode: bool = True) -> 'FrozenBackboneSegmentor':
         super().train(mode)
@@ -71,13 +62,8 @@ class FrozenBackboneSegmentor(EncoderDecoder):
         """Frozen backbone (no autograd) → optional neck → :class:`BackboneOutput`."""
         with torch.no_grad():
             feats = self.backbone(inputs)
-        if not isinstance(feats, BackboneOutput):
-            feats = BackboneOutput(feats)
-        extras = {k: getattr(feats, k) for k in BackboneOutput.EXTRAS}
-        if self.with_neck:
-            feats = self.neck(feats)
-        extras['images'] = inputs
-        return BackboneOutput(feats, **extras)
+        maps = self.neck(feats) if self.with_neck else feats
+        return BackboneOutput.of(maps, extras_from=feats, images=inputs)
 
     def code(self, inputs: Tensor) -> Tensor:
         """The head's per-pixel output at feature resolution for ``B×3×H×W`` inputs."""
@@ -150,7 +136,7 @@ class FrozenBackboneSegmentor(EncoderDecoder):
         """Dense-CRF refinement of every named output; returns log of the CRF marginals."""
         from ..utils.dense_crf import batched_dense_crf
         pre = self.data_preprocessor
-        images = unnormalise_images(inputs, pre.mean.to(inputs), pre.std.to(inputs))
+        images = unnormalise_images(inputs, pre.mean, pre.std)
         return {
             k: batched_dense_crf(images, F.log_softmax(v, dim=1), **crf_cfg).clamp_min(
                 1e-8).log().to(v) for k, v in logits.items()

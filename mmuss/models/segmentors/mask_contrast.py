@@ -15,7 +15,8 @@ from torch import Tensor
 from ..losses.mask_contrast_loss import mask_prototypes
 from ..utils.backbone_output import BackboneOutput
 from ..utils.ema import ema_update_
-from .multi_view_segmentor import normalise_view_images
+from ..utils.freeze import freeze_
+from ..utils.images import view_inputs
 
 
 def saliency_weighted_prototypes(embeddings: Tensor, saliency_logits: Tensor,
@@ -172,7 +173,7 @@ class MaskContrast(BaseSegmentor):
         self.train_cfg = train_cfg
         self.test_cfg = test_cfg
         if freeze_backbone:
-            self.backbone.requires_grad_(False)
+            freeze_(self.backbone)
             self.key_backbone = None
         else:
             self.key_backbone = copy.deepcopy(self.backbone).requires_grad_(False)
@@ -198,7 +199,7 @@ class MaskContrast(BaseSegmentor):
         """Query backbone features (without autograd when the backbone is frozen)."""
         with torch.set_grad_enabled(torch.is_grad_enabled() and not self.freeze_backbone):
             feats = self.backbone(inputs)
-        return feats if isinstance(feats, BackboneOutput) else BackboneOutput(feats)
+        return BackboneOutput.of(feats)
 
     def query_outputs(self, inputs: Tensor) -> Tuple[Tensor, Tensor]:
         """Unnormalised embeddings ``B×D×H×W`` and saliency logits ``B×H×W`` at input size."""
@@ -222,8 +223,7 @@ class MaskContrast(BaseSegmentor):
         """Unit key embeddings ``B×D×H×W`` (shuffle-BN under DDP)."""
         shuffled, inverse = shuffle_across_ranks(images)
         backbone = self.backbone if self.key_backbone is None else self.key_backbone
-        feats = backbone(shuffled)
-        feats = feats if isinstance(feats, BackboneOutput) else BackboneOutput(feats)
+        feats = BackboneOutput.of(backbone(shuffled))
         emb = unshuffle_across_ranks(self.key_head.embed(self.key_head(feats)), inverse)
         emb = F.interpolate(emb, size=images.shape[-2:], mode='bilinear', align_corners=False)
         return F.normalize(emb, dim=1)
@@ -236,15 +236,7 @@ class MaskContrast(BaseSegmentor):
 
     def key_images(self, data_samples: SampleList, like: Tensor) -> Tensor:
         """Normalised ``B×3×H×W`` key views from the samples' ``key_img`` fields."""
-        missing = [i for i, s in enumerate(data_samples) if 'key_img' not in s]
-        if missing:
-            raise KeyError(f'Data sample {missing[0]} has no key_img; the training pipeline '
-                           f'needs MaskContrastViews and PackMaskContrastInputs.')
-        images = torch.stack([s.key_img for s in data_samples]).to(like.device)
-        if images.shape[-2:] != like.shape[-2:]:
-            raise ValueError(f'Key views are {tuple(images.shape[-2:])} but query views '
-                             f'{tuple(like.shape[-2:])}; both come from one view pipeline.')
-        return normalise_view_images(images, self.data_preprocessor)
+        return view_inputs(data_samples, 'key_img', like, self.data_preprocessor)
 
     def loss(self, inputs: Tensor, data_samples: SampleList) -> dict:
         """MaskContrast losses for a batch of query views; updates key encoder and queue."""

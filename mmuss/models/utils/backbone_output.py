@@ -37,6 +37,19 @@ class BackboneOutput(tuple):
             setattr(obj, name, extras.get(name))
         return obj
 
+    @classmethod
+    def of(cls, feats: Iterable[Tensor], extras_from: Any = None,
+           **extras: Any) -> 'BackboneOutput':
+        """``feats`` as a :class:`BackboneOutput`: the extras of ``extras_from``
+        (default ``feats`` itself; plain tuples have none), updated with ``extras``.
+
+        The one place a backbone's (or neck's) output becomes what mmuss heads read.
+        """
+        source = feats if extras_from is None else extras_from
+        merged = {k: getattr(source, k, None) for k in cls.EXTRAS}
+        merged.update(extras)
+        return cls(feats, **merged)
+
     @property
     def last(self) -> Tensor:
         """The last (deepest) feature map."""

@@ -7,8 +7,17 @@ import torch.nn as nn
 def ema_update_(target: nn.Module, source: nn.Module, momentum: float) -> None:
     """In-place ``θ_target ← m·θ_target + (1 − m)·θ_source`` over parameters.
 
-    Used for PriMaPs-EM's momentum prototypes θ_M, HP's EMA head and
-    MaskContrast's key encoder (each with its own schedule for ``m``).
+    The one EMA step of the package; buffers (e.g. BN statistics) evolve on
+    their own. Its users, each with its own ``m`` and moment:
+
+    - PriMaPs-EM's θ_M ← θ_R: :meth:`PrimapsEMHead.update_momentum`, called by
+      :class:`PrimapsEMHook` after every ``interval``-th EM iteration;
+    - HP's EMA head ← online head: :meth:`HPHead.update_ema`, inside
+      :meth:`HPHead.method_loss` once the EMA code of the step is computed
+      (before the optimiser step);
+    - MaskContrast's key encoder ← query encoder:
+      :meth:`MaskContrast.momentum_update`, inside :meth:`MaskContrast.loss`
+      before the key forward.
 
     Args:
         target: Momentum copy, updated in place.

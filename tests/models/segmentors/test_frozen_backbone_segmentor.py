@@ -5,7 +5,8 @@ from mmengine.structures import PixelData
 from mmseg.registry import MODELS
 from mmseg.structures import SegDataSample
 
-from mmuss.models.segmentors.frozen_backbone_segmentor import hflip_average, unnormalise_images
+from mmuss.models.segmentors.frozen_backbone_segmentor import hflip_average
+from mmuss.models.utils.images import unnormalise_images
 
 
 def build(num_clusters=None, **test_cfg):
@@ -66,7 +67,7 @@ def test_hflip_average_is_exact_for_equivariant_maps():
     torch.testing.assert_close(out['seg'], x * 2)
 
 
-def test_unnormalise_images_truncates_to_uint8():
+def test_unnormalise_images_clamps_to_uint8():
     mean = torch.tensor([10.0, 0, 0]).view(3, 1, 1)
     std = torch.tensor([2.0, 1, 1]).view(3, 1, 1)
     x = torch.tensor([[[[1.0]], [[300.0]], [[-4.0]]]])
@@ -78,3 +79,11 @@ def test_unknown_test_mode_is_rejected():
     model.test_cfg['mode'] = 'tiles'
     with pytest.raises(ValueError, match="'tiles'"):
         model.inference(torch.randn(1, 3, 16, 16), [{}])
+
+
+def test_unnormalise_images_rounds_away_float_error():
+    """x·std + mean = 12.9999 comes from pixel 13; truncation would give 12."""
+    mean = torch.tensor([10.0, 0, 0])
+    std = torch.tensor([3.0, 1, 1])
+    x = torch.tensor([[[[2.9999 / 3]], [[254.6]], [[0.4]]]])
+    assert unnormalise_images(x, mean, std).flatten().tolist() == [13, 255, 0]
