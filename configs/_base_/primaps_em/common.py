@@ -25,7 +25,7 @@ augment_and_pack = dict(
     transforms=[
         dict(type='RandomFlip', prob=0.5),
         student_view,
-        dict(type='PackPrimapsInputs', view_keys=['img_student']),
+        dict(type='PackPrimapsInputs'),
     ])
 # θ_M as 'cluster/*' (the checkpoint selection), θ_R as 'theta_r/*', the linear probe.
 primaps_em_evaluator = [

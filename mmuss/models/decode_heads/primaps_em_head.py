@@ -1,11 +1,11 @@
 """PriMaPs-EM: class prototypes fitted to PriMaPs mask proposals by stochastic EM (spec A.5–A.6)."""
 import copy
-from typing import Dict, Optional
+from typing import Dict, Optional, Tuple
 
 import torch
 import torch.nn.functional as F
 from mmseg.registry import MODELS
-from mmseg.utils import ConfigType, OptConfigType, SampleList
+from mmseg.utils import OptConfigType, SampleList
 from torch import Tensor
 
 from mmuss.utils.ignore_index import IGNORE_INDEX
@@ -13,7 +13,7 @@ from mmuss.utils.ignore_index import IGNORE_INDEX
 from ..utils.backbone_output import BackboneOutput
 from ..utils.ema import ema_update_
 from ..utils.gain_prototypes import GainPrototypes
-from .base_uss_head import BaseUSSHead
+from .base_uss_head import BaseUSSHead, Views
 
 
 def majority_vote_labels(mask_ids: Tensor, preds: Tensor, num_classes: int,
@@ -201,27 +201,24 @@ class PrimapsEMHead(BaseUSSHead):
         return {'loss_em_focal': class_focal_loss(logits, labels, self.focal_gamma,
                                                   self.ignore_index)}
 
-    def loss(self, inputs: BackboneOutput, batch_data_samples: SampleList,
-             train_cfg: ConfigType, views: Optional[Dict[str, BackboneOutput]] = None
-             ) -> Dict[str, Tensor]:
-        """Warm-up: probe losses. EM: focal loss of θ_R plus the linear probe."""
-        code = self(inputs)
-        losses = {}
-        if bool(self.em_active):
-            student = code
-            if self.student_view is not None:
-                if not views or self.student_view not in views:
-                    raise KeyError(f'PrimapsEMHead needs the student view {self.student_view!r}'
-                                   f': use MultiViewSegmentor with train_cfg.extra_views='
-                                   f'[{self.student_view!r}], or set student_view=None.')
-                student = self.select_feature(views[self.student_view])
-            losses.update(self.em_losses(code, student,
-                                         self.proposals(inputs, code, batch_data_samples)))
-        probes = self.probe_losses(code, batch_data_samples)
-        if bool(self.em_active):
-            probes.pop('loss_cluster_probe', None)
-        losses.update(probes)
-        return losses
+    @property
+    def view_names(self) -> Tuple[str, ...]:
+        """The student view, if θ_R trains on one."""
+        return (self.student_view, ) if self.student_view is not None else ()
+
+    def trains_cluster_probe(self) -> bool:
+        """Only during warm-up: EM trains θ_R instead."""
+        return not bool(self.em_active)
+
+    def method_loss(self, inputs: BackboneOutput, views: Views, code: Tensor,
+                    data_samples: SampleList) -> Dict[str, Tensor]:
+        """EM: the focal loss of θ_R on the student view; none during warm-up."""
+        if not bool(self.em_active):
+            return {}
+        student = code
+        if self.student_view is not None:
+            student = self.select_feature(self.view(views, self.student_view))
+        return self.em_losses(code, student, self.proposals(inputs, code, data_samples))
 
     def logits_from_code(self, code: Tensor) -> Dict[str, Tensor]:
         """``'seg'``: the evaluated prototypes, plus the other θ and the linear probe.

@@ -6,13 +6,14 @@ import torch.nn.functional as F
 from mmseg.models.segmentors import EncoderDecoder
 from mmseg.registry import MODELS
 from mmseg.structures import SegDataSample
-from mmseg.utils import OptSampleList, SampleList
+from mmseg.utils import OptSampleList, SampleList, add_prefix
 from mmengine.structures import PixelData
 from torch import Tensor
 
+from ..decode_heads.base_uss_head import BaseUSSHead, Views
 from ..utils.backbone_output import BackboneOutput
 from ..utils.freeze import freeze_
-from ..utils.images import unnormalise_images
+from ..utils.images import unnormalise_images, view_inputs
 
 
 def hflip_average(logits_fn, inputs: Tensor) -> Dict[str, Tensor]:
@@ -27,7 +28,7 @@ def hflip_average(logits_fn, inputs: Tensor) -> Dict[str, Tensor]:
     return {k: (v + flipped[k].flip(-1)) / 2 for k, v in plain.items()}
 
 
-@MODELS.register_module()
+@MODELS.register_module(name=['FrozenBackboneSegmentor', 'MultiViewSegmentor'])
 class FrozenBackboneSegmentor(EncoderDecoder):
     """mmseg ``EncoderDecoder`` with a frozen backbone and cluster-id predictions.
 
@@ -36,6 +37,13 @@ class FrozenBackboneSegmentor(EncoderDecoder):
       under ``torch.no_grad()`` so it holds no autograd memory.
     - Heads receive a :class:`BackboneOutput`: the feature maps plus the
       extras the backbone produces (attention, q/k/v, CLS) and the images.
+    - Training: an mmuss head names the extra views of a sample it reads
+      (:attr:`BaseUSSHead.view_names`: STEGO's KNN partner, HP's and
+      PriMaPs-EM's photometric view). Each is a raw ``3×H×W`` data-sample
+      field (:class:`PackMultiViewSegInputs`, :class:`KNNPairDataset`), is
+      normalised like the input, encoded by the frozen backbone and passed as
+      ``decode_head.loss(inputs, views, data_samples)``. Registered also as
+      ``MultiViewSegmentor``, its former name for multi-view methods.
     - Predictions are cluster ids; ``seg_logits`` have ``num_clusters``
       channels. Heads exposing ``predict_logits`` may return further named
       logits (e.g. ``'linear'``), stored as ``pred_<name>_sem_seg`` so a second
@@ -51,6 +59,9 @@ class FrozenBackboneSegmentor(EncoderDecoder):
 
     def __init__(self, *args, **kwargs) -> None:
         super().__init__(*args, **kwargs)
+        if 'extra_views' in (self.train_cfg or {}):
+            raise ValueError('train_cfg.extra_views is no longer read: the decode head names '
+                             'the views it needs (view_names); delete the key.')
         freeze_(self.backbone)
 
     def train(self, mode: bool = True) -> 'FrozenBackboneSegmentor':
@@ -64,6 +75,22 @@ class FrozenBackboneSegmentor(EncoderDecoder):
             feats = self.backbone(inputs)
         maps = self.neck(feats) if self.with_neck else feats
         return BackboneOutput.of(maps, extras_from=feats, images=inputs)
+
+    def encode_views(self, inputs: Tensor, data_samples: SampleList) -> Views:
+        """Frozen-backbone outputs of the views the head names, normalised like ``inputs``."""
+        return {
+            name: self.extract_feat(view_inputs(data_samples, name, inputs,
+                                                self.data_preprocessor))
+            for name in getattr(self.decode_head, 'view_names', ())
+        }
+
+    def _decode_head_forward_train(self, inputs: BackboneOutput,
+                                   data_samples: SampleList) -> dict:
+        """mmuss heads get their views; plain mmseg heads train as in mmseg."""
+        if not isinstance(self.decode_head, BaseUSSHead):
+            return super()._decode_head_forward_train(inputs, data_samples)
+        views = self.encode_views(inputs.images, data_samples)
+        return add_prefix(self.decode_head.loss(inputs, views, data_samples), 'decode')
 
     def code(self, inputs: Tensor) -> Tensor:
         """The head's per-pixel output at feature resolution for ``B×3×H×W`` inputs."""

@@ -234,15 +234,11 @@ class MaskContrast(BaseSegmentor):
         keys = gather_across_ranks(prototypes)
         self.queue_ptr.fill_(write_queue_(self.queue, keys, int(self.queue_ptr)))
 
-    def key_images(self, data_samples: SampleList, like: Tensor) -> Tensor:
-        """Normalised ``B×3×H×W`` key views from the samples' ``key_img`` fields."""
-        return view_inputs(data_samples, 'key_img', like, self.data_preprocessor)
-
     def loss(self, inputs: Tensor, data_samples: SampleList) -> dict:
         """MaskContrast losses for a batch of query views; updates key encoder and queue."""
         query_masks = stack_masks(data_samples, 'gt_saliency').to(inputs.device)
         key_masks = stack_masks(data_samples, 'gt_key_saliency').to(inputs.device)
-        keys = self.key_images(data_samples, inputs)
+        keys = view_inputs(data_samples, 'key_img', inputs, self.data_preprocessor)
         emb, sal = self.query_outputs(inputs)
         self.momentum_update()
         prototypes = mask_prototypes(self.key_embeddings(keys), key_masks)

@@ -109,7 +109,7 @@ def test_theta_m_gets_no_gradient_and_theta_r_does():
     head = build_head()
     head.start_em()
     inputs, samples = em_batch(head)
-    losses = head.loss(inputs, samples, {})
+    losses = head.loss(inputs, {}, samples)
     assert set(losses) == {'loss_em_focal', 'loss_linear_probe'}
     sum(losses.values()).backward()
     for param in head.momentum.parameters():
@@ -122,7 +122,7 @@ def test_theta_m_gets_no_gradient_and_theta_r_does():
 def test_warm_up_trains_the_cluster_probe_only():
     head = build_head()
     inputs, samples = em_batch(head, with_masks=False)
-    losses = head.loss(inputs, samples, {})
+    losses = head.loss(inputs, {}, samples)
     assert set(losses) == {'loss_cluster_probe', 'loss_linear_probe'}
 
 
@@ -152,11 +152,11 @@ def test_online_proposals_when_samples_have_none():
     head = build_head(proposer=dict(type='PriMaPsProposer'))
     head.start_em()
     inputs, samples = em_batch(head, with_masks=False)
-    assert 'loss_em_focal' in head.loss(inputs, samples, {})
+    assert 'loss_em_focal' in head.loss(inputs, {}, samples)
     no_proposer = build_head()
     no_proposer.start_em()
     with pytest.raises(KeyError, match='gt_primaps'):
-        no_proposer.loss(inputs, samples, {})
+        no_proposer.loss(inputs, {}, samples)
 
 
 def test_missing_student_view_is_named():
@@ -164,4 +164,4 @@ def test_missing_student_view_is_named():
     head.start_em()
     inputs, samples = em_batch(head)
     with pytest.raises(KeyError, match='img_student'):
-        head.loss(inputs, samples, {})
+        head.loss(inputs, {}, samples)

@@ -87,3 +87,14 @@ def test_unnormalise_images_rounds_away_float_error():
     std = torch.tensor([3.0, 1, 1])
     x = torch.tensor([[[[2.9999 / 3]], [[254.6]], [[0.4]]]])
     assert unnormalise_images(x, mean, std).flatten().tolist() == [13, 255, 0]
+
+
+def test_multi_view_segmentor_is_the_same_segmentor_and_old_view_lists_are_refused():
+    assert MODELS.get('MultiViewSegmentor') is MODELS.get('FrozenBackboneSegmentor')
+    cfg = dict(type='FrozenBackboneSegmentor',
+               backbone=dict(type='DinoVisionTransformer', patch_size=4, img_size=16,
+                             arch=dict(embed_dims=16, num_layers=1, num_heads=2)),
+               decode_head=dict(type='ClusterProbeHead', in_channels=16, num_classes=3),
+               train_cfg=dict(extra_views=['img_aug']))
+    with pytest.raises(ValueError, match='extra_views.*view_names'):
+        MODELS.build(cfg)
