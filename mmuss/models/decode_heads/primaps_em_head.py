@@ -5,7 +5,7 @@ from typing import Dict, Optional, Tuple
 import torch
 import torch.nn.functional as F
 from mmseg.registry import MODELS
-from mmseg.utils import OptConfigType, SampleList
+from mmseg.utils import ConfigType, OptConfigType, SampleList
 from torch import Tensor
 
 from mmuss.utils.ignore_index import IGNORE_INDEX
@@ -48,32 +48,6 @@ def majority_vote_labels(mask_ids: Tensor, preds: Tensor, num_classes: int,
     return torch.where(valid, labels, ignore_index).reshape(mask_ids.shape)
 
 
-def class_focal_loss(logits: Tensor, labels: Tensor, gamma: float = 2.0,
-                     ignore_index: int = IGNORE_INDEX) -> Tensor:
-    """PriMaPs-EM's class-level focal loss (spec A.6 step 4, A.11-7).
-
-    ``q_k = mean_{b,p} softmax(z)_k`` over all pixels (ignored ones too),
-    detached; ``w_k = (1 − q_k)^γ``;
-    ``L = (1 / (B·H·W)) Σ_{p : y(p) != ignore} w_{y(p)} · (−log softmax(z(p))_{y(p)})``.
-
-    Args:
-        logits: ``B×K×H×W`` logits ``z``.
-        labels: ``B×H×W`` pseudo labels in ``[0, K)`` or ``ignore_index``.
-        gamma: ``γ``.
-        ignore_index: Ignored label.
-
-    Returns:
-        Scalar loss.
-    """
-    num_classes = logits.shape[1]
-    weights = (1 - logits.softmax(dim=1).mean(dim=(0, 2, 3)).detach()).pow(gamma)
-    valid = labels != ignore_index
-    target = torch.where(valid, labels, 0).long()
-    nll = F.cross_entropy(logits, target, reduction='none')
-    per_pixel = weights[target.clamp(max=num_classes - 1)] * nll * valid
-    return per_pixel.sum() / labels.numel()
-
-
 def primaps_ema_decay(call: int, max_decay: float = 0.98) -> float:
     """θ_M's decay at its ``call``-th update (1-based; spec A.6 step 6).
 
@@ -87,7 +61,7 @@ def primaps_ema_decay(call: int, max_decay: float = 0.98) -> float:
 
 @MODELS.register_module()
 class PrimapsEMHead(BaseUSSHead):
-    """Momentum (θ_M) and running (θ_R) prototypes fitted by PriMaPs-EM.
+    """Momentum (θ_M, ``theta_m``) and running (θ_R, ``theta_r``) prototypes fitted by PriMaPs-EM.
 
     Two stages in one run (the reference's init and EM runs):
 
@@ -98,8 +72,8 @@ class PrimapsEMHead(BaseUSSHead):
        start from the cluster-probe directions with gains 1. Each iteration
        θ_M labels the clean view: ``argmax`` at label resolution, then a
        majority vote inside every PriMaPs mask (:func:`majority_vote_labels`);
-       θ_R is trained on the student view's features with
-       :func:`class_focal_loss`; the hook moves θ_M towards θ_R by EMA.
+       θ_R is trained on the student view's features with ``loss_em``
+       (:class:`ClassFocalLoss`); the hook moves θ_M towards θ_R by EMA.
 
     Prototypes act on unnormalised features (:class:`GainPrototypes`). θ_M
     never receives gradient. Mask ids come from the data sample
@@ -107,8 +81,8 @@ class PrimapsEMHead(BaseUSSHead):
     when absent and ``proposer`` is set, are computed online from the clean
     features by :class:`PriMaPsProposer`.
 
-    Predictions (``'seg'``): θ_M (``eval_prototypes='momentum'``) or θ_R
-    (``'running'``) once EM has started, the cluster probe before; the other
+    Predictions (``'seg'``): θ_M (``eval_prototypes='theta_m'``) or θ_R
+    (``'theta_r'``) once EM has started, the cluster probe before; the other
     θ is also returned as ``'theta_r'``/``'theta_m'`` (score it with a second
     :class:`HungarianIoUMetric`, ``pred_key='pred_theta_r_sem_seg'``).
 
@@ -116,8 +90,9 @@ class PrimapsEMHead(BaseUSSHead):
         in_channels: Backbone width ``D``.
         num_classes: Ground-truth classes ``C``.
         num_clusters: Prototypes ``K`` (defaults to ``C``).
-        focal_gamma: ``γ`` of the focal loss (2).
-        eval_prototypes: ``'momentum'`` or ``'running'``.
+        loss_em: Config of θ_R's loss (:class:`ClassFocalLoss`, γ = 2); its
+            ``ignore_index`` defaults to the head's.
+        eval_prototypes: ``'theta_m'`` or ``'theta_r'``.
         student_view: Name of the photometric view in ``views`` (its features
             feed θ_R), or ``None`` to train θ_R on the clean view.
         proposal_key: Data-sample field holding the mask-id map.
@@ -126,26 +101,27 @@ class PrimapsEMHead(BaseUSSHead):
     """
 
     def __init__(self, in_channels: int, num_classes: int, num_clusters: Optional[int] = None,
-                 focal_gamma: float = 2.0, eval_prototypes: str = 'momentum',
+                 loss_em: ConfigType = dict(type='ClassFocalLoss', gamma=2.0),
+                 eval_prototypes: str = 'theta_m',
                  student_view: Optional[str] = 'img_student', proposal_key: str = 'gt_primaps',
                  proposer: OptConfigType = None, init_cfg: OptConfigType = None,
                  **kwargs) -> None:
         kwargs.setdefault('cluster_probe', True)
         super().__init__(in_channels=in_channels, channels=in_channels, num_classes=num_classes,
                          num_clusters=num_clusters, init_cfg=init_cfg, **kwargs)
-        if eval_prototypes not in ('momentum', 'running'):
-            raise ValueError(f"eval_prototypes must be 'momentum' or 'running', "
+        if eval_prototypes not in ('theta_m', 'theta_r'):
+            raise ValueError(f"eval_prototypes must be 'theta_m' or 'theta_r', "
                              f'got {eval_prototypes!r}.')
         if self.cluster_probe is None:
             raise ValueError('PrimapsEMHead needs cluster_probe=True: the warm-up stage '
                              'initialises θ_R/θ_M from it.')
-        self.focal_gamma = focal_gamma
+        self.loss_em = MODELS.build({'ignore_index': self.ignore_index, **loss_em})
         self.eval_prototypes = eval_prototypes
         self.student_view = student_view
         self.proposal_key = proposal_key
         self.proposer = MODELS.build(proposer) if proposer is not None else None
-        self.running = GainPrototypes(in_channels, self.num_clusters)
-        self.momentum = copy.deepcopy(self.running).requires_grad_(False)
+        self.theta_r = GainPrototypes(in_channels, self.num_clusters)
+        self.theta_m = copy.deepcopy(self.theta_r).requires_grad_(False)
         self.register_buffer('em_active', torch.tensor(False))
         self.register_buffer('ema_calls', torch.tensor(0, dtype=torch.long))
 
@@ -157,8 +133,8 @@ class PrimapsEMHead(BaseUSSHead):
     def start_em(self) -> None:
         """Copy the cluster-probe directions into θ_R and θ_M (gains 1) and enter EM."""
         directions = self.cluster_probe.prototypes.detach()
-        self.running.reset(directions)
-        self.momentum.reset(directions)
+        self.theta_r.reset(directions)
+        self.theta_m.reset(directions)
         self.em_active.fill_(True)
         self.ema_calls.zero_()
 
@@ -166,7 +142,7 @@ class PrimapsEMHead(BaseUSSHead):
     def update_momentum(self, max_decay: float = 0.98) -> float:
         """One θ_M update call: ``θ_M ← d·θ_M + (1 − d)·θ_R`` with :func:`primaps_ema_decay`."""
         decay = primaps_ema_decay(int(self.ema_calls) + 1, max_decay)
-        ema_update_(self.momentum, self.running, decay)
+        ema_update_(self.theta_m, self.theta_r, decay)
         self.ema_calls += 1
         return decay
 
@@ -192,14 +168,13 @@ class PrimapsEMHead(BaseUSSHead):
         """
         size = mask_ids.shape[-2:]
         with torch.no_grad():
-            momentum = F.interpolate(self.momentum(clean), size=size, mode='bilinear',
-                                     align_corners=self.align_corners)
-            labels = majority_vote_labels(mask_ids, momentum.argmax(1), self.num_clusters,
+            teacher = F.interpolate(self.theta_m(clean), size=size, mode='bilinear',
+                                    align_corners=self.align_corners)
+            labels = majority_vote_labels(mask_ids, teacher.argmax(1), self.num_clusters,
                                           self.ignore_index)
-        logits = F.interpolate(self.running(student), size=size, mode='bilinear',
+        logits = F.interpolate(self.theta_r(student), size=size, mode='bilinear',
                                align_corners=self.align_corners)
-        return {'loss_em_focal': class_focal_loss(logits, labels, self.focal_gamma,
-                                                  self.ignore_index)}
+        return {'loss_em_focal': self.loss_em(logits, labels)}
 
     @property
     def view_names(self) -> Tuple[str, ...]:
@@ -226,13 +201,18 @@ class PrimapsEMHead(BaseUSSHead):
         Before EM both θ are reported as the cluster probe they will start from.
         """
         if bool(self.em_active):
-            momentum, running = self.momentum(code), self.running(code)
+            thetas = {'theta_m': self.theta_m(code), 'theta_r': self.theta_r(code)}
         else:
-            momentum = running = self.cluster_probe.logits(code)
-        if self.eval_prototypes == 'momentum':
-            logits = {'seg': momentum, 'theta_r': running}
-        else:
-            logits = {'seg': running, 'theta_m': momentum}
+            thetas = dict.fromkeys(('theta_m', 'theta_r'), self.cluster_probe.logits(code))
+        other = 'theta_r' if self.eval_prototypes == 'theta_m' else 'theta_m'
+        logits = {'seg': thetas[self.eval_prototypes], other: thetas[other]}
         if self.linear_probe is not None:
             logits['linear'] = self.linear_probe(code)
         return logits
+
+    def _load_from_state_dict(self, state_dict: dict, prefix: str, *args, **kwargs) -> None:
+        """Load checkpoints of mmuss <= 0.1, which named θ_R ``running`` and θ_M ``momentum``."""
+        for old, new in (('running.', 'theta_r.'), ('momentum.', 'theta_m.')):
+            for key in [k for k in state_dict if k.startswith(prefix + old)]:
+                state_dict[prefix + new + key[len(prefix + old):]] = state_dict.pop(key)
+        super()._load_from_state_dict(state_dict, prefix, *args, **kwargs)
