@@ -100,7 +100,8 @@ def restore_mask(mask: Tensor, meta: dict) -> Tensor:
     """An ``H×W`` mask at network-input size → original image size.
 
     Removes padding, undoes a test-time flip and resizes with nearest
-    neighbour (spec B.7-a step 4).
+    neighbour (spec B.7-a step 4). mmseg's ``postprocess_result`` cannot do
+    this: it resizes logits bilinearly before thresholding.
     """
     left, right, top, bottom = meta.get('padding_size') or (0, 0, 0, 0)
     height, width = mask.shape
