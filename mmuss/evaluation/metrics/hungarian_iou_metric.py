@@ -16,6 +16,16 @@ from ..functional import (confusion_update, hungarian_matching, identity_matchin
 MATCHERS = dict(hungarian=hungarian_matching, majority=majority_matching, none=identity_matching)
 
 
+def metric_num_classes(metric: BaseMetric, num_classes: Optional[int]) -> int:
+    """``num_classes`` if given, else the number of ``classes`` of the metric's dataset."""
+    if num_classes is not None:
+        return num_classes
+    if not metric.dataset_meta or 'classes' not in metric.dataset_meta:
+        raise ValueError(f'{type(metric).__name__} needs num_classes or a dataset with '
+                         f'`classes`.')
+    return len(metric.dataset_meta['classes'])
+
+
 @METRICS.register_module()
 class HungarianIoUMetric(BaseMetric):
     """IoU after one cluster→class matching over the whole evaluation set.
@@ -67,11 +77,7 @@ class HungarianIoUMetric(BaseMetric):
 
     @property
     def num_classes(self) -> int:
-        if self._num_classes is not None:
-            return self._num_classes
-        if not self.dataset_meta or 'classes' not in self.dataset_meta:
-            raise ValueError('HungarianIoUMetric needs num_classes or a dataset with `classes`.')
-        return len(self.dataset_meta['classes'])
+        return metric_num_classes(self, self._num_classes)
 
     @property
     def num_clusters(self) -> int:

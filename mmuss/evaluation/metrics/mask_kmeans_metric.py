@@ -17,6 +17,7 @@ from ..functional.iou_matching import (
     iou_hungarian_matching,
     mask_cluster_confusion,
 )
+from .hungarian_iou_metric import metric_num_classes
 
 
 def class_counts(label: torch.Tensor, region: torch.Tensor, num_classes: int,
@@ -84,11 +85,7 @@ class MaskKMeansMetric(BaseMetric):
 
     @property
     def num_classes(self) -> int:
-        if self._num_classes is not None:
-            return self._num_classes
-        if not self.dataset_meta or 'classes' not in self.dataset_meta:
-            raise ValueError('MaskKMeansMetric needs num_classes or a dataset with `classes`.')
-        return len(self.dataset_meta['classes'])
+        return metric_num_classes(self, self._num_classes)
 
     def process(self, data_batch: dict, data_samples: Sequence[dict]) -> None:
         """Keep each image's embedding and class counts inside/outside its salient region."""
