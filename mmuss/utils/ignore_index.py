@@ -1,7 +1,4 @@
-"""The label value every mmuss component treats as "no class"."""
+"""The label every mmuss component ignores: unlabelled pixels, pixels outside every PriMaPs
+mask, unmatched clusters (mmseg's ``seg_pad_val``/``ignore_index`` convention)."""
 
 IGNORE_INDEX = 255
-"""Ignored label: unlabelled pixels, pixels outside every PriMaPs mask, unmatched clusters.
-
-mmseg's ``SegDataPreProcessor(seg_pad_val=255)`` and ``ignore_index=255`` use the same value.
-"""

@@ -11,11 +11,9 @@ import torch
 def preserved_rng_state() -> Iterator[None]:
     """Restore python's, numpy's and torch's (CPU and CUDA) global RNG states on exit.
 
-    Hooks that draw samples outside the training step (prototype
-    initialisation, reference pools) run inside it, so the data pipeline's
-    draws and the model's dropout masks of the training run do not depend on
-    whether the hook ran; a resumed run, which skips or repeats hooks
-    differently, then stays identical to an uninterrupted one.
+    Hooks that draw outside the training step run inside it, so the training
+    run's data and dropout draws do not depend on whether the hook ran (a
+    resumed run skips some hooks).
     """
     py_state, np_state = random.getstate(), np.random.get_state()
     cpu_state = torch.get_rng_state()

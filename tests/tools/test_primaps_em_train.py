@@ -33,7 +33,7 @@ def write_config(tmp_path: Path, data_root: Path, online: bool, max_iters: int) 
     proposals = tmp_path / 'proposals'
     load = '' if online else f'dict(type="LoadPrimapsMasks", proposal_root={str(proposals)!r}),'
     pack = ('dict(type="PackMultiViewSegInputs")' if online else
-            'dict(type="PackPrimapsInputs")')
+            'dict(type="PackMultiViewSegInputs", pixel_keys=["gt_primaps"])')
     proposer = 'dict(type="PriMaPsProposer")' if online else 'None'
     text = f'''
 _base_ = [{str(BASE / 'datasets' / 'synthetic_textures.py')!r},

@@ -41,7 +41,8 @@ class MaskContrastViews(BaseTransform):
 
     Output keys: ``img``/``gt_saliency`` and the query view's metadata
     (``img_shape``, ``flip``, ...), plus ``key_img``/``gt_key_saliency`` for
-    the key view; :class:`PackMaskContrastInputs` packs them.
+    the key view; :class:`PackMultiViewSegInputs` packs them (``pixel_keys=['gt_saliency',
+    'gt_key_saliency']``).
 
     Args:
         view_pipeline: Transform configs of one view.

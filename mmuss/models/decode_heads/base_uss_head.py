@@ -29,20 +29,12 @@ def has_gt_labels(batch_data_samples: SampleList) -> bool:
 class BaseUSSHead(BaseModule, metaclass=ABCMeta):
     """Base of mmuss decode heads: a method's per-pixel code plus the shared probes.
 
-    The contract with :class:`FrozenBackboneSegmentor`:
-
-    - :attr:`view_names`: the extra views of a sample the head reads (e.g.
-      STEGO's KNN partner); the segmentor encodes exactly these with the
-      frozen backbone;
-    - :meth:`loss` ``(inputs, views, data_samples)`` → loss dict, where
-      ``views`` maps each name of :attr:`view_names` to its
-      :class:`BackboneOutput`;
-    - :meth:`forward` ``(inputs)`` → code and :meth:`logits_from_code` for
-      prediction (the segmentor flips, upsamples and slides around them).
-
-    It keeps mmseg's ``num_classes``, ``out_channels`` and ``align_corners``
-    attributes but not ``BaseDecodeHead``'s supervised ``conv_seg``/
-    ``loss_decode``, which no unsupervised method uses. Subclasses define
+    The contract with :class:`FrozenBackboneSegmentor`: :meth:`loss`
+    ``(inputs, views, data_samples)``, where ``views`` holds the backbone
+    output of each view named in :attr:`view_names`, and :meth:`forward` /
+    :meth:`logits_from_code` for prediction. It keeps mmseg's ``num_classes``,
+    ``out_channels`` and ``align_corners`` but not ``BaseDecodeHead``'s
+    supervised ``conv_seg``/``loss_decode``. Subclasses define
 
     - :meth:`forward`: ``inputs`` (a :class:`BackboneOutput`) → the method's
       code, ``B×D×h×w`` at feature resolution;

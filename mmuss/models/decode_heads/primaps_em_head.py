@@ -13,6 +13,7 @@ from mmuss.utils.ignore_index import IGNORE_INDEX
 from ..utils.backbone_output import BackboneOutput
 from ..utils.ema import ema_update_
 from ..utils.gain_prototypes import GainPrototypes
+from ..utils.images import stack_field
 from .base_uss_head import BaseUSSHead, Views
 
 
@@ -147,16 +148,13 @@ class PrimapsEMHead(BaseUSSHead):
         return decay
 
     def proposals(self, inputs: BackboneOutput, code: Tensor,
-                  batch_data_samples: SampleList) -> Tensor:
+                  data_samples: SampleList) -> Tensor:
         """``B×H×W`` mask ids: cached in the samples, else computed online."""
-        if all(self.proposal_key in s for s in batch_data_samples):
-            return torch.stack([s.get(self.proposal_key).data[0]
-                                for s in batch_data_samples]).to(code.device).long()
-        if self.proposer is None:
-            raise KeyError(f'PrimapsEMHead: the data samples carry no {self.proposal_key!r} '
-                           f'(add LoadPrimapsMasks + PackPrimapsInputs to the pipeline) and no '
-                           f'online proposer is configured (decode_head.proposer).')
-        return self.proposer(code, images=inputs.images).to(code.device).long()
+        if self.proposer is not None and not all(self.proposal_key in s for s in data_samples):
+            return self.proposer(code, images=inputs.images).to(code.device).long()
+        return stack_field(data_samples, self.proposal_key, (
+            f'add LoadPrimapsMasks and PackMultiViewSegInputs(pixel_keys=[{self.proposal_key!r}])'
+            f' or an online proposer (decode_head.proposer).')).to(code.device).long()
 
     def em_losses(self, clean: Tensor, student: Tensor, mask_ids: Tensor) -> Dict[str, Tensor]:
         """E-step with θ_M on the clean features, M-step loss of θ_R on the student's.

@@ -1,5 +1,5 @@
 """Encoder-decoder segmentor whose backbone is frozen, as in every USS method."""
-from typing import Dict, List, Optional
+from typing import Callable, Dict, List, Optional
 
 import torch
 import torch.nn.functional as F
@@ -17,16 +17,16 @@ from ..utils.freeze import freeze_
 from ..utils.images import unnormalise_images, view_inputs
 
 
-def hflip_average(logits_fn, inputs: Tensor) -> Dict[str, Tensor]:
-    """Average of ``logits_fn(x)`` and the flipped-back ``logits_fn(flip(x))``.
+def hflip_average(maps_fn: Callable[[Tensor], Tensor], inputs: Tensor) -> Tensor:
+    """``(f(x) + flip(f(flip(x)))) / 2`` for ``f`` mapping ``B×3×H×W`` images to width-aligned
+    ``B×C×h×w`` maps; exactly ``f(x)`` for a flip-equivariant ``f``."""
+    return (maps_fn(inputs) + maps_fn(inputs.flip(-1)).flip(-1)) / 2
 
-    ``logits_fn`` maps ``B×3×H×W`` images to named ``B×C×h×w`` maps whose
-    width axis is aligned with the image's. For a flip-equivariant model the
-    result equals ``logits_fn(x)`` exactly.
-    """
-    plain = logits_fn(inputs)
-    flipped = logits_fn(inputs.flip(-1))
-    return {k: (v + flipped[k].flip(-1)) / 2 for k, v in plain.items()}
+
+def plain_meta(inputs: Tensor) -> dict:
+    """The metainfo of an unpadded, unflipped input (mmseg's default in ``predict``)."""
+    return dict(ori_shape=inputs.shape[2:], img_shape=inputs.shape[2:],
+                pad_shape=inputs.shape[2:], padding_size=[0, 0, 0, 0])
 
 
 @MODELS.register_module(name=['FrozenBackboneSegmentor', 'MultiViewSegmentor'])
@@ -103,21 +103,14 @@ class FrozenBackboneSegmentor(EncoderDecoder):
         flipped-back code of the flipped image at feature resolution, then
         bilinearly upsampled to the input size, and only then scored by the
         probes (STEGO, HP and PriMaPs evaluate so): cosine probes do not
-        commute with averaging or upsampling, so the order matters. Plain mmseg
-        heads have no code/probe split: their logits are averaged and upsampled.
+        commute with averaging or upsampling, so the order matters. For plain
+        mmseg heads the "code" is their logits.
         """
+        flip = self.test_cfg.get('flip', False)
+        code = self.resize(hflip_average(self._forward, inputs) if flip else self._forward(inputs),
+                           inputs.shape[-2:])
         head = self.decode_head
-        size = inputs.shape[-2:]
-        if not isinstance(head, BaseUSSHead):
-            def upsampled(x: Tensor) -> Dict[str, Tensor]:
-                return {'seg': self.resize(self._forward(x), size)}
-            return hflip_average(upsampled, inputs) if self.test_cfg.get('flip') else upsampled(
-                inputs)
-        if self.test_cfg.get('flip', False):
-            code = hflip_average(lambda x: {'code': self._forward(x)}, inputs)['code']
-        else:
-            code = self._forward(inputs)
-        return head.logits_from_code(self.resize(code, size))
+        return head.logits_from_code(code) if isinstance(head, BaseUSSHead) else {'seg': code}
 
     def resize(self, maps: Tensor, size) -> Tensor:
         """Bilinear resize with the head's ``align_corners``."""
@@ -133,13 +126,8 @@ class FrozenBackboneSegmentor(EncoderDecoder):
             return {k: v.shape[1] for k, v in head.logits_from_code(code).items()}
 
     def encode_decode(self, inputs: Tensor, batch_img_metas: List[dict]) -> Tensor:
-        """Every named output of :meth:`named_logits`, concatenated along channels.
-
-        This is what mmseg's ``whole_inference``/``slide_inference`` run on (and
-        average over windows), so all outputs share one pass of the backbone;
-        :meth:`inference_logits` splits them again. ``self.out_channels`` is the
-        total width for the duration of that call only.
-        """
+        """All outputs of :meth:`named_logits` concatenated along channels, so mmseg's
+        whole/slide inference serves them in one backbone pass (:meth:`inference_logits`)."""
         return torch.cat(list(self.named_logits(inputs).values()), dim=1)
 
     def inference_logits(self, inputs: Tensor,
@@ -148,9 +136,7 @@ class FrozenBackboneSegmentor(EncoderDecoder):
         mode = self.test_cfg.get('mode', 'whole')
         if mode not in ('whole', 'slide'):
             raise ValueError(f"test_cfg.mode must be 'whole' or 'slide', got {mode!r}.")
-        shape = dict(ori_shape=inputs.shape[2:], img_shape=inputs.shape[2:],
-                     pad_shape=inputs.shape[2:], padding_size=[0, 0, 0, 0])
-        metas = [{**shape, **meta} for meta in batch_img_metas or [{}] * inputs.shape[0]]
+        metas = [{**plain_meta(inputs), **m} for m in batch_img_metas or [{}] * inputs.shape[0]]
         channels = self.named_channels()
         out_channels, self.out_channels = self.out_channels, sum(channels.values())
         try:
@@ -185,12 +171,7 @@ class FrozenBackboneSegmentor(EncoderDecoder):
         resizes every named output to the original image size.
         """
         if data_samples is None:
-            data_samples = [
-                SegDataSample(metainfo=dict(
-                    ori_shape=inputs.shape[2:], img_shape=inputs.shape[2:],
-                    pad_shape=inputs.shape[2:], padding_size=[0, 0, 0, 0]))
-                for _ in range(inputs.shape[0])
-            ]
+            data_samples = [SegDataSample(metainfo=plain_meta(inputs)) for _ in inputs]
         logits = self.inference_logits(inputs, [s.metainfo for s in data_samples])
         data_samples = self.postprocess_result(logits.pop('seg'), data_samples)
         for name, value in logits.items():

@@ -16,7 +16,7 @@ from ..losses.mask_contrast_loss import mask_prototypes
 from ..utils.backbone_output import BackboneOutput
 from ..utils.ema import ema_update_
 from ..utils.freeze import freeze_
-from ..utils.images import view_inputs
+from ..utils.images import stack_field, view_inputs
 
 
 def saliency_weighted_prototypes(embeddings: Tensor, saliency_logits: Tensor,
@@ -85,15 +85,6 @@ def unshuffle_across_ranks(x: Tensor, inverse: Optional[Tensor]) -> Tensor:
     if inverse is None:
         return x
     return gather_across_ranks(x)[inverse.view(get_world_size(), -1)[get_rank()]]
-
-
-def stack_masks(data_samples: SampleList, name: str) -> Tensor:
-    """``B×H×W`` binary masks from each sample's ``name`` field."""
-    missing = [i for i, s in enumerate(data_samples) if name not in s]
-    if missing:
-        raise KeyError(f'Data sample {missing[0]} has no {name!r}; the training pipeline needs '
-                       f'LoadSaliencyMask, MaskContrastViews and PackMaskContrastInputs.')
-    return torch.stack([s.get(name).data[0] for s in data_samples])
 
 
 def restore_mask(mask: Tensor, meta: dict) -> Tensor:
@@ -237,8 +228,10 @@ class MaskContrast(BaseSegmentor):
 
     def loss(self, inputs: Tensor, data_samples: SampleList) -> dict:
         """MaskContrast losses for a batch of query views; updates key encoder and queue."""
-        query_masks = stack_masks(data_samples, 'gt_saliency').to(inputs.device)
-        key_masks = stack_masks(data_samples, 'gt_key_saliency').to(inputs.device)
+        fix = ('the training pipeline needs LoadSaliencyMask, MaskContrastViews and '
+               "PackMultiViewSegInputs(pixel_keys=['gt_saliency', 'gt_key_saliency']).")
+        query_masks = stack_field(data_samples, 'gt_saliency', fix).to(inputs.device)
+        key_masks = stack_field(data_samples, 'gt_key_saliency', fix).to(inputs.device)
         keys = view_inputs(data_samples, 'key_img', inputs, self.data_preprocessor)
         emb, sal = self.query_outputs(inputs)
         self.momentum_update()

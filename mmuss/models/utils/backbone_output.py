@@ -40,11 +40,8 @@ class BackboneOutput(tuple):
     @classmethod
     def of(cls, feats: Iterable[Tensor], extras_from: Any = None,
            **extras: Any) -> 'BackboneOutput':
-        """``feats`` as a :class:`BackboneOutput`: the extras of ``extras_from``
-        (default ``feats`` itself; plain tuples have none), updated with ``extras``.
-
-        The one place a backbone's (or neck's) output becomes what mmuss heads read.
-        """
+        """``feats`` with the extras of ``extras_from`` (default ``feats``; tuples have none)
+        updated with ``extras``: the one place any output becomes a :class:`BackboneOutput`."""
         source = feats if extras_from is None else extras_from
         merged = {k: getattr(source, k, None) for k in cls.EXTRAS}
         merged.update(extras)

@@ -1,14 +1,9 @@
-"""Raw images ↔ network inputs, as mmseg's ``SegDataPreProcessor`` converts them.
-
-The one place mmuss (un)normalises images: extra views of a sample are
-normalised like the main input (:func:`normalise_images`), and the dense CRF
-and the online PriMaPs proposer get the uint8 image back from the network
-input (:func:`unnormalise_images`).
-"""
+"""The one place mmuss converts raw images ↔ network inputs, and looks up a sample's views."""
 from typing import Sequence, Union
 
 import torch
 import torch.nn as nn
+from mmengine.structures import PixelData
 from mmseg.utils import SampleList
 from torch import Tensor
 
@@ -41,20 +36,24 @@ def unnormalise_images(inputs: Tensor, mean: Stats, std: Stats) -> Tensor:
     return (inputs * std_t + mean_t).round().clamp(0, 255).to(torch.uint8)
 
 
-def stack_view(data_samples: SampleList, name: str, like: Tensor) -> Tensor:
-    """The raw view ``name`` of every sample, stacked on ``like``'s device.
+def stack_field(data_samples: SampleList, name: str, fix: str) -> Tensor:
+    """Field ``name`` of every sample stacked (``PixelData``: its ``1×H×W`` map's ``H×W``).
 
-    A view is a ``3×H×W`` image that the data pipeline stores as a
-    data-sample field (:class:`PackMultiViewSegInputs`, :class:`KNNPairDataset`)
-    and that must match the input's size.
+    A missing field raises a ``KeyError`` naming it, the sample and ``fix``.
     """
     missing = [i for i, s in enumerate(data_samples) if name not in s]
     if missing:
-        raise KeyError(f'The model needs the view {name!r} but data sample {missing[0]} has '
-                       f'no such field; add the transform or dataset wrapper that provides it '
-                       f'(PhotometricView, NormalisedPhotometricView, KNNPairDataset or '
-                       f'MaskContrastViews) and PackMultiViewSegInputs to the training pipeline.')
-    images = torch.stack([s.get(name) for s in data_samples]).to(like.device)
+        raise KeyError(f'{name!r} is missing from data sample {missing[0]}; {fix}')
+    fields = [s.get(name) for s in data_samples]
+    return torch.stack([f.data[0] if isinstance(f, PixelData) else f for f in fields])
+
+
+def stack_view(data_samples: SampleList, name: str, like: Tensor) -> Tensor:
+    """The raw ``3×H×W`` view ``name`` of every sample, stacked on ``like``'s device."""
+    images = stack_field(data_samples, name, (
+        'add the transform or dataset wrapper that provides this view (PhotometricView, '
+        'NormalisedPhotometricView, KNNPairDataset or MaskContrastViews) and '
+        'PackMultiViewSegInputs to the training pipeline.')).to(like.device)
     if images.shape[-2:] != like.shape[-2:]:
         raise ValueError(f'View {name!r} has size {tuple(images.shape[-2:])} but the input '
                          f'has {tuple(like.shape[-2:])}; both need the same pipeline.')
