@@ -11,17 +11,16 @@ def tiny_dino(embed_dims: int = 16) -> dict:
                 arch=dict(embed_dims=embed_dims, num_layers=1, num_heads=2))
 
 
-def toy_segmentor_cfg(head: dict, extra_views=(), embed_dims: int = 16) -> dict:
-    """A :class:`MultiViewSegmentor` config around :func:`tiny_dino` (sets the mmseg scope)."""
+def toy_segmentor_cfg(head: dict, embed_dims: int = 16) -> dict:
+    """A :class:`FrozenBackboneSegmentor` config around :func:`tiny_dino` (sets the mmseg scope)."""
     init_default_scope('mmseg')
     return dict(
-        type='MultiViewSegmentor',
+        type='FrozenBackboneSegmentor',
         data_preprocessor=dict(type='SegDataPreProcessor', mean=[123.675, 116.28, 103.53],
                                std=[58.395, 57.12, 57.375], bgr_to_rgb=True, pad_val=0,
                                size_divisor=4, seg_pad_val=255),
         backbone=tiny_dino(embed_dims),
         decode_head=dict(in_channels=embed_dims, **head),
-        train_cfg=dict(extra_views=list(extra_views)),
         test_cfg=dict(mode='whole'))
 
 

@@ -9,7 +9,6 @@ _base_ = [
     '../_base_/hp/five_crop_train.py'
 ]
 model = dict(
-    type='MultiViewSegmentor',
     data_preprocessor=dict(size=(224, 224)),
     backbone=dict(out_attn=True),
     decode_head=dict(
@@ -18,7 +17,6 @@ model = dict(
         loss_hp=dict(type='HiddenPositiveLoss', temperature=0.6, base_temperature=0.07,
                      neg_ratio=0.02, chunk_size=784),
         loss_consistency=dict(type='PatchConsistencyLoss', loss_weight=0.05)),
-    train_cfg=dict(extra_views=['img_aug']),
     test_cfg=dict(mode='whole', crf=True))
 train_pipeline = {{_base_.hp_five_crop_pipeline}}
 train_dataloader = {{_base_.hp_five_crop_loader}}

@@ -6,7 +6,6 @@ _base_ = [
     '../_base_/default_runtime.py', '../_base_/schedules/hp_adamw.py'
 ]
 model = dict(
-    type='MultiViewSegmentor',
     data_preprocessor=dict(size=(224, 224)),
     backbone=dict(out_attn=True),
     decode_head=dict(
@@ -15,7 +14,6 @@ model = dict(
         loss_hp=dict(type='HiddenPositiveLoss', temperature=0.4, base_temperature=0.07,
                      neg_ratio=1.0, chunk_size=784),
         loss_consistency=None),
-    train_cfg=dict(extra_views=[]),
     test_cfg=dict(mode='whole', crf=True))
 # Potsdam is never five-cropped: tiles resized to 224 (nearest); α = 0, so no photometric view.
 train_pipeline = [

@@ -15,7 +15,6 @@ model = dict(
             type='Pretrained',
             checkpoint='https://dl.fbaipublicfiles.com/dino/dino_deitsmall8_300ep_pretrain/'
             'dino_deitsmall8_300ep_pretrain.pth')),
-    type='MultiViewSegmentor',
     data_preprocessor=dict(size=(224, 224)),
     decode_head=dict(
         type='HPHead', in_channels=384, channels=512, num_classes=27,
@@ -23,7 +22,6 @@ model = dict(
         loss_hp=dict(type='HiddenPositiveLoss', temperature=0.8, base_temperature=0.07,
                      neg_ratio=0.02, chunk_size=784),
         loss_consistency=dict(type='PatchConsistencyLoss', loss_weight=0.05)),
-    train_cfg=dict(extra_views=['img_aug']),
     test_cfg=dict(mode='whole', crf=True))
 train_pipeline = {{_base_.hp_five_crop_pipeline}}
 train_dataloader = {{_base_.hp_five_crop_loader}}

@@ -27,5 +27,5 @@ train_dataloader = dict(
              min_component_fraction=0.01),
         dict(type='MaskContrastViews', view_pipeline={{_base_.view_pipeline}},
              min_foreground=0.01, max_foreground=0.99, max_tries=3),
-        dict(type='PackMaskContrastInputs'),
+        dict(type='PackMultiViewSegInputs', pixel_keys=['gt_saliency', 'gt_key_saliency']),
     ]))

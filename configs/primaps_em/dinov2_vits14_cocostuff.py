@@ -7,11 +7,9 @@
 _base_ = ['../_base_/models/dinov2_vit-s14.py', '../_base_/primaps_em/cocostuff27_322.py']
 proposal_root = 'data/primaps/dinov2_vits14_cocostuff'
 model = dict(
-    type='MultiViewSegmentor',
     decode_head=dict(
-        type='PrimapsEMHead', in_channels=384, num_classes=27, focal_gamma=2.0,
-        eval_prototypes='momentum', student_view='img_student'),
-    train_cfg=dict(extra_views=['img_student']),
+        type='PrimapsEMHead', in_channels=384, num_classes=27,
+        loss_em=dict(type='ClassFocalLoss', gamma=2.0), eval_prototypes='theta_m'),
     test_cfg=dict(mode='whole'))
 train_dataloader = dict(dataset=dict(pipeline=[
     {{_base_.geometry}},

@@ -15,12 +15,10 @@ loss_corr = dict(
     shift_self=0.12, shift_knn=0.2, shift_rand=1.0,
     feature_samples=11, neg_samples=5, pointwise=True, zero_clamp=True)
 model = dict(
-    type='MultiViewSegmentor',
     data_preprocessor=dict(size=(224, 224)),
     decode_head=dict(
         type='StegoHead', in_channels=768, channels=70, num_classes=27,
-        dropout_ratio=0.1, loss_corr=loss_corr, knn_view='knn_img'),
-    train_cfg=dict(extra_views=['knn_img']),
+        dropout_ratio=0.1, loss_corr=loss_corr),
     test_cfg=dict(mode='whole', flip=True, crf=True))
 train_dataloader = dict(
     batch_size=16,

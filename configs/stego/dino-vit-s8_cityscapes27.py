@@ -22,12 +22,10 @@ model = dict(
             type='Pretrained',
             checkpoint='https://dl.fbaipublicfiles.com/dino/dino_deitsmall8_300ep_pretrain/'
             'dino_deitsmall8_300ep_pretrain.pth')),
-    type='MultiViewSegmentor',
     data_preprocessor=dict(size=(224, 224)),
     decode_head=dict(
         type='StegoHead', in_channels=384, channels=70, num_classes=27,
-        dropout_ratio=0.1, loss_corr=loss_corr, knn_view='knn_img'),
-    train_cfg=dict(extra_views=['knn_img']),
+        dropout_ratio=0.1, loss_corr=loss_corr),
     test_cfg=dict(mode='whole', flip=True, crf=True))
 train_dataloader = dict(
     batch_size=16,

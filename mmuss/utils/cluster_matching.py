@@ -24,13 +24,15 @@ from typing import Optional, Sequence
 import torch
 from torch import Tensor
 
+from .ignore_index import IGNORE_INDEX
+
 CHECKPOINT_META_KEY = 'uss_matching'
 MATCHING_INFO_KEY = 'uss/matching'
 MATCHING_JSON = 'cluster_to_class.json'
 
 
 def clusters_to_classes(cluster_map: Tensor, cluster_to_class: Sequence[int],
-                        ignore_index: int = 255) -> Tensor:
+                        ignore_index: int = IGNORE_INDEX) -> Tensor:
     """Class map of a cluster map: ``class(p) = M[cluster(p)]``, ``ignore_index`` if ``M = -1``.
 
     Args:

@@ -25,7 +25,7 @@ def test_config_builds(path):
     head = cfg.model.decode_head
     assert head.in_channels == (768 if 'vitb' in path.stem else 384)
     assert head.num_classes == (3 if 'potsdam' in path.stem else 27)
-    assert cfg.model.train_cfg.extra_views == ['img_student']
+    assert MODELS.build(head).view_names == ('img_student', )
     assert cfg.train_dataloader.batch_size == 32 and cfg.train_dataloader.drop_last
     crop = 322 if 'dinov2' in path.stem else 320
     assert cfg.crop_size == crop

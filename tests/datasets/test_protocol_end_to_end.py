@@ -47,7 +47,9 @@ def test_runner_scores_the_centre_crops(tmp_path):
     cfg.merge_from_dict(dict(
         default_scope='mmseg', work_dir=str(tmp_path / 'work'), test_cfg=dict(type='TestLoop'),
         model=dict(
-            type='FrozenBackboneSegmentor', data_preprocessor=cfg.uss_data_preprocessor,
+            type='FrozenBackboneSegmentor', data_preprocessor=dict(
+                type='SegDataPreProcessor', mean=[123.675, 116.28, 103.53],
+                std=[58.395, 57.12, 57.375], bgr_to_rgb=True, pad_val=0, seg_pad_val=255),
             backbone=dict(type='ToyProtocolBackbone'),
             decode_head=dict(type='ClusterProbeHead', in_channels=8, num_classes=27),
             test_cfg=dict(mode='whole', flip=True, crf=dict(num_iters=2)))))

@@ -74,7 +74,7 @@ train_dataloader = dict(
         dict(type='LoadImageFromFile'),
         dict(type='LoadSaliencyMask', saliency_dir='saliency_supervised_model'),
         dict(type='MaskContrastViews', view_pipeline=view_pipeline),
-        dict(type='PackMaskContrastInputs'),
+        dict(type='PackMultiViewSegInputs', pixel_keys=['gt_saliency', 'gt_key_saliency']),
     ]))
 val_dataloader = dict(
     batch_size=2, num_workers=0, persistent_workers=False,

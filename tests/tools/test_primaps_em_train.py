@@ -32,8 +32,8 @@ def textures(tmp_path_factory) -> Path:
 def write_config(tmp_path: Path, data_root: Path, online: bool, max_iters: int) -> Path:
     proposals = tmp_path / 'proposals'
     load = '' if online else f'dict(type="LoadPrimapsMasks", proposal_root={str(proposals)!r}),'
-    pack = ('dict(type="PackMultiViewSegInputs", view_keys=["img_student"])' if online else
-            'dict(type="PackPrimapsInputs", view_keys=["img_student"])')
+    pack = ('dict(type="PackMultiViewSegInputs")' if online else
+            'dict(type="PackMultiViewSegInputs", pixel_keys=["gt_primaps"])')
     proposer = 'dict(type="PriMaPsProposer")' if online else 'None'
     text = f'''
 _base_ = [{str(BASE / 'datasets' / 'synthetic_textures.py')!r},
@@ -41,14 +41,13 @@ _base_ = [{str(BASE / 'datasets' / 'synthetic_textures.py')!r},
           {str(BASE / 'schedules' / 'frozen_probe_2k.py')!r}]
 data_root = {str(data_root)!r}
 model = dict(
-    type='MultiViewSegmentor',
+    type='FrozenBackboneSegmentor',
     data_preprocessor=dict(type='SegDataPreProcessor', mean=[123.675, 116.28, 103.53],
                            std=[58.395, 57.12, 57.375], bgr_to_rgb=True, pad_val=0, size_divisor=4,
                            seg_pad_val=255),
     backbone=dict(type='PatchColourBackbone'),
     decode_head=dict(type='PrimapsEMHead', in_channels=16, num_classes=6,
                      student_view='img_student', proposer={proposer}),
-    train_cfg=dict(extra_views=['img_student']),
     test_cfg=dict(mode='whole'))
 train_pipeline = [
     dict(type='LoadImageFromFile'), dict(type='LoadAnnotations'), {load}

@@ -55,12 +55,12 @@ default_hooks = dict(
 
 STEGO = '''
 model = dict(
-    type='MultiViewSegmentor', data_preprocessor=data_preprocessor,
+    type='FrozenBackboneSegmentor', data_preprocessor=data_preprocessor,
     backbone=dict(type='DinoVisionTransformer', patch_size=4, out_attn=True,
                   arch=dict(embed_dims=16, num_layers=1, num_heads=2)),
     decode_head=dict(type='StegoHead', in_channels=16, channels=8, num_classes=6,
                      loss_corr=dict(type='StegoCorrelationLoss', feature_samples=3)),
-    train_cfg=dict(extra_views=['knn_img']), test_cfg=dict(mode='whole'))
+    test_cfg=dict(mode='whole'))
 train_dataloader = dict(batch_size=4, num_workers=0,
     sampler=dict(type='InfiniteSampler', shuffle=True),
     dataset=dict(type='KNNPairDataset', knn_file={knn!r}, num_neighbors=3,
@@ -130,7 +130,7 @@ def test_stego_trains_from_precomputed_knns_and_resume_reproduces(tmp_path, data
 
 HP = '''
 model = dict(
-    type='MultiViewSegmentor', data_preprocessor=data_preprocessor,
+    type='FrozenBackboneSegmentor', data_preprocessor=data_preprocessor,
     backbone=dict(type='DinoVisionTransformer', patch_size=4, out_attn=True,
                   arch=dict(embed_dims=16, num_layers=1, num_heads=2)),
     decode_head=dict(type='HPHead', in_channels=16, channels=8, num_classes=6,
@@ -138,13 +138,13 @@ model = dict(
                      loss_hp=dict(type='HiddenPositiveLoss', temperature=0.6, neg_ratio=0.5,
                                   chunk_size=64),
                      loss_consistency=dict(type='PatchConsistencyLoss', loss_weight=0.05)),
-    train_cfg=dict(extra_views=['img_aug']), test_cfg=dict(mode='whole'))
+    test_cfg=dict(mode='whole'))
 train_dataloader = dict(batch_size=4, num_workers=0,
     sampler=dict(type='InfiniteSampler', shuffle=True),
     dataset=dict(base_dataset, pipeline=[
         dict(type='LoadImageFromFile'), dict(type='LoadAnnotations'),
         dict(type='NormalisedPhotometricView'),
-        dict(type='PackMultiViewSegInputs', view_keys=['img_aug'])]))
+        dict(type='PackMultiViewSegInputs')]))
 optim_wrapper = dict(type='OptimWrapper',
     optimizer=dict(type='AdamW', lr=5e-4, weight_decay=0.1),
     paramwise_cfg=dict(custom_keys={{

@@ -68,7 +68,7 @@ def test_primaps_em_trains_on_a_folder_without_labels(trained, tmp_path):
     cfg = tmp_path / 'primaps_folder.py'
     cfg.write_text('\n'.join([
         f'_base_ = [{str(trained["cfg"])!r}]',
-        "model = dict(type='MultiViewSegmentor', train_cfg=dict(extra_views=['img_student']),",
+        "model = dict(type='FrozenBackboneSegmentor',",
         "             decode_head=dict(_delete_=True, type='PrimapsEMHead', in_channels=32,",
         f'                              num_classes={NUM_CLUSTERS}, linear_probe=False,',
         "                              proposer=dict(type='PriMaPsProposer')))",
@@ -78,7 +78,7 @@ def test_primaps_em_trains_on_a_folder_without_labels(trained, tmp_path):
         "                  dict(type='RandomCrop', crop_size=(32, 32)),",
         "                  dict(type='PhotometricView', key='img_student', transforms=[",
         "                      dict(type='ColorJitter', brightness=0.1, contrast=0.1)]),",
-        "                  dict(type='PackMultiViewSegInputs', view_keys=['img_student'])]",
+        "                  dict(type='PackMultiViewSegInputs')]",
         'train_dataloader = dict(dataset=dict(pipeline=train_pipeline))',
         "custom_hooks = [dict(type='PrototypeInitHook', method='pca', num_batches=1),",
         "                dict(type='PrimapsEMHook', warmup_iters=2, interval=1),",
@@ -102,7 +102,7 @@ def test_stego_trains_on_a_folder_with_knn_partners(trained, tmp_path):
     cfg = tmp_path / 'stego_folder.py'
     cfg.write_text('\n'.join([
         f'_base_ = [{str(trained["cfg"])!r}]',
-        "model = dict(type='MultiViewSegmentor', train_cfg=dict(extra_views=['knn_img']),",
+        "model = dict(type='FrozenBackboneSegmentor',",
         "             decode_head=dict(_delete_=True, type='StegoHead', in_channels=32,",
         f'                              channels=8, num_classes={NUM_CLUSTERS},',
         '                              linear_probe=False,',
@@ -126,7 +126,7 @@ def test_hp_trains_on_a_folder_without_labels(trained, tmp_path):
     cfg = tmp_path / 'hp_folder.py'
     cfg.write_text('\n'.join([
         f'_base_ = [{str(trained["cfg"])!r}]',
-        "model = dict(type='MultiViewSegmentor', train_cfg=dict(extra_views=['img_aug']),",
+        "model = dict(type='FrozenBackboneSegmentor',",
         '             backbone=dict(out_attn=True),',
         "             decode_head=dict(_delete_=True, type='HPHead', in_channels=32, channels=8,",
         f'                              num_classes={NUM_CLUSTERS}, linear_probe=False,',
@@ -138,7 +138,7 @@ def test_hp_trains_on_a_folder_without_labels(trained, tmp_path):
         '                       keep_ratio=True),',
         "                  dict(type='RandomCrop', crop_size=(32, 32)),",
         "                  dict(type='NormalisedPhotometricView'),",
-        "                  dict(type='PackMultiViewSegInputs', view_keys=['img_aug'])]",
+        "                  dict(type='PackMultiViewSegInputs')]",
         'train_dataloader = dict(dataset=dict(pipeline=train_pipeline))',
         "custom_hooks = [dict(type='HPLambdaHook', warmup=1),",
         "                dict(type='ReferencePoolHook', batch_size=4, renew_interval=2)]",

@@ -7,19 +7,12 @@
 # /14 backbones: cityscapes27_322.py). Images and labels use PIL nearest (STEGO/HP,
 # torchvision Resize on PIL images); PriMaPs resizes images bilinearly: override
 # `interpolation` of ResizeShortSide in its configs. ImageNet normalisation is the
-# model's SegDataPreProcessor (`uss_data_preprocessor` below). The train split here is
+# model's SegDataPreProcessor (configs/_base_/models/). The train split here is
 # the full-resolution one with one centre crop per image (PriMaPs); STEGO/HP train on
 # five crops: cityscapes27_five_crop.py.
 dataset_type = 'Cityscapes27Dataset'
 data_root = 'data/cityscapes'
 crop_size = 320
-uss_data_preprocessor = dict(
-    type='SegDataPreProcessor',
-    mean=[123.675, 116.28, 103.53],
-    std=[58.395, 57.12, 57.375],
-    bgr_to_rgb=True,
-    pad_val=0,
-    seg_pad_val=255)
 train_pipeline = [
     dict(type='LoadImageFromFile', imdecode_backend='pillow'),
     dict(type='LoadAnnotations'),

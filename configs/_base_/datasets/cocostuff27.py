@@ -13,13 +13,6 @@
 dataset_type = 'COCOStuff27Dataset'
 data_root = 'data/coco_stuff164k'
 crop_size = 320
-uss_data_preprocessor = dict(
-    type='SegDataPreProcessor',
-    mean=[123.675, 116.28, 103.53],
-    std=[58.395, 57.12, 57.375],
-    bgr_to_rgb=True,
-    pad_val=0,
-    seg_pad_val=255)
 train_pipeline = [
     dict(type='LoadImageFromFile', imdecode_backend='pillow'),
     dict(type='LoadAnnotations'),

@@ -12,14 +12,6 @@ dataset_type = 'ImageFolderDataset'
 data_root = 'data/my_images'
 crop_size = (224, 224)
 test_short_side = 320
-uss_data_preprocessor = dict(
-    type='SegDataPreProcessor',
-    mean=[123.675, 116.28, 103.53],
-    std=[58.395, 57.12, 57.375],
-    bgr_to_rgb=True,
-    pad_val=0,
-    seg_pad_val=255,
-    size=crop_size)
 train_pipeline = [
     dict(type='LoadImageFromFile'),
     dict(type='RandomResize', scale=(16 * crop_size[1], crop_size[1]), ratio_range=(1.0, 2.0),

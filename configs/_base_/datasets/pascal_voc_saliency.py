@@ -27,7 +27,7 @@ pretrain_pipeline = [
          min_component_fraction=0.01),
     dict(type='MaskContrastViews', view_pipeline=view_pipeline, min_foreground=0.01,
          max_foreground=0.99, max_tries=3),
-    dict(type='PackMaskContrastInputs'),
+    dict(type='PackMultiViewSegInputs', pixel_keys=['gt_saliency', 'gt_key_saliency']),
 ]
 train_dataloader = dict(
     batch_size=32,

@@ -16,7 +16,7 @@ hp_five_crop_pipeline = [
     dict(type='ResizeShortSide', size=224, interpolation='nearest', backend='pillow'),
     dict(type='CenterCrop', crop_size=224),
     hp_photometric_view,
-    dict(type='PackMultiViewSegInputs', view_keys=['img_aug']),
+    dict(type='PackMultiViewSegInputs'),
 ]
 hp_five_crop_loader = dict(
     batch_size=64,

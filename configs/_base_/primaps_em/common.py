@@ -26,7 +26,7 @@ augment_and_pack = dict(
     transforms=[
         dict(type='RandomFlip', prob=0.5),
         student_view,
-        dict(type='PackPrimapsInputs', view_keys=['img_student']),
+        dict(type='PackMultiViewSegInputs', pixel_keys=['gt_primaps']),
     ])
 # θ_M as 'cluster/*' (the checkpoint selection), θ_R as 'theta_r/*', the linear probe.
 primaps_em_evaluator = [

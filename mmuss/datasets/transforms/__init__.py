@@ -6,9 +6,7 @@ from .load_primaps_masks import LoadPrimapsMasks
 from .load_saliency_mask import LoadSaliencyMask
 from .mask_contrast_views import MaskContrastViews
 from .normalised_photometric_view import NormalisedPhotometricView
-from .pack_mask_contrast_inputs import PackMaskContrastInputs
 from .pack_multi_view_seg_inputs import PackMultiViewSegInputs
-from .pack_primaps_inputs import PackPrimapsInputs
 from .photometric_view import PhotometricView
 from .random_gaussian_blur import RandomGaussianBlur
 from .random_scale_rotate import RandomScaleRotate
@@ -17,7 +15,7 @@ from .seg_random_resized_crop import SegRandomResizedCrop
 
 __all__ = [
     'CenterCropAsOriginal', 'ColorJitter', 'LABEL_MAPS', 'LabelLUT', 'LoadPrimapsMasks',
-    'LoadSaliencyMask', 'MaskContrastViews', 'NormalisedPhotometricView', 'PackMaskContrastInputs',
-    'PackMultiViewSegInputs', 'PackPrimapsInputs', 'PhotometricView', 'RandomGaussianBlur',
-    'RandomScaleRotate', 'ResizeShortSide', 'SegRandomResizedCrop'
+    'LoadSaliencyMask', 'MaskContrastViews', 'NormalisedPhotometricView', 'PackMultiViewSegInputs',
+    'PhotometricView', 'RandomGaussianBlur', 'RandomScaleRotate', 'ResizeShortSide',
+    'SegRandomResizedCrop'
 ]

@@ -5,7 +5,9 @@ import numpy as np
 from mmcv.transforms import BaseTransform
 from mmseg.registry import TRANSFORMS
 
-from .label_maps import IGNORE, LABEL_MAPS
+from mmuss.utils.ignore_index import IGNORE_INDEX
+
+from .label_maps import LABEL_MAPS
 
 UNMAPPED = -1
 
@@ -14,10 +16,10 @@ def build_lut(mapping: Dict[int, int]) -> np.ndarray:
     """``{fine: coarse}`` → int32 table indexed by fine label; ``-1`` marks unmapped values."""
     if not mapping:
         raise ValueError('The label mapping is empty.')
-    bad = {k: v for k, v in mapping.items() if not (0 <= int(k) and 0 <= int(v) <= IGNORE)}
+    bad = {k: v for k, v in mapping.items() if not (0 <= int(k) and 0 <= int(v) <= IGNORE_INDEX)}
     if bad:
         raise ValueError(f'Label mapping entries out of range: {bad} '
-                         f'(fine ids must be >= 0, coarse ids in [0, {IGNORE}]).')
+                         f'(fine ids must be >= 0, coarse ids in [0, {IGNORE_INDEX}]).')
     lut = np.full(max(int(k) for k in mapping) + 1, UNMAPPED, dtype=np.int32)
     for fine, coarse in mapping.items():
         lut[int(fine)] = int(coarse)
@@ -80,7 +82,7 @@ class LabelLUT(BaseTransform):
                 f"{results.get('seg_map_path', '<gt_seg_map>')}: label values "
                 f'{missing.tolist()} are not in the {self.name!r} mapping '
                 "(use LabelLUT(unmapped='ignore') to ignore them).")
-        mapped[mapped == UNMAPPED] = IGNORE
+        mapped[mapped == UNMAPPED] = IGNORE_INDEX
         results['gt_seg_map'] = mapped.astype(np.uint8)
         return results
 

@@ -7,7 +7,8 @@ Sources: spec hp_stego §1.4, primaps_maskcontrast A.2 and B.7.
 """
 from typing import Dict, Iterable, Tuple
 
-IGNORE = 255
+from mmuss.utils.ignore_index import IGNORE_INDEX
+
 
 
 def _spread(groups: Iterable[Tuple[int, Iterable[int]]]) -> Dict[int, int]:
@@ -24,7 +25,7 @@ def _spread(groups: Iterable[Tuple[int, Iterable[int]]]) -> Dict[int, int]:
 # Cityscapes gtFine *_labelIds.png: the 27 classes are labelIds 7..33 (label = id - 7);
 # ids 0..6 (unlabeled, ego vehicle, rectification border, out of roi, static, dynamic,
 # ground) are void.
-CITYSCAPES27 = {**{i: IGNORE for i in range(7)}, **{i: i - 7 for i in range(7, 34)}}
+CITYSCAPES27 = {**{i: IGNORE_INDEX for i in range(7)}, **{i: i - 7 for i in range(7, 34)}}
 
 # COCO-Stuff stuffthingmaps ids 0..181 (255 = unlabeled) → the 27 coarse classes.
 COCOSTUFF27 = {
@@ -57,20 +58,20 @@ COCOSTUFF27 = {
         (25, [98, 112, 137, 145, 163]),  # structural
         (26, [119, 147, 154, 177, 178]),  # water
     ]),
-    IGNORE: IGNORE,
+    IGNORE_INDEX: IGNORE_INDEX,
 }
 
 # Potsdam fine ids (impervious surface, building, low vegetation, tree, car, clutter)
 # → roads and cars, buildings and clutter, trees and vegetation.
-POTSDAM3 = {**_spread([(0, [0, 4]), (1, [1, 5]), (2, [2, 3])]), IGNORE: IGNORE}
+POTSDAM3 = {**_spread([(0, [0, 4]), (1, [1, 5]), (2, [2, 3])]), IGNORE_INDEX: IGNORE_INDEX}
 
 # PASCAL VOC 2012 SegmentationClass: 21 classes, 255 = object boundary / void.
-VOC21 = {**{i: i for i in range(21)}, IGNORE: IGNORE}
+VOC21 = {**{i: i for i in range(21)}, IGNORE_INDEX: IGNORE_INDEX}
 
 
 def five_crop_table(num_classes: int) -> Dict[int, int]:
     """STEGO's five-crop label files hold ``label + 1`` (0 = ignore); undo the shift."""
-    return {0: IGNORE, **{i + 1: i for i in range(num_classes)}}
+    return {0: IGNORE_INDEX, **{i + 1: i for i in range(num_classes)}}
 
 
 LABEL_MAPS: Dict[str, Dict[int, int]] = dict(

@@ -6,6 +6,8 @@ import numpy as np
 from mmcv.transforms import BaseTransform, Compose
 from mmseg.registry import TRANSFORMS
 
+from .pack_multi_view_seg_inputs import add_view
+
 
 def foreground_fraction(mask: np.ndarray) -> float:
     """Fraction of non-zero pixels of a mask."""
@@ -39,7 +41,8 @@ class MaskContrastViews(BaseTransform):
 
     Output keys: ``img``/``gt_saliency`` and the query view's metadata
     (``img_shape``, ``flip``, ...), plus ``key_img``/``gt_key_saliency`` for
-    the key view; :class:`PackMaskContrastInputs` packs them.
+    the key view; :class:`PackMultiViewSegInputs` packs them (``pixel_keys=['gt_saliency',
+    'gt_key_saliency']``).
 
     Args:
         view_pipeline: Transform configs of one view.
@@ -78,7 +81,7 @@ class MaskContrastViews(BaseTransform):
             query = self.view_pipeline(copy_results(results))
             key = self.view_pipeline(copy_results(results))
             if self.valid(query) and self.valid(key):
-                query['key_img'] = key['img']
+                add_view(query, 'key_img', key['img'])
                 query['gt_key_saliency'] = key['gt_saliency']
                 return query
         return None

@@ -6,6 +6,8 @@ import numpy as np
 from mmcv.transforms import BaseTransform
 from mmseg.registry import TRANSFORMS
 
+from .pack_multi_view_seg_inputs import add_view
+
 GRAY_WEIGHTS = (0.2989, 0.587, 0.114)
 
 
@@ -181,6 +183,6 @@ class NormalisedPhotometricView(BaseTransform):
         img = (rgb.transpose(2, 0, 1).astype(np.float32) / 255.0 - self.mean) / self.std
         img = self.augment(img)
         raw = ((img * self.std + self.mean) * 255.0).transpose(1, 2, 0)
-        results[self.key] = np.ascontiguousarray(raw[..., ::-1] if self.bgr else raw,
-                                                 dtype=np.float32)
+        add_view(results, self.key,
+                 np.ascontiguousarray(raw[..., ::-1] if self.bgr else raw, dtype=np.float32))
         return results

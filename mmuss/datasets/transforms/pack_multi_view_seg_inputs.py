@@ -1,41 +1,62 @@
-"""``PackSegInputs`` that also packs extra image views into the data sample."""
+"""``PackSegInputs`` that also packs a sample's extra views and extra label maps."""
 from typing import Sequence
 
 import numpy as np
 import torch
+from mmengine.structures import PixelData
 from mmseg.datasets.transforms import PackSegInputs
 from mmseg.registry import TRANSFORMS
 
+VIEW_FIELDS = 'view_fields'
+"""Results key listing the views transforms made (as ``seg_fields`` lists label maps)."""
+
+
+def add_view(results: dict, key: str, image: np.ndarray) -> None:
+    """Store ``image`` as the view ``results[key]`` and register it for packing."""
+    results[key] = image
+    fields = results.setdefault(VIEW_FIELDS, [])
+    if key not in fields:
+        fields.append(key)
+
 
 def image_to_tensor(img: np.ndarray) -> torch.Tensor:
-    """``H×W×C`` (or ``H×W``) array → contiguous ``C×H×W`` tensor, as ``PackSegInputs`` does."""
-    if img.ndim < 3:
-        img = img[..., None]
+    """``H×W×C`` (or ``H×W``) array → contiguous ``C×H×W`` tensor, dtype kept."""
+    img = img[..., None] if img.ndim == 2 else img
     return torch.from_numpy(np.ascontiguousarray(img.transpose(2, 0, 1)))
 
 
 @TRANSFORMS.register_module()
 class PackMultiViewSegInputs(PackSegInputs):
-    """Pack as :class:`PackSegInputs` and store each ``results[key]`` image as a data-sample field.
+    """Pack as :class:`PackSegInputs`, plus every registered view and ``pixel_keys`` map.
 
-    :class:`MultiViewSegmentor` reads these fields (``train_cfg.extra_views``),
-    normalises them like the input and encodes them with the frozen backbone.
+    - Views: each image a transform stored with :func:`add_view`
+      (:class:`PhotometricView`, :class:`NormalisedPhotometricView`,
+      :class:`MaskContrastViews`) becomes a ``3×H×W`` data-sample field of
+      the same name. :class:`FrozenBackboneSegmentor` encodes the ones its
+      head names (``view_names``), normalised like the input.
+    - ``pixel_keys``: ``H×W`` maps (PriMaPs mask ids, saliency masks) become
+      ``PixelData`` fields of shape ``1×H×W`` (int64), next to ``gt_sem_seg``.
 
     Args:
-        view_keys: Result keys of the extra views (e.g. ``('img_aug',)``).
+        pixel_keys: Result keys of the extra maps.
         **kwargs: See :class:`PackSegInputs`.
     """
 
-    def __init__(self, view_keys: Sequence[str] = ('img_aug', ), **kwargs) -> None:
+    def __init__(self, pixel_keys: Sequence[str] = (), **kwargs) -> None:
         super().__init__(**kwargs)
-        self.view_keys = tuple(view_keys)
+        self.pixel_keys = tuple(pixel_keys)
 
     def transform(self, results: dict) -> dict:
-        missing = [k for k in self.view_keys if k not in results]
+        missing = [k for k in self.pixel_keys if k not in results]
         if missing:
-            raise KeyError(f'PackMultiViewSegInputs: view(s) {missing} missing from the '
-                           f'results; add e.g. PhotometricView before packing.')
+            raise KeyError(f'{type(self).__name__}: {missing} missing from the results of image '
+                           f'{results.get("img_path")}; add the transform that makes them '
+                           f'(LoadPrimapsMasks, LoadSaliencyMask + MaskContrastViews).')
         packed = super().transform(results)
-        for key in self.view_keys:
-            packed['data_samples'].set_field(image_to_tensor(results[key]), key)
+        sample = packed['data_samples']
+        for key in results.get(VIEW_FIELDS, ()):
+            sample.set_field(image_to_tensor(results[key]), key)
+        for key in self.pixel_keys:
+            maps = torch.from_numpy(np.asarray(results[key], dtype=np.int64)[None])
+            sample.set_data({key: PixelData(data=maps)})
         return packed

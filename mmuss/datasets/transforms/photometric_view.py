@@ -4,6 +4,8 @@ from typing import List, Union
 from mmcv.transforms import BaseTransform, Compose
 from mmseg.registry import TRANSFORMS
 
+from .pack_multi_view_seg_inputs import add_view
+
 
 @TRANSFORMS.register_module()
 class PhotometricView(BaseTransform):
@@ -34,7 +36,7 @@ class PhotometricView(BaseTransform):
             raise ValueError(f'PhotometricView changed the image size from '
                              f'{results["img"].shape[:2]} to {view["img"].shape[:2]}; use '
                              f'photometric transforms only.')
-        results[self.key] = view['img']
+        add_view(results, self.key, view['img'])
         return results
 
     def __repr__(self) -> str:

@@ -4,9 +4,10 @@ import os.path as osp
 import torch
 from mmengine.hooks import Hook
 from mmengine.logging import print_log
-from mmengine.model import is_model_wrapper
 from mmengine.runner import CheckpointLoader
 from mmseg.registry import HOOKS
+
+from .unwrap import unwrap_model
 
 
 @HOOKS.register_module()
@@ -42,7 +43,7 @@ class CheckpointPrototypeInitHook(Hook):
         state = state.get('state_dict', state)
         if self.key not in state:
             raise KeyError(f'{self.checkpoint} has no {self.key!r}.')
-        model = runner.model.module if is_model_wrapper(runner.model) else runner.model
+        model = unwrap_model(runner)
         prototypes = getattr(model.decode_head, self.probe).prototypes
         centres = state[self.key]
         if centres.shape != prototypes.shape:

@@ -2,8 +2,9 @@
 from typing import Optional
 
 from mmengine.hooks import Hook
-from mmengine.model import is_model_wrapper
 from mmseg.registry import HOOKS
+
+from .unwrap import unwrap_model
 
 
 def hp_lambda(iteration: int, total_iters: int, warmup: int) -> float:
@@ -37,7 +38,7 @@ class HPLambdaHook(Hook):
         self.warmup = warmup
 
     def before_train_iter(self, runner, batch_idx: int, data_batch: Optional[dict] = None) -> None:
-        model = runner.model.module if is_model_wrapper(runner.model) else runner.model
+        model = unwrap_model(runner)
         value = hp_lambda(runner.iter, runner.max_iters, self.warmup)
         model.decode_head.hp_lambda = value
         runner.message_hub.update_scalar('train/hp_lambda', value)

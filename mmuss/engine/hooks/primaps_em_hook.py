@@ -3,8 +3,9 @@ from typing import Optional
 
 from mmengine.hooks import Hook
 from mmengine.logging import print_log
-from mmengine.model import is_model_wrapper
 from mmseg.registry import HOOKS
+
+from .unwrap import unwrap_model
 
 
 @HOOKS.register_module()
@@ -53,7 +54,7 @@ class PrimapsEMHook(Hook):
 
     @staticmethod
     def head(runner):
-        model = runner.model.module if is_model_wrapper(runner.model) else runner.model
+        model = unwrap_model(runner)
         head = model.decode_head
         if not hasattr(head, 'start_em'):
             raise TypeError(f'PrimapsEMHook needs a PrimapsEMHead, got {type(head).__name__}.')

@@ -1,14 +1,11 @@
 """Initialise a head's prototypes from the code of a few training batches."""
-import random
 from itertools import islice
 from typing import Iterator
 
-import numpy as np
 import torch
 from mmengine.dist import broadcast, get_dist_info
 from mmengine.hooks import Hook
 from mmengine.logging import print_log
-from mmengine.model import is_model_wrapper
 from mmseg.registry import HOOKS
 from torch import Tensor
 from torch.utils.data import DataLoader
@@ -16,6 +13,9 @@ from torch.utils.data import DataLoader
 from mmuss.models.utils import (feature_moments, flatten_pixels,
                                 principal_directions_from_moments, spherical_kmeans_centres,
                                 subsample_rows)
+from mmuss.utils import preserved_rng_state
+
+from .unwrap import unwrap_model
 
 
 @HOOKS.register_module()
@@ -34,7 +34,7 @@ class PrototypeInitHook(Hook):
       evenly from the batches.
 
     Rank 0's prototypes are broadcast so every rank starts identical. The
-    global python/numpy/torch random states are restored afterwards, so
+    global random states are restored afterwards (:func:`preserved_rng_state`), so
     the data pipeline's random draws (flips, crops) of the training run do
     not depend on whether the hook ran — a resumed run, which skips it,
     stays identical to an uninterrupted one.
@@ -96,7 +96,7 @@ class PrototypeInitHook(Hook):
     def before_train(self, runner) -> None:
         if runner.iter > 0:
             return
-        model = runner.model.module if is_model_wrapper(runner.model) else runner.model
+        model = unwrap_model(runner)
         head = model.decode_head
         probe = getattr(head, self.probe, None)
         if probe is None or not hasattr(probe, 'set_prototypes'):
@@ -104,14 +104,10 @@ class PrototypeInitHook(Hook):
                                  f'with set_prototypes().')
         was_training = head.training
         head.eval()
-        states = random.getstate(), np.random.get_state(), torch.get_rng_state()
-        with torch.no_grad():
+        with torch.no_grad(), preserved_rng_state():
             codes = (head(model.extract_feat(model.data_preprocessor(batch, False)['inputs']))
                      for batch in self.sample_batches(runner.train_dataloader))
             probe.set_prototypes(self.fit(codes, probe.num_clusters))
-        random.setstate(states[0])
-        np.random.set_state(states[1])
-        torch.set_rng_state(states[2])
         head.train(was_training)
         _, world_size = get_dist_info()
         if world_size > 1:

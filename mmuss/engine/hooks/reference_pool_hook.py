@@ -1,16 +1,17 @@
 """Build and renew HP's reference pools (spec hp_stego §3)."""
-import random
 from typing import Optional, Tuple
 
-import numpy as np
 import torch
 from mmengine.dataset import pseudo_collate
 from mmengine.dist import broadcast, get_dist_info
 from mmengine.hooks import Hook
 from mmengine.logging import print_log
-from mmengine.model import is_model_wrapper
 from mmseg.registry import HOOKS
 from torch import Tensor
+
+from mmuss.utils import preserved_rng_state
+
+from .unwrap import unwrap_model
 
 
 def pool_indices(dataset_size: int, pool_size: int, generator: torch.Generator) -> Tensor:
@@ -41,9 +42,10 @@ class ReferencePoolHook(Hook):
     them: a resumed run keeps its pools instead of rebuilding them.
 
     Image choice and positions come from a generator seeded with
-    ``seed + iteration``, and the global numpy and python RNG states (used by
-    data transforms) are restored afterwards, so pool building does not
-    perturb the training data stream and resumed runs repeat it.
+    ``seed + iteration``, and the global python, numpy and torch RNG states
+    (data transforms, the pool dropout masks) are restored afterwards
+    (:func:`preserved_rng_state`), so pool building does not perturb the
+    training data stream or the step's dropout masks, and resumed runs repeat them.
     Rank 0's pools are broadcast to every rank.
 
     Args:
@@ -65,12 +67,8 @@ class ReferencePoolHook(Hook):
         self.seed = seed
         self.num_renewals = 0
 
-    @staticmethod
-    def unwrap(runner):
-        return runner.model.module if is_model_wrapper(runner.model) else runner.model
-
     def head(self, runner):
-        head = self.unwrap(runner).decode_head
+        head = unwrap_model(runner).decode_head
         if not hasattr(head, 'set_pools'):
             raise TypeError(f'ReferencePoolHook needs an HPHead, got {type(head).__name__}.')
         return head
@@ -78,11 +76,10 @@ class ReferencePoolHook(Hook):
     @torch.no_grad()
     def collect(self, runner, iteration: int) -> Tuple[Tensor, Tensor]:
         """``(Pool_ag, Pool_sp)`` candidates from fresh random training images."""
-        model, head = self.unwrap(runner), self.head(runner)
+        model, head = unwrap_model(runner), self.head(runner)
         dataset = runner.train_dataloader.dataset
         gen = torch.Generator().manual_seed(self.seed + iteration)
         indices = pool_indices(len(dataset), head.pool_size, gen)
-        np_state, py_state = np.random.get_state(), random.getstate()
         was_training = head.training
         loader = torch.utils.data.DataLoader(
             torch.utils.data.Subset(dataset, indices.tolist()), batch_size=self.batch_size,
@@ -90,16 +87,15 @@ class ReferencePoolHook(Hook):
             generator=torch.Generator().manual_seed(self.seed + iteration))
         head.train()
         agnostic, specific = [], []
-        try:
-            for batch in loader:
-                data = model.data_preprocessor(batch, False)
-                ag, sp = head.pool_candidates(model.extract_feat(data['inputs']), gen)
-                agnostic.append(ag)
-                specific.append(sp)
-        finally:
-            head.train(was_training)
-            np.random.set_state(np_state)
-            random.setstate(py_state)
+        with preserved_rng_state():
+            try:
+                for batch in loader:
+                    data = model.data_preprocessor(batch, False)
+                    ag, sp = head.pool_candidates(model.extract_feat(data['inputs']), gen)
+                    agnostic.append(ag)
+                    specific.append(sp)
+            finally:
+                head.train(was_training)
         return torch.cat(agnostic), torch.cat(specific)
 
     def share(self, head) -> None:

@@ -10,11 +10,13 @@ import torch
 from scipy.optimize import linear_sum_assignment
 from torch import Tensor
 
+from mmuss.utils.ignore_index import IGNORE_INDEX
+
 UNMATCHED = -1
 
 
 def confusion_update(pred: Tensor, label: Tensor, num_clusters: int, num_classes: int,
-                     ignore_index: int = 255) -> Tensor:
+                     ignore_index: int = IGNORE_INDEX) -> Tensor:
     """Cluster × class pixel counts of one prediction.
 
     ``confusion[k, c] = #{p : pred(p) = k, label(p) = c, label(p) != ignore}``

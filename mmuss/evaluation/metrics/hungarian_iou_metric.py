@@ -8,7 +8,19 @@ from mmengine.logging import MessageHub, MMLogger, print_log
 from mmseg.registry import METRICS
 from prettytable import PrettyTable
 
+from mmuss.utils.ignore_index import IGNORE_INDEX
+
 from ..functional import MATCHINGS, confusion_update, match_and_score
+
+
+def metric_num_classes(metric: BaseMetric, num_classes: Optional[int]) -> int:
+    """``num_classes`` if given, else the number of ``classes`` of the metric's dataset."""
+    if num_classes is not None:
+        return num_classes
+    if not metric.dataset_meta or 'classes' not in metric.dataset_meta:
+        raise ValueError(f'{type(metric).__name__} needs num_classes or a dataset with '
+                         f'`classes`.')
+    return len(metric.dataset_meta['classes'])
 
 
 @METRICS.register_module()
@@ -50,7 +62,7 @@ class HungarianIoUMetric(BaseMetric):
                  num_clusters: Optional[int] = None,
                  matching: str = 'hungarian',
                  pred_key: str = 'pred_sem_seg',
-                 ignore_index: int = 255,
+                 ignore_index: int = IGNORE_INDEX,
                  collect_device: str = 'cpu',
                  prefix: Optional[str] = None) -> None:
         super().__init__(collect_device=collect_device, prefix=prefix)
@@ -67,11 +79,7 @@ class HungarianIoUMetric(BaseMetric):
 
     @property
     def num_classes(self) -> int:
-        if self._num_classes is not None:
-            return self._num_classes
-        if not self.dataset_meta or 'classes' not in self.dataset_meta:
-            raise ValueError('HungarianIoUMetric needs num_classes or a dataset with `classes`.')
-        return len(self.dataset_meta['classes'])
+        return metric_num_classes(self, self._num_classes)
 
     @property
     def num_clusters(self) -> int:

@@ -9,12 +9,15 @@ from mmengine.logging import MMLogger, print_log
 from mmseg.registry import METRICS
 from prettytable import PrettyTable
 
+from mmuss.utils.ignore_index import IGNORE_INDEX
+
 from ..functional import scores_from_confusion
 from ..functional.iou_matching import (
     cluster_mask_embeddings,
     iou_hungarian_matching,
     mask_cluster_confusion,
 )
+from .hungarian_iou_metric import metric_num_classes
 
 
 def class_counts(label: torch.Tensor, region: torch.Tensor, num_classes: int,
@@ -66,7 +69,7 @@ class MaskKMeansMetric(BaseMetric):
                  seed_base: int = 1234,
                  pca_dims: Optional[int] = 32,
                  batch_size: int = 1000,
-                 ignore_index: int = 255,
+                 ignore_index: int = IGNORE_INDEX,
                  collect_device: str = 'cpu',
                  prefix: Optional[str] = None) -> None:
         super().__init__(collect_device=collect_device, prefix=prefix)
@@ -82,11 +85,7 @@ class MaskKMeansMetric(BaseMetric):
 
     @property
     def num_classes(self) -> int:
-        if self._num_classes is not None:
-            return self._num_classes
-        if not self.dataset_meta or 'classes' not in self.dataset_meta:
-            raise ValueError('MaskKMeansMetric needs num_classes or a dataset with `classes`.')
-        return len(self.dataset_meta['classes'])
+        return metric_num_classes(self, self._num_classes)
 
     def process(self, data_batch: dict, data_samples: Sequence[dict]) -> None:
         """Keep each image's embedding and class counts inside/outside its salient region."""

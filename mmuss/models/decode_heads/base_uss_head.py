@@ -1,16 +1,19 @@
 """The decode-head contract shared by every mmuss method."""
 from abc import ABCMeta, abstractmethod
-from typing import Dict, List, Optional, Sequence
+from typing import Dict, Optional, Sequence, Tuple
 
 import torch
-import torch.nn.functional as F
 from mmengine.model import BaseModule
-from mmseg.utils import ConfigType, OptConfigType, SampleList
+from mmseg.utils import OptConfigType, SampleList
 from torch import Tensor
+
+from mmuss.utils.ignore_index import IGNORE_INDEX
 
 from ..utils.backbone_output import BackboneOutput
 from ..utils.cluster_probe import ClusterProbe
 from ..utils.linear_probe import LinearProbe
+
+Views = Dict[str, BackboneOutput]
 
 
 def stack_gt_labels(batch_data_samples: SampleList) -> Tensor:
@@ -26,18 +29,19 @@ def has_gt_labels(batch_data_samples: SampleList) -> bool:
 class BaseUSSHead(BaseModule, metaclass=ABCMeta):
     """Base of mmuss decode heads: a method's per-pixel code plus the shared probes.
 
-    It keeps mmseg's decode-head contract (``loss(inputs, batch_data_samples,
-    train_cfg)`` returns a loss dict, ``predict(inputs, batch_img_metas,
-    test_cfg)`` returns logits at the input size, ``num_classes``,
-    ``out_channels`` and ``align_corners`` attributes) but not
-    ``BaseDecodeHead``'s supervised ``conv_seg``/``loss_decode``, which no
-    unsupervised method uses. Subclasses define
+    The contract with :class:`FrozenBackboneSegmentor`: :meth:`loss`
+    ``(inputs, views, data_samples)``, where ``views`` holds the backbone
+    output of each view named in :attr:`view_names`, and :meth:`forward` /
+    :meth:`logits_from_code` for prediction. It keeps mmseg's ``num_classes``,
+    ``out_channels`` and ``align_corners`` but not ``BaseDecodeHead``'s
+    supervised ``conv_seg``/``loss_decode``. Subclasses define
 
     - :meth:`forward`: ``inputs`` (a :class:`BackboneOutput`) → the method's
       code, ``B×D×h×w`` at feature resolution;
     - :meth:`method_loss`: the method's own losses;
-    - optionally :meth:`logits_from_code` when predictions do not come from
-      the cluster probe (e.g. PriMaPs-EM's momentum prototypes).
+    - optionally :attr:`view_names`, :meth:`trains_cluster_probe`, and
+      :meth:`logits_from_code` when predictions do not come from the cluster
+      probe (e.g. PriMaPs-EM's momentum prototypes).
 
     Predictions are cluster ids: the ``'seg'`` logits have ``num_clusters``
     channels and are matched to classes by :class:`HungarianIoUMetric`.
@@ -67,7 +71,7 @@ class BaseUSSHead(BaseModule, metaclass=ABCMeta):
                  cluster_probe: bool = True,
                  cluster_alpha: float = 2.0,
                  linear_probe: bool = True,
-                 ignore_index: int = 255,
+                 ignore_index: int = IGNORE_INDEX,
                  align_corners: bool = False,
                  init_cfg: OptConfigType = None) -> None:
         super().__init__(init_cfg=init_cfg)
@@ -96,10 +100,28 @@ class BaseUSSHead(BaseModule, metaclass=ABCMeta):
     def forward(self, inputs: BackboneOutput) -> Tensor:
         """Backbone output → the method's code ``B×D×h×w``."""
 
-    def method_loss(self, inputs: BackboneOutput, code: Tensor,
-                    batch_data_samples: SampleList) -> Dict[str, Tensor]:
+    @property
+    def view_names(self) -> Tuple[str, ...]:
+        """The extra views :meth:`loss` reads; none for a single-view method."""
+        return ()
+
+    def view(self, views: Views, name: str) -> BackboneOutput:
+        """The backbone output of view ``name``, with a clear error if it was not passed."""
+        if name not in views:
+            raise KeyError(f'{type(self).__name__} needs the view {name!r} (its view_names are '
+                           f'{self.view_names}); FrozenBackboneSegmentor encodes them from the '
+                           f'data samples, a direct caller of loss() passes them in views '
+                           f'(got {sorted(views)}).')
+        return views[name]
+
+    def method_loss(self, inputs: BackboneOutput, views: Views, code: Tensor,
+                    data_samples: SampleList) -> Dict[str, Tensor]:
         """The method's own (label-free) losses; none for a pure probe."""
         return {}
+
+    def trains_cluster_probe(self) -> bool:
+        """Whether the cluster probe trains in this step (PriMaPs-EM stops it during EM)."""
+        return self.cluster_probe is not None
 
     def logits_from_code(self, code: Tensor) -> Dict[str, Tensor]:
         """Code → named logits at feature resolution.
@@ -115,31 +137,26 @@ class BaseUSSHead(BaseModule, metaclass=ABCMeta):
             logits['linear'] = self.linear_probe(code)
         return logits
 
-    def probe_losses(self, code: Tensor, batch_data_samples: SampleList) -> Dict[str, Tensor]:
+    def probe_losses(self, code: Tensor, data_samples: SampleList) -> Dict[str, Tensor]:
         """Cluster-probe loss (no labels) and linear-probe loss (labels, if any)."""
         losses = {}
-        if self.cluster_probe is not None:
+        if self.trains_cluster_probe():
             losses['loss_cluster_probe'] = self.cluster_probe.loss(code)
-        if self.linear_probe is not None and has_gt_labels(batch_data_samples):
+        if self.linear_probe is not None and has_gt_labels(data_samples):
             losses['loss_linear_probe'] = self.linear_probe.loss(
-                code, stack_gt_labels(batch_data_samples).to(code.device), self.ignore_index)
+                code, stack_gt_labels(data_samples).to(code.device), self.ignore_index)
         return losses
 
-    def loss(self, inputs: BackboneOutput, batch_data_samples: SampleList,
-             train_cfg: ConfigType) -> Dict[str, Tensor]:
-        """Method losses plus probe losses (probes read the detached code)."""
+    def loss(self, inputs: BackboneOutput, views: Views,
+             data_samples: SampleList) -> Dict[str, Tensor]:
+        """Method losses plus probe losses (probes read the detached code).
+
+        Args:
+            inputs: Backbone output of the input images.
+            views: Backbone output of each view in :attr:`view_names`.
+            data_samples: The batch's data samples.
+        """
         code = self(inputs)
-        losses = self.method_loss(inputs, code, batch_data_samples)
-        losses.update(self.probe_losses(code, batch_data_samples))
+        losses = self.method_loss(inputs, views, code, data_samples)
+        losses.update(self.probe_losses(code, data_samples))
         return losses
-
-    def predict_logits(self, inputs: BackboneOutput) -> Dict[str, Tensor]:
-        """Named logits at feature resolution."""
-        return self.logits_from_code(self(inputs))
-
-    def predict(self, inputs: BackboneOutput, batch_img_metas: List[dict],
-                test_cfg: ConfigType) -> Tensor:
-        """Cluster logits resized to the input image size (mmseg contract)."""
-        return F.interpolate(self.predict_logits(inputs)['seg'],
-                             size=batch_img_metas[0]['img_shape'], mode='bilinear',
-                             align_corners=self.align_corners)

@@ -11,7 +11,8 @@ from torch import Tensor
 
 from ..utils.backbone_output import BackboneOutput
 from ..utils.ema import ema_update_
-from .stego_head import StegoHead, Views
+from .base_uss_head import Views
+from .stego_head import StegoHead
 
 
 def window_mask(height: int, width: int, radius: int = 1) -> Tensor:
@@ -171,6 +172,12 @@ class HPHead(StegoHead):
     def pool_size(self) -> int:
         return self.pool_agnostic.shape[0]
 
+    @property
+    def view_names(self) -> Tuple[str, ...]:
+        """STEGO's views, plus the photometric view when the consistency loss is on."""
+        aug = (self.aug_view, ) if self.loss_consistency is not None else ()
+        return super().view_names + aug
+
     @torch.no_grad()
     def ema_code(self, feats: Tensor) -> Tensor:
         """EMA-head code with dropout on its inputs and output channels (3 masks)."""
@@ -216,14 +223,13 @@ class HPHead(StegoHead):
         if agnostic is not None and specific is not None:
             self.pool_ready.fill_(True)
 
-    def method_loss(self, inputs: BackboneOutput, code: Tensor,
-                    batch_data_samples: SampleList,
-                    views: Optional[Views] = None) -> Dict[str, Tensor]:
+    def method_loss(self, inputs: BackboneOutput, views: Views, code: Tensor,
+                    data_samples: SampleList) -> Dict[str, Tensor]:
         """``loss_hp`` (GHP + LHP) and the optional consistency loss."""
         if not bool(self.pool_ready):
             raise RuntimeError('HPHead reference pools are empty: add ReferencePoolHook to '
                                'custom_hooks (it builds them before the first iteration).')
-        losses = super().method_loss(inputs, code, batch_data_samples, views)
+        losses = super().method_loss(inputs, views, code, data_samples)
         feats = self.select_feature(inputs)
         _, _, h, w = code.shape
         ema_code = self.ema_code(feats)

@@ -1,6 +1,6 @@
 """PriMaPs-EM: class prototypes fitted to PriMaPs mask proposals by stochastic EM (spec A.5–A.6)."""
 import copy
-from typing import Dict, Optional
+from typing import Dict, Optional, Tuple
 
 import torch
 import torch.nn.functional as F
@@ -8,16 +8,17 @@ from mmseg.registry import MODELS
 from mmseg.utils import ConfigType, OptConfigType, SampleList
 from torch import Tensor
 
+from mmuss.utils.ignore_index import IGNORE_INDEX
+
 from ..utils.backbone_output import BackboneOutput
 from ..utils.ema import ema_update_
 from ..utils.gain_prototypes import GainPrototypes
-from .base_uss_head import BaseUSSHead
-
-IGNORE = 255
+from ..utils.images import stack_field
+from .base_uss_head import BaseUSSHead, Views
 
 
 def majority_vote_labels(mask_ids: Tensor, preds: Tensor, num_classes: int,
-                         ignore_index: int = IGNORE) -> Tensor:
+                         ignore_index: int = IGNORE_INDEX) -> Tensor:
     """E-step pseudo labels: every mask takes the most frequent prediction inside it.
 
     ``y(p) = argmax_k #{q : m(q) = m(p), ŷ(q) = k}`` for ``m(p) != ignore``
@@ -48,32 +49,6 @@ def majority_vote_labels(mask_ids: Tensor, preds: Tensor, num_classes: int,
     return torch.where(valid, labels, ignore_index).reshape(mask_ids.shape)
 
 
-def class_focal_loss(logits: Tensor, labels: Tensor, gamma: float = 2.0,
-                     ignore_index: int = IGNORE) -> Tensor:
-    """PriMaPs-EM's class-level focal loss (spec A.6 step 4, A.11-7).
-
-    ``q_k = mean_{b,p} softmax(z)_k`` over all pixels (ignored ones too),
-    detached; ``w_k = (1 − q_k)^γ``;
-    ``L = (1 / (B·H·W)) Σ_{p : y(p) != ignore} w_{y(p)} · (−log softmax(z(p))_{y(p)})``.
-
-    Args:
-        logits: ``B×K×H×W`` logits ``z``.
-        labels: ``B×H×W`` pseudo labels in ``[0, K)`` or ``ignore_index``.
-        gamma: ``γ``.
-        ignore_index: Ignored label.
-
-    Returns:
-        Scalar loss.
-    """
-    num_classes = logits.shape[1]
-    weights = (1 - logits.softmax(dim=1).mean(dim=(0, 2, 3)).detach()).pow(gamma)
-    valid = labels != ignore_index
-    target = torch.where(valid, labels, 0).long()
-    nll = F.cross_entropy(logits, target, reduction='none')
-    per_pixel = weights[target.clamp(max=num_classes - 1)] * nll * valid
-    return per_pixel.sum() / labels.numel()
-
-
 def primaps_ema_decay(call: int, max_decay: float = 0.98) -> float:
     """θ_M's decay at its ``call``-th update (1-based; spec A.6 step 6).
 
@@ -87,7 +62,7 @@ def primaps_ema_decay(call: int, max_decay: float = 0.98) -> float:
 
 @MODELS.register_module()
 class PrimapsEMHead(BaseUSSHead):
-    """Momentum (θ_M) and running (θ_R) prototypes fitted by PriMaPs-EM.
+    """Momentum (θ_M, ``theta_m``) and running (θ_R, ``theta_r``) prototypes fitted by PriMaPs-EM.
 
     Two stages in one run (the reference's init and EM runs):
 
@@ -98,8 +73,8 @@ class PrimapsEMHead(BaseUSSHead):
        start from the cluster-probe directions with gains 1. Each iteration
        θ_M labels the clean view: ``argmax`` at label resolution, then a
        majority vote inside every PriMaPs mask (:func:`majority_vote_labels`);
-       θ_R is trained on the student view's features with
-       :func:`class_focal_loss`; the hook moves θ_M towards θ_R by EMA.
+       θ_R is trained on the student view's features with ``loss_em``
+       (:class:`ClassFocalLoss`); the hook moves θ_M towards θ_R by EMA.
 
     Prototypes act on unnormalised features (:class:`GainPrototypes`). θ_M
     never receives gradient. Mask ids come from the data sample
@@ -107,8 +82,8 @@ class PrimapsEMHead(BaseUSSHead):
     when absent and ``proposer`` is set, are computed online from the clean
     features by :class:`PriMaPsProposer`.
 
-    Predictions (``'seg'``): θ_M (``eval_prototypes='momentum'``) or θ_R
-    (``'running'``) once EM has started, the cluster probe before; the other
+    Predictions (``'seg'``): θ_M (``eval_prototypes='theta_m'``) or θ_R
+    (``'theta_r'``) once EM has started, the cluster probe before; the other
     θ is also returned as ``'theta_r'``/``'theta_m'`` (score it with a second
     :class:`HungarianIoUMetric`, ``pred_key='pred_theta_r_sem_seg'``).
 
@@ -116,8 +91,9 @@ class PrimapsEMHead(BaseUSSHead):
         in_channels: Backbone width ``D``.
         num_classes: Ground-truth classes ``C``.
         num_clusters: Prototypes ``K`` (defaults to ``C``).
-        focal_gamma: ``γ`` of the focal loss (2).
-        eval_prototypes: ``'momentum'`` or ``'running'``.
+        loss_em: Config of θ_R's loss (:class:`ClassFocalLoss`, γ = 2); its
+            ``ignore_index`` defaults to the head's.
+        eval_prototypes: ``'theta_m'`` or ``'theta_r'``.
         student_view: Name of the photometric view in ``views`` (its features
             feed θ_R), or ``None`` to train θ_R on the clean view.
         proposal_key: Data-sample field holding the mask-id map.
@@ -126,26 +102,27 @@ class PrimapsEMHead(BaseUSSHead):
     """
 
     def __init__(self, in_channels: int, num_classes: int, num_clusters: Optional[int] = None,
-                 focal_gamma: float = 2.0, eval_prototypes: str = 'momentum',
+                 loss_em: ConfigType = dict(type='ClassFocalLoss', gamma=2.0),
+                 eval_prototypes: str = 'theta_m',
                  student_view: Optional[str] = 'img_student', proposal_key: str = 'gt_primaps',
                  proposer: OptConfigType = None, init_cfg: OptConfigType = None,
                  **kwargs) -> None:
         kwargs.setdefault('cluster_probe', True)
         super().__init__(in_channels=in_channels, channels=in_channels, num_classes=num_classes,
                          num_clusters=num_clusters, init_cfg=init_cfg, **kwargs)
-        if eval_prototypes not in ('momentum', 'running'):
-            raise ValueError(f"eval_prototypes must be 'momentum' or 'running', "
+        if eval_prototypes not in ('theta_m', 'theta_r'):
+            raise ValueError(f"eval_prototypes must be 'theta_m' or 'theta_r', "
                              f'got {eval_prototypes!r}.')
         if self.cluster_probe is None:
             raise ValueError('PrimapsEMHead needs cluster_probe=True: the warm-up stage '
                              'initialises θ_R/θ_M from it.')
-        self.focal_gamma = focal_gamma
+        self.loss_em = MODELS.build({'ignore_index': self.ignore_index, **loss_em})
         self.eval_prototypes = eval_prototypes
         self.student_view = student_view
         self.proposal_key = proposal_key
         self.proposer = MODELS.build(proposer) if proposer is not None else None
-        self.running = GainPrototypes(in_channels, self.num_clusters)
-        self.momentum = copy.deepcopy(self.running).requires_grad_(False)
+        self.theta_r = GainPrototypes(in_channels, self.num_clusters)
+        self.theta_m = copy.deepcopy(self.theta_r).requires_grad_(False)
         self.register_buffer('em_active', torch.tensor(False))
         self.register_buffer('ema_calls', torch.tensor(0, dtype=torch.long))
 
@@ -157,8 +134,8 @@ class PrimapsEMHead(BaseUSSHead):
     def start_em(self) -> None:
         """Copy the cluster-probe directions into θ_R and θ_M (gains 1) and enter EM."""
         directions = self.cluster_probe.prototypes.detach()
-        self.running.reset(directions)
-        self.momentum.reset(directions)
+        self.theta_r.reset(directions)
+        self.theta_m.reset(directions)
         self.em_active.fill_(True)
         self.ema_calls.zero_()
 
@@ -166,21 +143,18 @@ class PrimapsEMHead(BaseUSSHead):
     def update_momentum(self, max_decay: float = 0.98) -> float:
         """One θ_M update call: ``θ_M ← d·θ_M + (1 − d)·θ_R`` with :func:`primaps_ema_decay`."""
         decay = primaps_ema_decay(int(self.ema_calls) + 1, max_decay)
-        ema_update_(self.momentum, self.running, decay)
+        ema_update_(self.theta_m, self.theta_r, decay)
         self.ema_calls += 1
         return decay
 
     def proposals(self, inputs: BackboneOutput, code: Tensor,
-                  batch_data_samples: SampleList) -> Tensor:
+                  data_samples: SampleList) -> Tensor:
         """``B×H×W`` mask ids: cached in the samples, else computed online."""
-        if all(self.proposal_key in s for s in batch_data_samples):
-            return torch.stack([s.get(self.proposal_key).data[0]
-                                for s in batch_data_samples]).to(code.device).long()
-        if self.proposer is None:
-            raise KeyError(f'PrimapsEMHead: the data samples carry no {self.proposal_key!r} '
-                           f'(add LoadPrimapsMasks + PackPrimapsInputs to the pipeline) and no '
-                           f'online proposer is configured (decode_head.proposer).')
-        return self.proposer(code, images=inputs.images).to(code.device).long()
+        if self.proposer is not None and not all(self.proposal_key in s for s in data_samples):
+            return self.proposer(code, images=inputs.images).to(code.device).long()
+        return stack_field(data_samples, self.proposal_key, (
+            f'add LoadPrimapsMasks and PackMultiViewSegInputs(pixel_keys=[{self.proposal_key!r}])'
+            f' or an online proposer (decode_head.proposer).')).to(code.device).long()
 
     def em_losses(self, clean: Tensor, student: Tensor, mask_ids: Tensor) -> Dict[str, Tensor]:
         """E-step with θ_M on the clean features, M-step loss of θ_R on the student's.
@@ -192,36 +166,32 @@ class PrimapsEMHead(BaseUSSHead):
         """
         size = mask_ids.shape[-2:]
         with torch.no_grad():
-            momentum = F.interpolate(self.momentum(clean), size=size, mode='bilinear',
-                                     align_corners=self.align_corners)
-            labels = majority_vote_labels(mask_ids, momentum.argmax(1), self.num_clusters,
+            teacher = F.interpolate(self.theta_m(clean), size=size, mode='bilinear',
+                                    align_corners=self.align_corners)
+            labels = majority_vote_labels(mask_ids, teacher.argmax(1), self.num_clusters,
                                           self.ignore_index)
-        logits = F.interpolate(self.running(student), size=size, mode='bilinear',
+        logits = F.interpolate(self.theta_r(student), size=size, mode='bilinear',
                                align_corners=self.align_corners)
-        return {'loss_em_focal': class_focal_loss(logits, labels, self.focal_gamma,
-                                                  self.ignore_index)}
+        return {'loss_em_focal': self.loss_em(logits, labels)}
 
-    def loss(self, inputs: BackboneOutput, batch_data_samples: SampleList,
-             train_cfg: ConfigType, views: Optional[Dict[str, BackboneOutput]] = None
-             ) -> Dict[str, Tensor]:
-        """Warm-up: probe losses. EM: focal loss of θ_R plus the linear probe."""
-        code = self(inputs)
-        losses = {}
-        if bool(self.em_active):
-            student = code
-            if self.student_view is not None:
-                if not views or self.student_view not in views:
-                    raise KeyError(f'PrimapsEMHead needs the student view {self.student_view!r}'
-                                   f': use MultiViewSegmentor with train_cfg.extra_views='
-                                   f'[{self.student_view!r}], or set student_view=None.')
-                student = self.select_feature(views[self.student_view])
-            losses.update(self.em_losses(code, student,
-                                         self.proposals(inputs, code, batch_data_samples)))
-        probes = self.probe_losses(code, batch_data_samples)
-        if bool(self.em_active):
-            probes.pop('loss_cluster_probe', None)
-        losses.update(probes)
-        return losses
+    @property
+    def view_names(self) -> Tuple[str, ...]:
+        """The student view, if θ_R trains on one."""
+        return (self.student_view, ) if self.student_view is not None else ()
+
+    def trains_cluster_probe(self) -> bool:
+        """Only during warm-up: EM trains θ_R instead."""
+        return not bool(self.em_active)
+
+    def method_loss(self, inputs: BackboneOutput, views: Views, code: Tensor,
+                    data_samples: SampleList) -> Dict[str, Tensor]:
+        """EM: the focal loss of θ_R on the student view; none during warm-up."""
+        if not bool(self.em_active):
+            return {}
+        student = code
+        if self.student_view is not None:
+            student = self.select_feature(self.view(views, self.student_view))
+        return self.em_losses(code, student, self.proposals(inputs, code, data_samples))
 
     def logits_from_code(self, code: Tensor) -> Dict[str, Tensor]:
         """``'seg'``: the evaluated prototypes, plus the other θ and the linear probe.
@@ -229,13 +199,18 @@ class PrimapsEMHead(BaseUSSHead):
         Before EM both θ are reported as the cluster probe they will start from.
         """
         if bool(self.em_active):
-            momentum, running = self.momentum(code), self.running(code)
+            thetas = {'theta_m': self.theta_m(code), 'theta_r': self.theta_r(code)}
         else:
-            momentum = running = self.cluster_probe.logits(code)
-        if self.eval_prototypes == 'momentum':
-            logits = {'seg': momentum, 'theta_r': running}
-        else:
-            logits = {'seg': running, 'theta_m': momentum}
+            thetas = dict.fromkeys(('theta_m', 'theta_r'), self.cluster_probe.logits(code))
+        other = 'theta_r' if self.eval_prototypes == 'theta_m' else 'theta_m'
+        logits = {'seg': thetas[self.eval_prototypes], other: thetas[other]}
         if self.linear_probe is not None:
             logits['linear'] = self.linear_probe(code)
         return logits
+
+    def _load_from_state_dict(self, state_dict: dict, prefix: str, *args, **kwargs) -> None:
+        """Load checkpoints of mmuss <= 0.1, which named θ_R ``running`` and θ_M ``momentum``."""
+        for old, new in (('running.', 'theta_r.'), ('momentum.', 'theta_m.')):
+            for key in [k for k in state_dict if k.startswith(prefix + old)]:
+                state_dict[prefix + new + key[len(prefix + old):]] = state_dict.pop(key)
+        super()._load_from_state_dict(state_dict, prefix, *args, **kwargs)

@@ -1,15 +1,13 @@
 """The STEGO/HP segmentation head: a linear plus a nonlinear 1×1 projection of frozen features."""
-from typing import Dict, Optional
+from typing import Dict, Optional, Tuple
 
 import torch.nn as nn
 from mmseg.registry import MODELS
-from mmseg.utils import ConfigType, OptConfigType, SampleList
+from mmseg.utils import OptConfigType, SampleList
 from torch import Tensor
 
 from ..utils.backbone_output import BackboneOutput
-from .base_uss_head import BaseUSSHead
-
-Views = Dict[str, BackboneOutput]
+from .base_uss_head import BaseUSSHead, Views
 
 
 @MODELS.register_module()
@@ -23,10 +21,10 @@ class StegoHead(BaseUSSHead):
     dropped-out copy ``F̃`` of the backbone map (:meth:`dropped_feats`), as
     the references do.
 
-    With ``loss_corr`` set, :meth:`loss` needs the KNN partners' backbone
-    output in ``views[knn_view]``; :class:`MultiViewSegmentor` provides it
-    from ``train_cfg.extra_views``. The cluster and linear probes read
-    ``code.detach()`` (:class:`BaseUSSHead`).
+    With ``loss_corr`` set, the head's one view is ``knn_view``, the KNN
+    partners (:class:`KNNPairDataset`), whose backbone output the segmentor
+    passes in ``views``. The cluster and linear probes read ``code.detach()``
+    (:class:`BaseUSSHead`).
 
     Args:
         in_channels: Backbone width ``C_f``.
@@ -76,29 +74,16 @@ class StegoHead(BaseUSSHead):
         """``F̃``: the backbone map with its own channel-dropout mask (identity in eval)."""
         return self.dropout(self.select_feature(inputs))
 
-    def view(self, views: Optional[Views], name: str) -> BackboneOutput:
-        """The backbone output of an extra view, with a clear error if it is absent."""
-        if not views or name not in views:
-            raise KeyError(f'{type(self).__name__} needs the view {name!r}: use '
-                           f'MultiViewSegmentor with train_cfg.extra_views containing {name!r} '
-                           f'and a data pipeline that provides it (got views '
-                           f'{sorted(views or {})}).')
-        return views[name]
+    @property
+    def view_names(self) -> Tuple[str, ...]:
+        """The KNN partners when the correspondence loss is on."""
+        return (self.knn_view, ) if self.loss_corr is not None else ()
 
-    def method_loss(self, inputs: BackboneOutput, code: Tensor,
-                    batch_data_samples: SampleList,
-                    views: Optional[Views] = None) -> Dict[str, Tensor]:
+    def method_loss(self, inputs: BackboneOutput, views: Views, code: Tensor,
+                    data_samples: SampleList) -> Dict[str, Tensor]:
         """STEGO's correspondence loss against the KNN partners (if configured)."""
         if self.loss_corr is None:
             return {}
         partner = self.view(views, self.knn_view)
         return self.loss_corr(self.dropped_feats(inputs), code, self.dropped_feats(partner),
                               self(partner))
-
-    def loss(self, inputs: BackboneOutput, batch_data_samples: SampleList,
-             train_cfg: ConfigType, views: Optional[Views] = None) -> Dict[str, Tensor]:
-        """Method losses (using the extra ``views``) plus probe losses on the detached code."""
-        code = self(inputs)
-        losses = self.method_loss(inputs, code, batch_data_samples, views)
-        losses.update(self.probe_losses(code, batch_data_samples))
-        return losses

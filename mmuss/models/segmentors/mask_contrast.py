@@ -15,7 +15,8 @@ from torch import Tensor
 from ..losses.mask_contrast_loss import mask_prototypes
 from ..utils.backbone_output import BackboneOutput
 from ..utils.ema import ema_update_
-from .multi_view_segmentor import normalise_view_images
+from ..utils.freeze import freeze_
+from ..utils.images import stack_field, view_inputs
 
 
 def saliency_weighted_prototypes(embeddings: Tensor, saliency_logits: Tensor,
@@ -86,20 +87,12 @@ def unshuffle_across_ranks(x: Tensor, inverse: Optional[Tensor]) -> Tensor:
     return gather_across_ranks(x)[inverse.view(get_world_size(), -1)[get_rank()]]
 
 
-def stack_masks(data_samples: SampleList, name: str) -> Tensor:
-    """``B×H×W`` binary masks from each sample's ``name`` field."""
-    missing = [i for i, s in enumerate(data_samples) if name not in s]
-    if missing:
-        raise KeyError(f'Data sample {missing[0]} has no {name!r}; the training pipeline needs '
-                       f'LoadSaliencyMask, MaskContrastViews and PackMaskContrastInputs.')
-    return torch.stack([s.get(name).data[0] for s in data_samples])
-
-
 def restore_mask(mask: Tensor, meta: dict) -> Tensor:
     """An ``H×W`` mask at network-input size → original image size.
 
     Removes padding, undoes a test-time flip and resizes with nearest
-    neighbour (spec B.7-a step 4).
+    neighbour (spec B.7-a step 4). mmseg's ``postprocess_result`` cannot do
+    this: it resizes logits bilinearly before thresholding.
     """
     left, right, top, bottom = meta.get('padding_size') or (0, 0, 0, 0)
     height, width = mask.shape
@@ -171,9 +164,8 @@ class MaskContrast(BaseSegmentor):
         self.saliency_threshold = saliency_threshold
         self.train_cfg = train_cfg
         self.test_cfg = test_cfg
-        self.align_corners = False
         if freeze_backbone:
-            self.backbone.requires_grad_(False)
+            freeze_(self.backbone)
             self.key_backbone = None
         else:
             self.key_backbone = copy.deepcopy(self.backbone).requires_grad_(False)
@@ -199,7 +191,7 @@ class MaskContrast(BaseSegmentor):
         """Query backbone features (without autograd when the backbone is frozen)."""
         with torch.set_grad_enabled(torch.is_grad_enabled() and not self.freeze_backbone):
             feats = self.backbone(inputs)
-        return feats if isinstance(feats, BackboneOutput) else BackboneOutput(feats)
+        return BackboneOutput.of(feats)
 
     def query_outputs(self, inputs: Tensor) -> Tuple[Tensor, Tensor]:
         """Unnormalised embeddings ``B×D×H×W`` and saliency logits ``B×H×W`` at input size."""
@@ -223,8 +215,7 @@ class MaskContrast(BaseSegmentor):
         """Unit key embeddings ``B×D×H×W`` (shuffle-BN under DDP)."""
         shuffled, inverse = shuffle_across_ranks(images)
         backbone = self.backbone if self.key_backbone is None else self.key_backbone
-        feats = backbone(shuffled)
-        feats = feats if isinstance(feats, BackboneOutput) else BackboneOutput(feats)
+        feats = BackboneOutput.of(backbone(shuffled))
         emb = unshuffle_across_ranks(self.key_head.embed(self.key_head(feats)), inverse)
         emb = F.interpolate(emb, size=images.shape[-2:], mode='bilinear', align_corners=False)
         return F.normalize(emb, dim=1)
@@ -235,23 +226,13 @@ class MaskContrast(BaseSegmentor):
         keys = gather_across_ranks(prototypes)
         self.queue_ptr.fill_(write_queue_(self.queue, keys, int(self.queue_ptr)))
 
-    def key_images(self, data_samples: SampleList, like: Tensor) -> Tensor:
-        """Normalised ``B×3×H×W`` key views from the samples' ``key_img`` fields."""
-        missing = [i for i, s in enumerate(data_samples) if 'key_img' not in s]
-        if missing:
-            raise KeyError(f'Data sample {missing[0]} has no key_img; the training pipeline '
-                           f'needs MaskContrastViews and PackMaskContrastInputs.')
-        images = torch.stack([s.key_img for s in data_samples]).to(like.device)
-        if images.shape[-2:] != like.shape[-2:]:
-            raise ValueError(f'Key views are {tuple(images.shape[-2:])} but query views '
-                             f'{tuple(like.shape[-2:])}; both come from one view pipeline.')
-        return normalise_view_images(images, self.data_preprocessor)
-
     def loss(self, inputs: Tensor, data_samples: SampleList) -> dict:
         """MaskContrast losses for a batch of query views; updates key encoder and queue."""
-        query_masks = stack_masks(data_samples, 'gt_saliency').to(inputs.device)
-        key_masks = stack_masks(data_samples, 'gt_key_saliency').to(inputs.device)
-        keys = self.key_images(data_samples, inputs)
+        fix = ('the training pipeline needs LoadSaliencyMask, MaskContrastViews and '
+               "PackMultiViewSegInputs(pixel_keys=['gt_saliency', 'gt_key_saliency']).")
+        query_masks = stack_field(data_samples, 'gt_saliency', fix).to(inputs.device)
+        key_masks = stack_field(data_samples, 'gt_key_saliency', fix).to(inputs.device)
+        keys = view_inputs(data_samples, 'key_img', inputs, self.data_preprocessor)
         emb, sal = self.query_outputs(inputs)
         self.momentum_update()
         prototypes = mask_prototypes(self.key_embeddings(keys), key_masks)

@@ -37,11 +37,15 @@ class BackboneOutput(tuple):
             setattr(obj, name, extras.get(name))
         return obj
 
-    def replace(self, **extras: Any) -> 'BackboneOutput':
-        """Return a copy with some extras replaced (the maps are shared)."""
-        current = {name: getattr(self, name) for name in self.EXTRAS}
-        current.update(extras)
-        return BackboneOutput(tuple(self), **current)
+    @classmethod
+    def of(cls, feats: Iterable[Tensor], extras_from: Any = None,
+           **extras: Any) -> 'BackboneOutput':
+        """``feats`` with the extras of ``extras_from`` (default ``feats``; tuples have none)
+        updated with ``extras``: the one place any output becomes a :class:`BackboneOutput`."""
+        source = feats if extras_from is None else extras_from
+        merged = {k: getattr(source, k, None) for k in cls.EXTRAS}
+        merged.update(extras)
+        return cls(feats, **merged)
 
     @property
     def last(self) -> Tensor:

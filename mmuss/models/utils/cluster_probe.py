@@ -160,25 +160,6 @@ class ClusterProbe(nn.Module):
         """Copy ``K×D`` prototypes in."""
         self.prototypes.copy_(prototypes.to(self.prototypes))
 
-    @torch.no_grad()
-    def init_from_samples(self, samples: Tensor, method: str = 'pca',
-                          seed: int = 0) -> None:
-        """Set the prototypes from an ``N×D`` feature sample.
-
-        Args:
-            samples: Features, one row per pixel.
-            method: ``'pca'`` (principal directions, PriMaPs' initialisation)
-                or ``'kmeans'`` (spherical k-means centres).
-            seed: Seed for ``'kmeans'``.
-        """
-        if method == 'pca':
-            protos = principal_directions(samples, self.num_clusters)
-        elif method == 'kmeans':
-            protos = spherical_kmeans_centres(samples, self.num_clusters, seed=seed)
-        else:
-            raise ValueError(f"Unknown prototype init method {method!r}; use 'pca' or 'kmeans'.")
-        self.set_prototypes(protos)
-
 
 def flatten_pixels(feats: Tensor) -> Tensor:
     """``B×D×h×w`` features → ``(B·h·w)×D`` rows, one per pixel."""

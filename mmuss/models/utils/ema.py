@@ -4,19 +4,25 @@ import torch.nn as nn
 
 
 @torch.no_grad()
-def ema_update_(target: nn.Module, source: nn.Module, momentum: float,
-                copy_buffers: bool = False) -> None:
+def ema_update_(target: nn.Module, source: nn.Module, momentum: float) -> None:
     """In-place ``θ_target ← m·θ_target + (1 − m)·θ_source`` over parameters.
 
-    Used for PriMaPs-EM's momentum prototypes θ_M, HP's EMA head and
-    MaskContrast's key encoder (each with its own schedule for ``m``).
+    The one EMA step of the package; buffers (e.g. BN statistics) evolve on
+    their own. Its users, each with its own ``m`` and moment:
+
+    - PriMaPs-EM's θ_M ← θ_R: :meth:`PrimapsEMHead.update_momentum`, called by
+      :class:`PrimapsEMHook` after every ``interval``-th EM iteration;
+    - HP's EMA head ← online head: :meth:`HPHead.update_ema`, inside
+      :meth:`HPHead.method_loss` once the EMA code of the step is computed
+      (before the optimiser step);
+    - MaskContrast's key encoder ← query encoder:
+      :meth:`MaskContrast.momentum_update`, inside :meth:`MaskContrast.loss`
+      before the key forward.
 
     Args:
         target: Momentum copy, updated in place.
         source: Online model (same architecture).
         momentum: ``m`` in ``[0, 1]``; ``m = 0`` copies ``source``.
-        copy_buffers: Also copy ``source``'s buffers (e.g. BN statistics)
-            into ``target``; by default buffers evolve on their own.
     """
     if not 0.0 <= momentum <= 1.0:
         raise ValueError(f'EMA momentum must be in [0, 1], got {momentum}.')
@@ -25,6 +31,3 @@ def ema_update_(target: nn.Module, source: nn.Module, momentum: float,
         raise ValueError(f'EMA target has {len(t_params)} parameters, source {len(s_params)}.')
     for t, s in zip(t_params, s_params):
         t.mul_(momentum).add_(s.detach(), alpha=1.0 - momentum)
-    if copy_buffers:
-        for t, s in zip(target.buffers(), source.buffers()):
-            t.copy_(s)

@@ -3,8 +3,10 @@ import torch.nn as nn
 import torch.nn.functional as F
 from torch import Tensor
 
+from mmuss.utils.ignore_index import IGNORE_INDEX
 
-def linear_probe_loss(logits: Tensor, labels: Tensor, ignore_index: int = 255) -> Tensor:
+
+def linear_probe_loss(logits: Tensor, labels: Tensor, ignore_index: int = IGNORE_INDEX) -> Tensor:
     """Pixel-mean cross-entropy of upsampled probe logits (spec hp_stego §1.3).
 
     ``logits`` are bilinearly upsampled (``align_corners=False``) to the label
@@ -51,5 +53,5 @@ class LinearProbe(nn.Module):
         """``B×D×h×w`` features → ``B×C×h×w`` logits."""
         return self.conv(feats.detach())
 
-    def loss(self, feats: Tensor, labels: Tensor, ignore_index: int = 255) -> Tensor:
+    def loss(self, feats: Tensor, labels: Tensor, ignore_index: int = IGNORE_INDEX) -> Tensor:
         return linear_probe_loss(self(feats), labels, ignore_index)

@@ -48,7 +48,8 @@ import torch
 import torch.nn.functional as F
 from torch import Tensor
 
-IGNORE_ID = 255
+from mmuss.utils.ignore_index import IGNORE_INDEX
+
 MAX_MASKS = 254
 PAD_LOGIT = -1e4
 
@@ -346,7 +347,7 @@ def mask_ids_from_scores(scores: Tensor) -> Tensor:
         raise ValueError(f'A proposal map with {num} masks cannot be stored: mask ids are '
                          f'uint8 with 255 for background, so at most {MAX_MASKS} masks fit.')
     best = scores.argmax(dim=1)
-    return torch.where(best == 0, IGNORE_ID, best).to(torch.uint8)
+    return torch.where(best == 0, IGNORE_INDEX, best).to(torch.uint8)
 
 
 def check_mask_counts(num_masks: Tensor, names: Optional[Sequence[str]] = None) -> None:

@@ -5,19 +5,11 @@ import torch
 from mmseg.registry import MODELS
 from torch import Tensor
 
+from .images import unnormalise_images
 from .primaps import primaps_mask_ids
 
 IMAGENET_MEAN = (123.675, 116.28, 103.53)
 IMAGENET_STD = (58.395, 57.12, 57.375)
-
-
-def uint8_images(images: Tensor, mean: Sequence[float], std: Sequence[float]) -> Tensor:
-    """Normalised ``B×3×H×W`` RGB network inputs → uint8 RGB (``x·std + mean``, clamped)."""
-    if images.dtype == torch.uint8:
-        return images
-    mean_t = images.new_tensor(mean)[None, :, None, None]
-    std_t = images.new_tensor(std)[None, :, None, None]
-    return (images * std_t + mean_t).round().clamp(0, 255).to(torch.uint8)
 
 
 @MODELS.register_module()
@@ -66,8 +58,8 @@ class PriMaPsProposer:
         with torch.no_grad():
             if images is not None:
                 size = size or tuple(images.shape[-2:])
-                if self.crf is not None:
-                    images = uint8_images(images, self.mean, self.std)
+                if self.crf is not None and images.dtype != torch.uint8:
+                    images = unnormalise_images(images, self.mean, self.std)
             return primaps_mask_ids(feats.detach().float(), size=size,
                                     images=images if self.crf is not None else None,
                                     crf=self.crf, threshold=self.threshold,

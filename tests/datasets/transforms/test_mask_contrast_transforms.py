@@ -111,7 +111,8 @@ def test_empty_mask_is_rejected_and_dataset_draws_another_image(tmp_path):
     ds = BaseSegDataset(data_root=str(tmp_path), data_prefix=dict(img_path='images'),
                         img_suffix='.png', pipeline=[
                             dict(type='LoadImageFromFile'), load(), views,
-                            dict(type='PackMaskContrastInputs')])
+                            dict(type='PackMultiViewSegInputs',
+                                 pixel_keys=['gt_saliency', 'gt_key_saliency'])])
     names = [ds.get_data_info(i)['img_path'] for i in range(len(ds))]
     empty = names.index(str(tmp_path / 'images' / 'empty.png'))
     assert Compose([dict(type='LoadImageFromFile'), load(), views])(

@@ -85,7 +85,7 @@ def test_uint8_photometric_view_and_multi_view_packing():
     assert np.array_equal(results['img'], img)  # the image itself is untouched
     grey = results['img_aug']
     assert grey.shape == img.shape and np.all(grey[..., 0] == grey[..., 1])
-    packed = TRANSFORMS.build(dict(type='PackMultiViewSegInputs', view_keys=['img_aug'])
+    packed = TRANSFORMS.build(dict(type='PackMultiViewSegInputs')
                               ).transform(dict(results, ori_shape=img.shape[:2]))
     assert tuple(packed['data_samples'].img_aug.shape) == (3, 8, 6)
     assert np.array_equal(packed['data_samples'].img_aug.permute(1, 2, 0).numpy(), grey)

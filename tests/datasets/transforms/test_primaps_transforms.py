@@ -39,12 +39,13 @@ def test_crop_and_resize_move_the_mask_ids(sample):
 
 def test_pack_adds_mask_ids_and_student_view(sample):
     results, ids = sample
-    results['img_student'] = results['img'] + 1
-    packed = TRANSFORMS.build(dict(type='PackPrimapsInputs', view_keys=['img_student']))(results)
+    results.update(img_student=results['img'] + 1, view_fields=['img_student'])
+    packed = TRANSFORMS.build(
+        dict(type='PackMultiViewSegInputs', pixel_keys=['gt_primaps']))(results)
     data_sample = packed['data_samples']
     assert data_sample.gt_primaps.data.shape == (1, 4, 6)
     assert data_sample.gt_primaps.data[0].numpy().tolist() == ids.astype(int).tolist()
     assert tuple(data_sample.img_student.shape) == (3, 4, 6)
     with pytest.raises(KeyError, match='gt_primaps'):
-        TRANSFORMS.build(dict(type='PackPrimapsInputs', view_keys=[]))(
+        TRANSFORMS.build(dict(type='PackMultiViewSegInputs', pixel_keys=['gt_primaps']))(
             dict(img=results['img'], img_path='x', seg_fields=[]))

@@ -88,7 +88,7 @@ HP_HEAD = dict(type='HPHead', channels=6, num_classes=3, num_clusters=4, pool_si
 
 def build_model():
     torch.manual_seed(0)
-    model = MODELS.build(toy_segmentor_cfg(HP_HEAD, extra_views=['img_aug']))
+    model = MODELS.build(toy_segmentor_cfg(HP_HEAD))
     model.train()
     data = model.data_preprocessor(
         dict(inputs=[torch.randint(0, 256, (3, 16, 16), dtype=torch.uint8) for _ in range(2)],
@@ -137,6 +137,6 @@ def test_empty_pools_and_wrong_pool_shapes_fail_clearly():
     head = model.decode_head
     with pytest.raises(RuntimeError, match='ReferencePoolHook'):
         head.method_loss(BackboneOutput([torch.randn(1, 16, 4, 4)], attn=torch.randn(1, 2, 16, 16)),
-                         torch.randn(1, 6, 4, 4), [])
+                         {}, torch.randn(1, 6, 4, 4), [])
     with pytest.raises(ValueError, match=r'pool_agnostic must be \(4, 16\)'):
         head.set_pools(torch.zeros(3, 16), torch.zeros(4, 6))

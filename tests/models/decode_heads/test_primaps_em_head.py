@@ -9,8 +9,8 @@ from mmengine.structures import PixelData
 from mmseg.registry import HOOKS, MODELS
 from mmseg.structures import SegDataSample
 
-from mmuss.models.decode_heads.primaps_em_head import (class_focal_loss, majority_vote_labels,
-                                                       primaps_ema_decay)
+from mmuss.models.decode_heads.primaps_em_head import majority_vote_labels, primaps_ema_decay
+from mmuss.models.losses.class_focal_loss import class_focal_loss
 from mmuss.models.utils import BackboneOutput
 
 
@@ -43,6 +43,8 @@ def test_focal_loss_hand_derived():
     assert class_focal_loss(logits, labels, gamma=2.0).item() == pytest.approx(expected)
     assert class_focal_loss(logits, labels, gamma=0.0).item() == pytest.approx(
         0.5 * math.log(2))
+    built = MODELS.build(dict(type='ClassFocalLoss', gamma=2.0))
+    assert built(logits, labels).item() == pytest.approx(expected)
 
 
 def test_ema_decay_sequence():
@@ -64,16 +66,16 @@ def test_hook_starts_em_and_updates_theta_m_on_schedule():
         hook.before_train_iter(runner, it)
         if it < 5:
             assert not head.em_active
-        head.running.gains.data.fill_(float(it))  # what θ_R holds at this iteration
+        head.theta_r.gains.data.fill_(float(it))  # what θ_R holds at this iteration
         hook.after_train_iter(runner, it)
-        seen.append(head.momentum.gains[0].item())
+        seen.append(head.theta_m.gains[0].item())
     # EM iteration t = it − 5; calls at t = 10, 20, 30 (it = 15, 25, 35): copy, copy, d = 2/3
     assert seen[5:15] == [1.0] * 10  # start_em set gains to 1
     assert seen[15] == 15.0 and seen[24] == 15.0
     assert seen[25] == 25.0
     assert seen[35] == pytest.approx(2 / 3 * 25 + 1 / 3 * 35)
     assert int(head.ema_calls) == 3
-    assert torch.allclose(head.momentum.directions, torch.full((3, 4), 0.5))
+    assert torch.allclose(head.theta_m.directions, torch.full((3, 4), 0.5))
 
 
 def test_hook_warmup_in_epochs():
@@ -109,54 +111,54 @@ def test_theta_m_gets_no_gradient_and_theta_r_does():
     head = build_head()
     head.start_em()
     inputs, samples = em_batch(head)
-    losses = head.loss(inputs, samples, {})
+    losses = head.loss(inputs, {}, samples)
     assert set(losses) == {'loss_em_focal', 'loss_linear_probe'}
     sum(losses.values()).backward()
-    for param in head.momentum.parameters():
+    for param in head.theta_m.parameters():
         assert not param.requires_grad and param.grad is None
-    assert head.running.directions.grad.abs().sum() > 0
-    assert head.running.gains.grad.abs().sum() > 0
+    assert head.theta_r.directions.grad.abs().sum() > 0
+    assert head.theta_r.gains.grad.abs().sum() > 0
     assert head.cluster_probe.prototypes.grad is None
 
 
 def test_warm_up_trains_the_cluster_probe_only():
     head = build_head()
     inputs, samples = em_batch(head, with_masks=False)
-    losses = head.loss(inputs, samples, {})
+    losses = head.loss(inputs, {}, samples)
     assert set(losses) == {'loss_cluster_probe', 'loss_linear_probe'}
 
 
 def test_evaluation_uses_theta_m_by_default():
     head = build_head()
     head.start_em()
-    head.running.gains.data.fill_(-1.0)
+    head.theta_r.gains.data.fill_(-1.0)
     code = torch.randn(1, 4, 3, 3)
     logits = head.logits_from_code(code)
-    assert torch.allclose(logits['seg'], head.momentum(code))
-    assert torch.allclose(logits['theta_r'], head.running(code))
-    running = build_head(eval_prototypes='running')
+    assert torch.allclose(logits['seg'], head.theta_m(code))
+    assert torch.allclose(logits['theta_r'], head.theta_r(code))
+    running = build_head(eval_prototypes='theta_r')
     running.start_em()
-    assert torch.allclose(running.logits_from_code(code)['seg'], running.running(code))
+    assert torch.allclose(running.logits_from_code(code)['seg'], running.theta_r(code))
 
 
 def test_gain_prototype_logits_are_unnormalised():
     head = build_head()
-    head.running.directions.data = torch.tensor([[3.0, 4, 0, 0], [0, 0, 1, 0], [0, 0, 0, 2]])
-    head.running.gains.data = torch.tensor([2.0, 1.0, 0.5])
+    head.theta_r.directions.data = torch.tensor([[3.0, 4, 0, 0], [0, 0, 1, 0], [0, 0, 0, 2]])
+    head.theta_r.gains.data = torch.tensor([2.0, 1.0, 0.5])
     feats = torch.tensor([1.0, 2.0, 3.0, 4.0]).reshape(1, 4, 1, 1)
     # g_k · <v_k/||v_k||, F>: 2·(3+8)/5, 1·3, 0.5·4
-    assert head.running(feats).flatten().tolist() == pytest.approx([4.4, 3.0, 2.0])
+    assert head.theta_r(feats).flatten().tolist() == pytest.approx([4.4, 3.0, 2.0])
 
 
 def test_online_proposals_when_samples_have_none():
     head = build_head(proposer=dict(type='PriMaPsProposer'))
     head.start_em()
     inputs, samples = em_batch(head, with_masks=False)
-    assert 'loss_em_focal' in head.loss(inputs, samples, {})
+    assert 'loss_em_focal' in head.loss(inputs, {}, samples)
     no_proposer = build_head()
     no_proposer.start_em()
     with pytest.raises(KeyError, match='gt_primaps'):
-        no_proposer.loss(inputs, samples, {})
+        no_proposer.loss(inputs, {}, samples)
 
 
 def test_missing_student_view_is_named():
@@ -164,4 +166,15 @@ def test_missing_student_view_is_named():
     head.start_em()
     inputs, samples = em_batch(head)
     with pytest.raises(KeyError, match='img_student'):
-        head.loss(inputs, samples, {})
+        head.loss(inputs, {}, samples)
+
+
+def test_checkpoints_with_the_old_theta_names_still_load():
+    """mmuss 0.1 saved θ_R as ``running.*`` and θ_M as ``momentum.*``."""
+    head = build_head()
+    old = {k.replace('theta_r.', 'running.').replace('theta_m.', 'momentum.'):
+           torch.rand_like(v) if v.is_floating_point() else v.clone()
+           for k, v in head.state_dict().items()}
+    head.load_state_dict(old)
+    assert torch.equal(head.theta_r.directions, old['running.directions'])
+    assert torch.equal(head.theta_m.gains, old['momentum.gains'])

@@ -16,7 +16,7 @@ def head_grads(head, loss_keys):
     torch.manual_seed(0)
     feats = BackboneOutput([torch.randn(2, 8, 4, 4)])
     partner = BackboneOutput([torch.randn(2, 8, 4, 4)])
-    losses = head.loss(feats, samples(2, 4), {}, views=dict(knn_img=partner))
+    losses = head.loss(feats, dict(knn_img=partner), samples(2, 4))
     sum(v for k, v in losses.items() if k in loss_keys).backward()
     return {n: p.grad.clone() for n, p in head.named_parameters()
             if p.grad is not None and not n.startswith(('cluster_probe', 'linear_probe'))}
@@ -57,12 +57,13 @@ def test_probes_do_not_change_the_head_gradients():
 
 def test_missing_view_names_the_view_and_the_fix():
     head = MODELS.build(dict(STEGO_HEAD, in_channels=8))
-    with pytest.raises(KeyError, match="'knn_img'.*extra_views"):
-        head.loss(BackboneOutput([torch.randn(1, 8, 4, 4)]), samples(1, 4), {})
+    assert head.view_names == ('knn_img', )
+    with pytest.raises(KeyError, match="'knn_img'.*view_names"):
+        head.loss(BackboneOutput([torch.randn(1, 8, 4, 4)]), {}, samples(1, 4))
 
 
 def test_segmentor_encodes_views_and_keeps_the_backbone_without_gradient():
-    model = MODELS.build(toy_segmentor_cfg(STEGO_HEAD, extra_views=['knn_img']))
+    model = MODELS.build(toy_segmentor_cfg(STEGO_HEAD))
     model.train()
     data = model.data_preprocessor(
         dict(inputs=[torch.randint(0, 256, (3, 16, 16), dtype=torch.uint8) for _ in range(2)],
@@ -76,7 +77,7 @@ def test_segmentor_encodes_views_and_keeps_the_backbone_without_gradient():
 
 
 def test_segmentor_view_is_normalised_like_the_input():
-    model = MODELS.build(toy_segmentor_cfg(STEGO_HEAD, extra_views=['knn_img']))
+    model = MODELS.build(toy_segmentor_cfg(STEGO_HEAD))
     img = torch.randint(0, 256, (3, 16, 16), dtype=torch.uint8)
     batch = samples(1)
     batch[0].set_field(img.clone(), 'knn_img')
@@ -86,7 +87,7 @@ def test_segmentor_view_is_normalised_like_the_input():
 
 
 def test_segmentor_refuses_missing_view_field():
-    model = MODELS.build(toy_segmentor_cfg(STEGO_HEAD, extra_views=['img_aug']))
+    model = MODELS.build(toy_segmentor_cfg(dict(STEGO_HEAD, knn_view='img_aug')))
     data = model.data_preprocessor(
         dict(inputs=[torch.randint(0, 256, (3, 16, 16), dtype=torch.uint8)],
              data_samples=samples(1)), True)

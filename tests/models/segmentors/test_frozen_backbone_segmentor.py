@@ -5,7 +5,8 @@ from mmengine.structures import PixelData
 from mmseg.registry import MODELS
 from mmseg.structures import SegDataSample
 
-from mmuss.models.segmentors.frozen_backbone_segmentor import hflip_average, unnormalise_images
+from mmuss.models.segmentors.frozen_backbone_segmentor import hflip_average
+from mmuss.models.utils.images import unnormalise_images
 
 
 def build(num_clusters=None, **test_cfg):
@@ -62,11 +63,11 @@ def test_slide_equals_whole_when_one_window_covers_the_image():
 
 def test_hflip_average_is_exact_for_equivariant_maps():
     x = torch.randn(2, 3, 4, 6)
-    out = hflip_average(lambda t: {'seg': t * 2}, x)
-    torch.testing.assert_close(out['seg'], x * 2)
+    out = hflip_average(lambda t: t * 2, x)
+    torch.testing.assert_close(out, x * 2)
 
 
-def test_unnormalise_images_truncates_to_uint8():
+def test_unnormalise_images_clamps_to_uint8():
     mean = torch.tensor([10.0, 0, 0]).view(3, 1, 1)
     std = torch.tensor([2.0, 1, 1]).view(3, 1, 1)
     x = torch.tensor([[[[1.0]], [[300.0]], [[-4.0]]]])
@@ -78,3 +79,22 @@ def test_unknown_test_mode_is_rejected():
     model.test_cfg['mode'] = 'tiles'
     with pytest.raises(ValueError, match="'tiles'"):
         model.inference(torch.randn(1, 3, 16, 16), [{}])
+
+
+def test_unnormalise_images_rounds_away_float_error():
+    """x·std + mean = 12.9999 comes from pixel 13; truncation would give 12."""
+    mean = torch.tensor([10.0, 0, 0])
+    std = torch.tensor([3.0, 1, 1])
+    x = torch.tensor([[[[2.9999 / 3]], [[254.6]], [[0.4]]]])
+    assert unnormalise_images(x, mean, std).flatten().tolist() == [13, 255, 0]
+
+
+def test_multi_view_segmentor_is_the_same_segmentor_and_old_view_lists_are_refused():
+    assert MODELS.get('MultiViewSegmentor') is MODELS.get('FrozenBackboneSegmentor')
+    cfg = dict(type='FrozenBackboneSegmentor',
+               backbone=dict(type='DinoVisionTransformer', patch_size=4, img_size=16,
+                             arch=dict(embed_dims=16, num_layers=1, num_heads=2)),
+               decode_head=dict(type='ClusterProbeHead', in_channels=16, num_classes=3),
+               train_cfg=dict(extra_views=['img_aug']))
+    with pytest.raises(ValueError, match='extra_views.*view_names'):
+        MODELS.build(cfg)

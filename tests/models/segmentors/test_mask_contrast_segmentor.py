@@ -9,6 +9,7 @@ from mmseg.structures import SegDataSample
 
 from mmuss.models.losses.mask_contrast_loss import mask_prototypes
 from mmuss.models.segmentors.mask_contrast import write_queue_
+from mmuss.models.utils.images import view_inputs
 
 from .mask_contrast_toys import masks, tiny_batch, tiny_model
 
@@ -62,7 +63,8 @@ def test_training_steps_enqueue_key_prototypes_and_wrap():
     for step in range(3):
         data = model.data_preprocessor(tiny_batch(seed=step), training=True)
         model.loss(data['inputs'], data['data_samples'])
-        keys = model.key_images(data['data_samples'], data['inputs'])
+        keys = view_inputs(data['data_samples'], 'key_img', data['inputs'],
+                           model.data_preprocessor)
         with torch.no_grad():  # m = 1: the key encoder is fixed, so prototypes are reproducible
             expected = mask_prototypes(model.key_embeddings(keys),
                                        masks(data['data_samples'], 'gt_key_saliency'))

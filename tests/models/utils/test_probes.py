@@ -71,12 +71,3 @@ def test_spherical_kmeans_recovers_separated_directions():
     match = (found @ centres.T).max(dim=1).values
     assert (match > 0.99).all()
     assert sorted((found @ centres.T).argmax(dim=1).tolist()) == [0, 1, 2]
-
-
-def test_cluster_probe_init_from_samples_sets_prototypes():
-    probe = ClusterProbe(3, 2)
-    samples = torch.tensor([[1.0, 0, 0], [-1.0, 0, 0], [2.0, 0.1, 0], [-2.0, -0.1, 0]])
-    probe.init_from_samples(samples, 'pca')
-    assert probe.prototypes[0, 0].item() == pytest.approx(1.0, abs=1e-2)
-    with pytest.raises(ValueError, match="'pca' or 'kmeans'"):
-        probe.init_from_samples(samples, 'random')
