@@ -1,12 +1,16 @@
+from .atomic_checkpoint_hook import AtomicCheckpointHook
 from .checkpoint_prototype_init_hook import CheckpointPrototypeInitHook
 from .cluster_matching_hook import ClusterMatchingHook
 from .hp_lambda_hook import HPLambdaHook
 from .iteration_seed_hook import IterationSeedHook
+from .non_finite_guard_hook import NonFiniteGuardHook
+from .prediction_dump_hook import PredictionDumpHook
 from .primaps_em_hook import PrimapsEMHook
 from .prototype_init_hook import PrototypeInitHook
 from .reference_pool_hook import ReferencePoolHook
 
 __all__ = [
-    'CheckpointPrototypeInitHook', 'ClusterMatchingHook', 'HPLambdaHook', 'IterationSeedHook',
-    'PrimapsEMHook', 'PrototypeInitHook', 'ReferencePoolHook'
+    'AtomicCheckpointHook', 'CheckpointPrototypeInitHook', 'ClusterMatchingHook', 'HPLambdaHook',
+    'IterationSeedHook', 'NonFiniteGuardHook', 'PredictionDumpHook', 'PrimapsEMHook',
+    'PrototypeInitHook', 'ReferencePoolHook'
 ]

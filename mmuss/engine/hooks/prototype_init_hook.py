@@ -1,4 +1,5 @@
 """Initialise a head's prototypes from the code of a few training batches."""
+import logging
 import random
 from itertools import islice
 from typing import Iterator
@@ -103,10 +104,16 @@ class PrototypeInitHook(Hook):
         was_training = head.training
         head.eval()
         states = random.getstate(), np.random.get_state(), torch.get_rng_state()
+        batches_read = 0
+
+        def codes() -> Iterator[Tensor]:
+            nonlocal batches_read
+            for batch in self.sample_batches(runner.train_dataloader):
+                batches_read += 1
+                yield head(model.extract_feat(model.data_preprocessor(batch, False)['inputs']))
+
         with torch.no_grad():
-            codes = (head(model.extract_feat(model.data_preprocessor(batch, False)['inputs']))
-                     for batch in self.sample_batches(runner.train_dataloader))
-            probe.set_prototypes(self.fit(codes, probe.num_clusters))
+            probe.set_prototypes(self.fit(codes(), probe.num_clusters))
         random.setstate(states[0])
         np.random.set_state(states[1])
         torch.set_rng_state(states[2])
@@ -115,5 +122,8 @@ class PrototypeInitHook(Hook):
         if world_size > 1:
             for param in probe.parameters():
                 broadcast(param.data, src=0)
+        short = batches_read < self.num_batches
         print_log(f'PrototypeInitHook: {self.method} initialisation of {self.probe} from '
-                  f'{self.num_batches} batches.', logger='current')
+                  f'{batches_read} batches' + (f' (asked for {self.num_batches}; the training '
+                                               f'set has no more).' if short else '.'),
+                  logger='current', level=logging.WARNING if short else logging.INFO)
