@@ -43,3 +43,13 @@ def test_missing_data_root_names_the_dataloader(tmp_path, tiny_data, tiny_config
     with pytest.raises(FileNotFoundError, match=r"'/nowhere'.*in val_dataloader"):
         train_tool.main([str(cfg), '--work-dir', str(tmp_path / 'w'), '--cfg-options',
                          'val_dataloader.dataset.data_root=/nowhere'])
+
+
+def test_encoder_decoder_with_a_probe_metric_points_to_frozen_backbone_segmentor(
+        tmp_path, tiny_data, tiny_config, train_tool):
+    cfg = tiny_config(tiny_data)
+    with pytest.raises(KeyError, match=r"pred_linear_sem_seg.*FrozenBackboneSegmentor.*"
+                       r"EncoderDecoder only predicts 'pred_sem_seg'"):
+        train_tool.main([str(cfg), '--work-dir', str(tmp_path / 'w'), '--cfg-options',
+                         'model.type=EncoderDecoder', 'train_cfg.max_iters=2',
+                         'experiment_name=encdec'])
