@@ -5,7 +5,7 @@ from typing import List, Optional
 
 import mmuss  # noqa: F401  (registers components; torch>=2.6 checkpoint loading)
 from mmuss.utils.run_setup import (add_checkpoint_args, add_launch_args, add_reliability_hooks,
-                                   build_runner, check_checkpoint, check_data_roots,
+                                   build_runner, check_checkpoint_keys, check_data_roots,
                                    enable_out_dir, enable_show_dir, load_run_config,
                                    parse_tool_args, setup_cpu_distributed, teardown_distributed)
 
@@ -48,7 +48,7 @@ def main(argv: Optional[List[str]] = None) -> dict:
     add_reliability_hooks(cfg)
     setup_cpu_distributed(cfg, args.launcher)
     runner = build_runner(cfg)
-    check_checkpoint(runner.model, args.checkpoint, cfg.get('allow_shape_mismatch', False))
+    check_checkpoint_keys(runner.model, args.checkpoint, cfg.get('allow_shape_mismatch', False))
     metrics = runner.test()
     teardown_distributed()
     return metrics

@@ -8,7 +8,7 @@ from mmengine.runner import Runner
 
 import mmuss  # noqa: F401  (registers components; torch>=2.6 checkpoint loading)
 from mmuss.utils.run_setup import (add_checkpoint_args, add_launch_args, add_reliability_hooks,
-                                   build_runner, check_checkpoint, check_data_roots,
+                                   build_runner, check_checkpoint_keys, check_data_roots,
                                    check_train_batches, load_run_config, parse_tool_args,
                                    resolve_auto_resume, setup_amp, setup_cpu_distributed,
                                    teardown_distributed)
@@ -50,7 +50,7 @@ def main(argv: Optional[List[str]] = None) -> Runner:
     setup_cpu_distributed(cfg, args.launcher)
     runner = build_runner(cfg)
     if cfg.get('load_from'):
-        check_checkpoint(runner.model, cfg.load_from, cfg.get('allow_shape_mismatch', False))
+        check_checkpoint_keys(runner.model, cfg.load_from, cfg.get('allow_shape_mismatch', False))
     check_train_batches(runner)
     runner.train()
     teardown_distributed()

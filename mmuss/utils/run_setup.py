@@ -124,7 +124,7 @@ def _listed(keys: List[str], limit: int = 20) -> str:
     return f'{keys[:limit]}{" ..." if len(keys) > limit else ""}'
 
 
-def check_checkpoint(model: torch.nn.Module, filename: str,
+def check_checkpoint_keys(model: torch.nn.Module, filename: str,
                      allow_shape_mismatch: bool = False) -> None:
     """Fail when a checkpoint does not fit ``model`` (DDP-wrapped or not).
 

@@ -1,5 +1,6 @@
 """The wheel ships configs and tools (mmuss/.mim) so `_base_ = 'mmuss::...'` works elsewhere."""
 import os
+import shutil
 import subprocess
 import sys
 import zipfile
@@ -21,9 +22,11 @@ custom_hooks = []
 
 
 def test_wheel_ships_configs_and_tools_for_mmuss_scope_inheritance(tmp_path, tiny_data):
-    wheels, site = tmp_path / 'wheels', tmp_path / 'site'
+    wheels, site, source = tmp_path / 'wheels', tmp_path / 'site', tmp_path / 'source'
+    shutil.copytree(REPO, source, symlinks=True, ignore=shutil.ignore_patterns(
+        '.git', 'build', '*.egg-info', '__pycache__', 'work_dirs', '.venv'))  # build out of tree
     subprocess.run([sys.executable, '-m', 'pip', 'wheel', '-q', '--no-deps',
-                    '--no-build-isolation', '-w', str(wheels), str(REPO)], check=True,
+                    '--no-build-isolation', '-w', str(wheels), str(source)], check=True,
                    cwd=tmp_path, timeout=300)
     wheel = next(wheels.glob('mmuss-*.whl'))
     with zipfile.ZipFile(wheel) as zf:
