@@ -10,6 +10,16 @@ def read_version() -> str:
     return namespace['__version__']
 
 
+def mim_files() -> list:
+    """``.mim/configs/**`` and ``.mim/tools/**`` file paths relative to ``mmuss/``."""
+    package = Path(__file__).parent / 'mmuss'
+    return ['.mim/model-index.yml'] + sorted(
+        str(Path('.mim', top, path.relative_to(package / '.mim' / top)))
+        for top in ('configs', 'tools')
+        for path in (package / '.mim' / top).rglob('*')
+        if path.is_file() and '__pycache__' not in path.parts)
+
+
 setup(
     name='mmuss',
     version=read_version(),
@@ -19,12 +29,14 @@ setup(
     long_description_content_type='text/markdown',
     python_requires='>=3.8',
     packages=find_packages(include=['mmuss', 'mmuss.*']),
+    # Configs and tools ship inside the package, as mmseg's `.mim/`: `_base_ = 'mmuss::...'`
+    # and mim find them. mmuss/.mim/{configs,tools} are symlinks to the top-level folders.
+    package_data={'mmuss': mim_files()},
     install_requires=[
         'torch>=2.0',
         'mmengine>=0.10.0,<0.11.0',
         'mmcv>=2.1.0,<2.2.0',
         'mmsegmentation==1.2.2',
-        'mmpretrain>=1.2.0,<1.3.0',
         'scikit-learn',
         'scipy',
         'pydensecrf2',

@@ -12,7 +12,7 @@ SRUN_ARGS=${SRUN_ARGS:-""}
 PYTHON=${PYTHON:-python}
 
 PYTHONPATH="$(dirname "$0")/..":$PYTHONPATH \
-srun -p "${PARTITION}" \
+exec srun -p "${PARTITION}" \
     --job-name="${JOB_NAME}" \
     --gres=gpu:"${GPUS_PER_NODE}" \
     --ntasks="${GPUS}" \

@@ -4,8 +4,9 @@ from typing import List, Optional
 
 
 import mmuss  # noqa: F401  (registers components; torch>=2.6 checkpoint loading)
-from mmuss.utils.run_setup import (add_launch_args, build_runner, check_checkpoint_keys,
-                                   check_data_roots, enable_show_dir, load_run_config,
+from mmuss.utils.run_setup import (add_checkpoint_args, add_launch_args, add_reliability_hooks,
+                                   build_runner, check_checkpoint_keys, check_data_roots,
+                                   enable_out_dir, enable_show_dir, load_run_config,
                                    parse_tool_args, setup_cpu_distributed, teardown_distributed)
 
 
@@ -14,6 +15,9 @@ def parse_args(argv: Optional[List[str]] = None) -> argparse.Namespace:
     parser.add_argument('config', help='test config file path')
     parser.add_argument('checkpoint', help='checkpoint file')
     parser.add_argument('--work-dir', help='dir for logs and the metric json')
+    parser.add_argument(
+        '--out', help='dir to save per-image cluster-id PNGs (clusters/), class-id PNGs '
+        'through the cluster-to-class matching (classes/) and the metrics (metrics.json)')
     parser.add_argument('--show', action='store_true', help='show predictions')
     parser.add_argument('--show-dir', help='dir to save painted predictions')
     parser.add_argument('--wait-time', type=float, default=2, help='interval of --show (s)')
@@ -21,6 +25,7 @@ def parse_args(argv: Optional[List[str]] = None) -> argparse.Namespace:
     parser.add_argument('--crf', action='store_true', help='dense CRF refinement')
     parser.add_argument('--crf-workers', type=int, default=0,
                         help='CRF worker processes (0: in the test process)')
+    add_checkpoint_args(parser)
     add_launch_args(parser)
     return parse_tool_args(parser, argv)
 
@@ -37,11 +42,13 @@ def main(argv: Optional[List[str]] = None) -> dict:
     if args.crf:
         cfg.model.setdefault('test_cfg', {})['crf'] = dict(num_workers=args.crf_workers)
     enable_show_dir(cfg, args.show_dir, args.show, args.wait_time)
+    enable_out_dir(cfg, args.out)
 
     check_data_roots(cfg, ['test_dataloader'])
+    add_reliability_hooks(cfg)
     setup_cpu_distributed(cfg, args.launcher)
     runner = build_runner(cfg)
-    check_checkpoint_keys(runner.model, args.checkpoint)
+    check_checkpoint_keys(runner.model, args.checkpoint, cfg.get('allow_shape_mismatch', False))
     metrics = runner.test()
     teardown_distributed()
     return metrics

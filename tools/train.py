@@ -7,9 +7,11 @@ from mmengine.logging import print_log
 from mmengine.runner import Runner
 
 import mmuss  # noqa: F401  (registers components; torch>=2.6 checkpoint loading)
-from mmuss.utils.run_setup import (add_launch_args, build_runner, check_checkpoint_keys,
-                                   check_data_roots, load_run_config, parse_tool_args,
-                                   setup_cpu_distributed, teardown_distributed)
+from mmuss.utils.run_setup import (add_checkpoint_args, add_launch_args, add_reliability_hooks,
+                                   build_runner, check_checkpoint_keys, check_data_roots,
+                                   check_train_batches, load_run_config, parse_tool_args,
+                                   resolve_auto_resume, setup_amp, setup_cpu_distributed,
+                                   teardown_distributed)
 
 
 def parse_args(argv: Optional[List[str]] = None) -> argparse.Namespace:
@@ -18,9 +20,12 @@ def parse_args(argv: Optional[List[str]] = None) -> argparse.Namespace:
     parser.add_argument('--work-dir', help='the dir to save logs and models')
     parser.add_argument(
         '--resume', nargs='?', const='auto', default=None, metavar='CHECKPOINT',
-        help='resume from CHECKPOINT, or from the latest checkpoint in the work dir '
+        help='resume from CHECKPOINT, or from the latest intact checkpoint in the work dir '
         'when no path is given')
-    parser.add_argument('--amp', action='store_true', help='automatic mixed precision')
+    parser.add_argument(
+        '--amp', action='store_true',
+        help='automatic mixed precision (fp16 with loss scaling on GPU, bf16 autocast on CPU)')
+    add_checkpoint_args(parser)
     add_launch_args(parser)
     return parse_tool_args(parser, argv)
 
@@ -28,30 +33,25 @@ def parse_args(argv: Optional[List[str]] = None) -> argparse.Namespace:
 def main(argv: Optional[List[str]] = None) -> Runner:
     args = parse_args(argv)
     cfg = load_run_config(args)
-
     if args.amp:
-        optim_wrapper = cfg.optim_wrapper.type
-        if optim_wrapper == 'AmpOptimWrapper':
-            print_log('AMP training is already enabled in the config.', logger='current',
-                      level=logging.WARNING)
-        else:
-            if optim_wrapper != 'OptimWrapper':
-                raise ValueError(f'--amp supports OptimWrapper only, not {optim_wrapper}.')
-            cfg.optim_wrapper.type = 'AmpOptimWrapper'
-            cfg.optim_wrapper.loss_scale = 'dynamic'
+        setup_amp(cfg)
 
     if args.resume == 'auto':
         cfg.resume = True
-        cfg.load_from = None
+        cfg.load_from = resolve_auto_resume(cfg.work_dir)
     elif args.resume is not None:
         cfg.resume = True
         cfg.load_from = args.resume
+    if cfg.get('resume') and cfg.get('load_from'):
+        print_log(f'Resuming from {cfg.load_from}', logger='current', level=logging.INFO)
 
     check_data_roots(cfg, ['train_dataloader', 'val_dataloader'])  # test data is not used
+    add_reliability_hooks(cfg)
     setup_cpu_distributed(cfg, args.launcher)
     runner = build_runner(cfg)
-    if cfg.get('load_from') and not cfg.get('resume', False):
-        check_checkpoint_keys(runner.model, cfg.load_from)
+    if cfg.get('load_from'):
+        check_checkpoint_keys(runner.model, cfg.load_from, cfg.get('allow_shape_mismatch', False))
+    check_train_batches(runner)
     runner.train()
     teardown_distributed()
     return runner

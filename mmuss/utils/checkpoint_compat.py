@@ -17,13 +17,18 @@ mmuss fixes this in three parts, none of which touches downloads (mmengine's
 2. ``HistoryBuffer`` no longer pickles its four default statistics methods
    (its ``__setstate__`` re-registers them anyway), so checkpoints written
    with mmuss imported load with ``weights_only=True``;
-3. local files that still fail the safe load (e.g. written by plain
-   mmengine) are trusted local checkpoints: they are loaded with
-   ``weights_only=False`` and a warning naming the file.
+3. a local file that still fails the safe load (e.g. written by plain
+   mmengine, or a pickle that would run code) is refused with an error naming
+   the file and the offending global. Trusting it is an explicit opt-in:
+   ``MMUSS_TRUST_CHECKPOINTS=1`` (set by the tools' ``--trust-checkpoint``
+   flag or the config key ``trust_checkpoint = True``) loads it with
+   ``weights_only=False``.
 """
 import logging
+import os
 import os.path as osp
 import pickle
+import re
 from typing import Any, List, Optional
 
 import numpy as np
@@ -63,20 +68,39 @@ def history_buffer_getstate(buffer: HistoryBuffer) -> dict:
     return state
 
 
+TRUST_ENV = 'MMUSS_TRUST_CHECKPOINTS'
+
+
+def checkpoints_trusted() -> bool:
+    """Whether the user opted in to unpickling local checkpoints (``MMUSS_TRUST_CHECKPOINTS=1``)."""
+    return os.environ.get(TRUST_ENV, '').strip().lower() in ('1', 'true', 'yes')
+
+
+def offending_global(err: Exception) -> str:
+    """The global torch's safe loader refused, as named in its error message."""
+    found = re.search(r'(?:Unsupported global|GLOBAL|unsupported)\s*:?\s*(?:GLOBAL\s+)?'
+                      r'([\w.]+(?:\s[\w.]+)?)', str(err))
+    return found.group(1) if found else str(err).strip().splitlines()[-1][:200]
+
+
 def load_local_checkpoint(filename: str, map_location: Optional[Any] = None) -> Any:
-    """mmengine's local-file loader, safe first, trusted-local fallback second."""
+    """mmengine's local-file loader: torch's safe load, unpickling only on explicit opt-in."""
     filename = osp.expanduser(filename)
     if not osp.isfile(filename):
         raise FileNotFoundError(f'{filename} can not be found.')
     try:
         return torch.load(filename, map_location=map_location, weights_only=True)
     except pickle.UnpicklingError as err:
-        first_line = str(err).strip().splitlines()[-1][:200]
-        print_log(
-            f'{filename} holds objects outside torch\'s weights_only allow-list '
-            f'({first_line}); loading it as a trusted local checkpoint with '
-            f'weights_only=False. Only load local checkpoints you trust.',
-            logger='current', level=logging.WARNING)
+        culprit = offending_global(err)
+        if not checkpoints_trusted():
+            raise pickle.UnpicklingError(
+                f'Refusing to load {filename}: it holds {culprit}, which is outside the '
+                f'types mmengine checkpoints need, and unpickling it could run arbitrary code. '
+                f'If you trust this file, pass --trust-checkpoint to tools/train.py or '
+                f'tools/test.py (config: trust_checkpoint = True) or set {TRUST_ENV}=1.'
+            ) from None
+        print_log(f'{filename} holds {culprit}; loading it with weights_only=False because '
+                  f'{TRUST_ENV}=1.', logger='current', level=logging.WARNING)
         return torch.load(filename, map_location=map_location, weights_only=False)
 
 

@@ -1,15 +1,22 @@
 """Config checks and environment set-up shared by tools/train.py and tools/test.py."""
 import argparse
+import datetime
+import glob
+import logging
 import os
 import os.path as osp
-from typing import Iterable, List, Optional
+import pickle
+from typing import Iterable, List, Optional, Tuple
 
 import torch
 from mmengine.config import Config, DictAction
+from mmengine.logging import print_log
 from mmengine.registry import RUNNERS
 from mmengine.runner import CheckpointLoader, Runner
 from mmengine.utils import import_modules_from_strings
 
+from .checkpoint_compat import TRUST_ENV
+from .model_wrapper import unwrap_model
 
 
 def add_launch_args(parser: argparse.ArgumentParser) -> None:
@@ -23,6 +30,18 @@ def add_launch_args(parser: argparse.ArgumentParser) -> None:
     parser.add_argument('--local_rank', '--local-rank', type=int, default=0)
 
 
+def add_checkpoint_args(parser: argparse.ArgumentParser) -> None:
+    """``--trust-checkpoint`` and ``--allow-shape-mismatch``, shared by train and test."""
+    parser.add_argument(
+        '--trust-checkpoint', action='store_true',
+        help=f'unpickle local checkpoints that torch\'s safe loader refuses (sets {TRUST_ENV}=1;'
+        ' config: trust_checkpoint = True). Only for files you trust: unpickling runs code')
+    parser.add_argument(
+        '--allow-shape-mismatch', action='store_true',
+        help='load a checkpoint whose tensor shapes differ from the model, keeping the '
+        "model's values there (config: allow_shape_mismatch = True)")
+
+
 def parse_tool_args(parser: argparse.ArgumentParser,
                     argv: Optional[List[str]] = None) -> argparse.Namespace:
     """Parse, and export ``LOCAL_RANK`` for launchers that pass ``--local-rank``."""
@@ -32,7 +51,8 @@ def parse_tool_args(parser: argparse.ArgumentParser,
 
 
 def load_run_config(args: argparse.Namespace) -> Config:
-    """Config from ``args.config`` with ``--cfg-options``, launcher and work dir applied.
+    """Config from ``args.config`` with ``--cfg-options``, launcher, work dir and checkpoint
+    options applied.
 
     The work dir defaults to ``./work_dirs/<config name>`` as in mmseg.
     """
@@ -42,6 +62,10 @@ def load_run_config(args: argparse.Namespace) -> Config:
         cfg.merge_from_dict(args.cfg_options)
         if 'custom_imports' in args.cfg_options:
             import_modules_from_strings(**cfg.custom_imports)
+    if getattr(args, 'trust_checkpoint', False) or cfg.get('trust_checkpoint', False):
+        os.environ[TRUST_ENV] = '1'
+    if getattr(args, 'allow_shape_mismatch', False):
+        cfg.allow_shape_mismatch = True
     if args.work_dir is not None:
         cfg.work_dir = args.work_dir
     elif cfg.get('work_dir') is None:
@@ -54,7 +78,8 @@ def build_runner(cfg: Config) -> Runner:
     return Runner.from_cfg(cfg) if 'runner_type' not in cfg else RUNNERS.build(cfg)
 
 
-def _dataset_cfgs(cfg: Config, keys: Iterable[str]) -> Iterable[dict]:
+def _dataset_cfgs(cfg: Config, keys: Iterable[str]) -> Iterable[Tuple[str, dict]]:
+    """``(dataloader key, dataset config)`` of every (wrapped) dataset of those loaders."""
     for key in keys:
         loader = cfg.get(key)
         if not loader or 'dataset' not in loader:
@@ -65,36 +90,68 @@ def _dataset_cfgs(cfg: Config, keys: Iterable[str]) -> Iterable[dict]:
             if isinstance(ds, (list, tuple)):
                 stack.extend(ds)
                 continue
-            yield ds
+            yield key, ds
             for child in ('dataset', 'datasets'):
                 if child in ds:
                     stack.append(ds[child])
 
 
 def check_data_roots(cfg: Config, keys: Iterable[str]) -> None:
-    """Fail early, naming the path, when a dataset's ``data_root`` does not exist."""
-    for ds in _dataset_cfgs(cfg, keys):
+    """Fail early, naming the dataloader and path, when a ``data_root`` does not exist."""
+    for key, ds in _dataset_cfgs(cfg, keys):
         root = ds.get('data_root')
         if root and not osp.isdir(root):
             raise FileNotFoundError(
-                f'data_root {root!r} of {ds.get("type", "dataset")} does not exist; '
-                f'set it in the config or with --cfg-options.')
+                f'data_root {root!r} of the {ds.get("type", "dataset")} in {key} does not '
+                f'exist; set it in the config or with --cfg-options.')
 
 
-def check_checkpoint_keys(model: torch.nn.Module, filename: str) -> None:
-    """Fail, listing the keys, when a checkpoint does not fit ``model`` exactly."""
+def checkpoint_state_dict(filename: str) -> dict:
+    """The ``state_dict`` of a checkpoint file, without a DDP ``module.`` prefix."""
     ckpt = CheckpointLoader.load_checkpoint(filename, map_location='cpu')
     state = ckpt.get('state_dict', ckpt) if isinstance(ckpt, dict) else None
     if not isinstance(state, dict):
         raise ValueError(f'{filename} holds no state dict.')
-    expected = set(model.state_dict())
-    found = {k[len('module.'):] if k.startswith('module.') else k for k in state}
-    missing, unexpected = sorted(expected - found), sorted(found - expected)
+    return {k[len('module.'):] if k.startswith('module.') else k: v for k, v in state.items()}
+
+
+def _listed(keys: List[str], limit: int = 20) -> str:
+    return f'{keys[:limit]}{" ..." if len(keys) > limit else ""}'
+
+
+def check_checkpoint_keys(model: torch.nn.Module, filename: str,
+                     allow_shape_mismatch: bool = False) -> None:
+    """Fail when a checkpoint does not fit ``model`` (DDP-wrapped or not).
+
+    Raises ``KeyError`` listing missing/unexpected keys and ``ValueError``
+    listing every key whose tensor shape differs (checkpoint vs model), unless
+    ``allow_shape_mismatch`` (those tensors then keep the model's values, as
+    mmengine's non-strict loading does).
+    """
+    state = checkpoint_state_dict(filename)
+    expected = unwrap_model(model).state_dict()
+    missing, unexpected = sorted(set(expected) - set(state)), sorted(set(state) - set(expected))
     if missing or unexpected:
         raise KeyError(f'Checkpoint {filename} does not match the model: '
-                       f'missing keys {missing[:20]}{" ..." if len(missing) > 20 else ""}, '
-                       f'unexpected keys {unexpected[:20]}'
-                       f'{" ..." if len(unexpected) > 20 else ""}.')
+                       f'missing keys {_listed(missing)}, unexpected keys {_listed(unexpected)}.')
+    mismatched = [f'{k}: checkpoint {tuple(v.shape)} vs model {tuple(expected[k].shape)}'
+                  for k, v in state.items()
+                  if hasattr(v, 'shape') and tuple(v.shape) != tuple(expected[k].shape)]
+    if mismatched and not allow_shape_mismatch:
+        raise ValueError(f'Checkpoint {filename} has tensors whose shapes differ from the '
+                         f'model\'s: {_listed(mismatched)}. Fix the config (e.g. the embed '
+                         f'width) to match, or pass --allow-shape-mismatch (config: '
+                         f'allow_shape_mismatch = True) to keep the model\'s values there.')
+    if mismatched:
+        print_log(f'Checkpoint {filename}: not loading {len(mismatched)} tensors of another '
+                  f'shape (allow_shape_mismatch): {_listed(mismatched)}.', logger='current',
+                  level=logging.WARNING)
+
+
+def dist_timeout(cfg: Config) -> datetime.timedelta:
+    """``env_cfg.dist_cfg.timeout`` (seconds, as mmengine reads it), else torch's 30 min."""
+    seconds = (cfg.get('env_cfg') or {}).get('dist_cfg', {}).get('timeout', 1800)
+    return datetime.timedelta(seconds=float(seconds))
 
 
 def setup_cpu_distributed(cfg: Config, launcher: str) -> None:
@@ -102,7 +159,8 @@ def setup_cpu_distributed(cfg: Config, launcher: str) -> None:
 
     mmengine's launcher sets a CUDA device and wraps DDP with ``device_ids``;
     neither exists without CUDA. We initialise the gloo process group
-    ourselves (mmengine then skips its own initialisation) and let DDP run on
+    ourselves (mmengine then skips its own initialisation), with
+    ``env_cfg.dist_cfg.timeout`` as mmengine would pass it, and let DDP run on
     CPU.
     """
     if launcher == 'none' or torch.cuda.is_available():
@@ -116,7 +174,8 @@ def setup_cpu_distributed(cfg: Config, launcher: str) -> None:
     cfg.model_wrapper_cfg = wrapper
     if launcher == 'pytorch' and not dist.is_initialized():
         dist.init_process_group(backend='gloo', rank=int(os.environ['RANK']),
-                                world_size=int(os.environ['WORLD_SIZE']))
+                                world_size=int(os.environ['WORLD_SIZE']),
+                                timeout=dist_timeout(cfg))
 
 
 def teardown_distributed() -> None:
@@ -141,6 +200,8 @@ def enable_show_dir(cfg: Config, show_dir: Optional[str], show: bool = False,
         raise KeyError('--show/--show-dir need default_hooks.visualization '
                        '(SegVisualizationHook) in the config.')
     vis = hooks['visualization']
+    if vis.get('type') in ('SegVisualizationHook', 'mmseg.SegVisualizationHook'):
+        vis['type'] = 'USSVisualizationHook'  # draws on the evaluated (e.g. cropped) image
     vis['draw'] = True
     vis.setdefault('interval', 1)
     if show:
@@ -148,3 +209,107 @@ def enable_show_dir(cfg: Config, show_dir: Optional[str], show: bool = False,
         vis['wait_time'] = wait_time
     if show_dir:
         cfg.visualizer['save_dir'] = show_dir
+
+
+def _checkpoint_step(path: str) -> int:
+    """The number in ``iter_N.pth`` / ``epoch_N.pth`` (-1 for other names)."""
+    stem = osp.splitext(osp.basename(path))[0]
+    number = stem.rsplit('_', 1)[-1]
+    return int(number) if number.isdigit() else -1
+
+
+def intact_checkpoint_error(path: str) -> Optional[str]:
+    """``None`` if ``path`` loads, else why not (a refused, untrusted pickle still raises)."""
+    try:
+        CheckpointLoader.load_checkpoint(path, map_location='cpu')
+    except pickle.UnpicklingError as err:
+        if 'Refusing to load' in str(err):
+            raise
+        return f'{type(err).__name__}: {err}'
+    except (RuntimeError, EOFError, OSError, ValueError) as err:
+        return f'{type(err).__name__}: {err}'
+    return None
+
+
+def resolve_auto_resume(work_dir: str) -> Optional[str]:
+    """The checkpoint ``--resume`` (no path) continues from, or ``None`` to start afresh.
+
+    That is the file ``work_dir/last_checkpoint`` names, as in mmengine; when
+    it is missing or corrupt (e.g. a kill during a save), the newest intact
+    ``*.pth`` in ``work_dir`` (by step, then time), with a warning naming the
+    skipped files. Raises ``RuntimeError`` when checkpoints exist but none loads.
+    """
+    pointer = osp.join(work_dir, 'last_checkpoint')
+    named = None
+    if osp.isfile(pointer):
+        with open(pointer) as f:
+            named = f.read().strip()
+    candidates = sorted(glob.glob(osp.join(work_dir, '*.pth')),
+                        key=lambda p: (_checkpoint_step(p), osp.getmtime(p)), reverse=True)
+    if named:
+        candidates = [named] + [c for c in candidates if osp.abspath(c) != osp.abspath(named)]
+    skipped = []
+    for path in candidates:
+        error = intact_checkpoint_error(path) if osp.isfile(path) else 'file not found'
+        if error is None:
+            if skipped:
+                print_log(f'Resuming from {path}, the newest intact checkpoint; skipped '
+                          + '; '.join(skipped), logger='current', level=logging.WARNING)
+            return path
+        skipped.append(f'{path} ({error.splitlines()[0][:200]})')
+    if skipped:
+        raise RuntimeError('--resume found no intact checkpoint in ' + work_dir + ': '
+                           + '; '.join(skipped))
+    return None
+
+
+def setup_amp(cfg: Config) -> None:
+    """``--amp``: mmengine's ``AmpOptimWrapper`` (fp16, dynamic loss scale); GPU only."""
+    wrapper = cfg.optim_wrapper.get('type', 'OptimWrapper')
+    if wrapper == 'AmpOptimWrapper':
+        print_log('AMP training is already enabled in the config.', logger='current',
+                  level=logging.WARNING)
+        return
+    if not torch.cuda.is_available():
+        raise SystemExit('--amp needs a CUDA GPU (mmengine\'s AmpOptimWrapper scales fp16 '
+                         'losses on the GPU); on CPU, train without --amp.')
+    if wrapper != 'OptimWrapper':
+        raise ValueError(f'--amp supports OptimWrapper only, not {wrapper}.')
+    cfg.optim_wrapper.type = 'AmpOptimWrapper'
+    cfg.optim_wrapper.loss_scale = 'dynamic'
+
+
+def add_reliability_hooks(cfg: Config) -> None:
+    """Atomic checkpoint saves and the non-finite guard, in every config the tools run.
+
+    mmengine's ``CheckpointHook`` becomes :class:`AtomicCheckpointHook` (same
+    options) and :class:`NonFiniteGuardHook` joins ``custom_hooks``.
+    """
+    hooks = cfg.get('default_hooks') or {}
+    checkpoint = hooks.get('checkpoint')
+    if checkpoint is not None and checkpoint.get('type') in ('CheckpointHook',
+                                                             'mmengine.CheckpointHook'):
+        checkpoint['type'] = 'AtomicCheckpointHook'
+    custom = list(cfg.get('custom_hooks') or [])
+    if not any(h.get('type') == 'NonFiniteGuardHook' for h in custom):
+        custom.append(dict(type='NonFiniteGuardHook'))
+    cfg.custom_hooks = custom
+
+
+def check_train_batches(runner: Runner) -> None:
+    """Fail early when the train dataloader yields no batch (e.g. fewer images than one
+    batch with ``drop_last``), which would otherwise train zero iterations or hang."""
+    loader = runner.train_dataloader
+    if len(loader) == 0:
+        raise ValueError(
+            f'train_dataloader yields no batch: {len(loader.dataset)} images, batch_size '
+            f'{loader.batch_size}, drop_last={loader.drop_last}, '
+            f'{runner.world_size} process(es). Add images, lower train_dataloader.batch_size '
+            f'or set drop_last=False.')
+
+
+def enable_out_dir(cfg: Config, out_dir: Optional[str]) -> None:
+    """``--out DIR``: add :class:`PredictionDumpHook` (cluster/class PNGs, metrics JSON)."""
+    if out_dir:
+        cfg.custom_hooks = list(cfg.get('custom_hooks') or []) + [
+            dict(type='PredictionDumpHook', out_dir=out_dir)]

@@ -1,5 +1,6 @@
 """torch>=2.6 loading of mmengine checkpoints, without weakening downloads."""
 import logging
+import pickle
 
 import numpy as np
 import pytest
@@ -35,11 +36,13 @@ class NotAllowListed:
         self.x = 1
 
 
-def test_local_fallback_warns_and_names_the_file(tmp_path, caplog):
+def test_foreign_objects_need_an_explicit_opt_in(tmp_path, caplog, monkeypatch):
     path = tmp_path / 'foreign.pth'
     torch.save({'obj': NotAllowListed()}, path)
-    with pytest.raises(Exception):
-        torch.load(path, weights_only=True)
+    monkeypatch.delenv('MMUSS_TRUST_CHECKPOINTS', raising=False)
+    with pytest.raises(pickle.UnpicklingError, match=r'foreign\.pth.*NotAllowListed'):
+        load_local_checkpoint(str(path))
+    monkeypatch.setenv('MMUSS_TRUST_CHECKPOINTS', '1')
     with caplog.at_level(logging.WARNING):
         ckpt = load_local_checkpoint(str(path))
     assert ckpt['obj'].x == 1

@@ -1,14 +1,17 @@
+from .atomic_checkpoint_hook import AtomicCheckpointHook
 from .best_after_warmup_checkpoint_hook import BestAfterWarmupCheckpointHook
 from .checkpoint_prototype_init_hook import CheckpointPrototypeInitHook
 from .cluster_matching_hook import ClusterMatchingHook
 from .hp_lambda_hook import HPLambdaHook
 from .iteration_seed_hook import IterationSeedHook
+from .non_finite_guard_hook import NonFiniteGuardHook
+from .prediction_dump_hook import PredictionDumpHook
 from .primaps_em_hook import PrimapsEMHook
 from .prototype_init_hook import PrototypeInitHook
 from .reference_pool_hook import ReferencePoolHook
 
 __all__ = [
-    'BestAfterWarmupCheckpointHook', 'CheckpointPrototypeInitHook', 'ClusterMatchingHook',
-    'HPLambdaHook', 'IterationSeedHook', 'PrimapsEMHook', 'PrototypeInitHook',
-    'ReferencePoolHook'
+    'AtomicCheckpointHook', 'BestAfterWarmupCheckpointHook', 'CheckpointPrototypeInitHook',
+    'ClusterMatchingHook', 'HPLambdaHook', 'IterationSeedHook', 'NonFiniteGuardHook',
+    'PredictionDumpHook', 'PrimapsEMHook', 'PrototypeInitHook', 'ReferencePoolHook'
 ]

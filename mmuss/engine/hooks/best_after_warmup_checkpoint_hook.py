@@ -1,13 +1,14 @@
-"""mmengine's CheckpointHook whose best checkpoint is chosen among post-warm-up evaluations."""
+"""The atomic checkpoint hook whose best checkpoint is chosen among post-warm-up evaluations."""
 from typing import Optional
 
-from mmengine.hooks import CheckpointHook
 from mmseg.registry import HOOKS
+
+from .atomic_checkpoint_hook import AtomicCheckpointHook
 
 
 @HOOKS.register_module()
-class BestAfterWarmupCheckpointHook(CheckpointHook):
-    """:class:`~mmengine.hooks.CheckpointHook` whose ``save_best`` skips warm-up evaluations.
+class BestAfterWarmupCheckpointHook(AtomicCheckpointHook):
+    """:class:`AtomicCheckpointHook` whose ``save_best`` skips warm-up evaluations.
 
     PriMaPs-EM trains its initialisation (cluster-probe warm-up) in the same
     run as EM; the reference trains it in a separate run and selects the best
@@ -20,7 +21,8 @@ class BestAfterWarmupCheckpointHook(CheckpointHook):
     Args:
         warmup: Epochs (iterations with ``by_epoch=False``) of warm-up; set it
             to :class:`PrimapsEMHook`'s ``warmup_epochs`` (``warmup_iters``).
-        **kwargs: :class:`~mmengine.hooks.CheckpointHook` arguments.
+        **kwargs: :class:`AtomicCheckpointHook` (mmengine ``CheckpointHook``)
+            arguments.
     """
 
     def __init__(self, warmup: int = 0, **kwargs) -> None:

@@ -7,7 +7,7 @@ from mmengine.logging import print_log
 from mmengine.runner import CheckpointLoader
 from mmseg.registry import HOOKS
 
-from .unwrap import unwrap_model
+from mmuss.utils.model_wrapper import unwrap_model
 
 
 @HOOKS.register_module()
@@ -43,7 +43,7 @@ class CheckpointPrototypeInitHook(Hook):
         state = state.get('state_dict', state)
         if self.key not in state:
             raise KeyError(f'{self.checkpoint} has no {self.key!r}.')
-        model = unwrap_model(runner)
+        model = unwrap_model(runner.model)
         prototypes = getattr(model.decode_head, self.probe).prototypes
         centres = state[self.key]
         if centres.shape != prototypes.shape:

@@ -4,7 +4,7 @@ from typing import Optional
 from mmengine.hooks import Hook
 from mmseg.registry import HOOKS
 
-from .unwrap import unwrap_model
+from mmuss.utils.model_wrapper import unwrap_model
 
 
 def hp_lambda(iteration: int, total_iters: int, warmup: int) -> float:
@@ -38,7 +38,7 @@ class HPLambdaHook(Hook):
         self.warmup = warmup
 
     def before_train_iter(self, runner, batch_idx: int, data_batch: Optional[dict] = None) -> None:
-        model = unwrap_model(runner)
+        model = unwrap_model(runner.model)
         value = hp_lambda(runner.iter, runner.max_iters, self.warmup)
         model.decode_head.hp_lambda = value
         runner.message_hub.update_scalar('train/hp_lambda', value)

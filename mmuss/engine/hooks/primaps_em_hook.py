@@ -5,7 +5,7 @@ from mmengine.hooks import Hook
 from mmengine.logging import print_log
 from mmseg.registry import HOOKS
 
-from .unwrap import unwrap_model
+from mmuss.utils.model_wrapper import unwrap_model
 
 
 @HOOKS.register_module()
@@ -54,7 +54,7 @@ class PrimapsEMHook(Hook):
 
     @staticmethod
     def head(runner):
-        model = unwrap_model(runner)
+        model = unwrap_model(runner.model)
         head = model.decode_head
         if not hasattr(head, 'start_em'):
             raise TypeError(f'PrimapsEMHook needs a PrimapsEMHead, got {type(head).__name__}.')

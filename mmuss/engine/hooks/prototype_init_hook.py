@@ -1,4 +1,5 @@
 """Initialise a head's prototypes from the code of a few training batches."""
+import logging
 from itertools import islice
 from typing import Iterator
 
@@ -15,7 +16,7 @@ from mmuss.models.utils import (feature_moments, flatten_pixels,
                                 subsample_rows)
 from mmuss.utils import preserved_rng_state
 
-from .unwrap import unwrap_model
+from mmuss.utils.model_wrapper import unwrap_model
 
 
 @HOOKS.register_module()
@@ -96,7 +97,7 @@ class PrototypeInitHook(Hook):
     def before_train(self, runner) -> None:
         if runner.iter > 0:
             return
-        model = unwrap_model(runner)
+        model = unwrap_model(runner.model)
         head = model.decode_head
         probe = getattr(head, self.probe, None)
         if probe is None or not hasattr(probe, 'set_prototypes'):
@@ -104,14 +105,23 @@ class PrototypeInitHook(Hook):
                                  f'with set_prototypes().')
         was_training = head.training
         head.eval()
+        batches_read = 0
+
+        def codes() -> Iterator[Tensor]:
+            nonlocal batches_read
+            for batch in self.sample_batches(runner.train_dataloader):
+                batches_read += 1
+                yield head(model.extract_feat(model.data_preprocessor(batch, False)['inputs']))
+
         with torch.no_grad(), preserved_rng_state():
-            codes = (head(model.extract_feat(model.data_preprocessor(batch, False)['inputs']))
-                     for batch in self.sample_batches(runner.train_dataloader))
-            probe.set_prototypes(self.fit(codes, probe.num_clusters))
+            probe.set_prototypes(self.fit(codes(), probe.num_clusters))
         head.train(was_training)
         _, world_size = get_dist_info()
         if world_size > 1:
             for param in probe.parameters():
                 broadcast(param.data, src=0)
+        short = batches_read < self.num_batches
         print_log(f'PrototypeInitHook: {self.method} initialisation of {self.probe} from '
-                  f'{self.num_batches} batches.', logger='current')
+                  f'{batches_read} batches' + (f' (asked for {self.num_batches}; the training '
+                                               f'set has no more).' if short else '.'),
+                  logger='current', level=logging.WARNING if short else logging.INFO)

@@ -11,7 +11,7 @@ from torch import Tensor
 
 from mmuss.utils import preserved_rng_state
 
-from .unwrap import unwrap_model
+from mmuss.utils.model_wrapper import unwrap_model
 
 
 def pool_indices(dataset_size: int, pool_size: int, generator: torch.Generator) -> Tensor:
@@ -68,7 +68,7 @@ class ReferencePoolHook(Hook):
         self.num_renewals = 0
 
     def head(self, runner):
-        head = unwrap_model(runner).decode_head
+        head = unwrap_model(runner.model).decode_head
         if not hasattr(head, 'set_pools'):
             raise TypeError(f'ReferencePoolHook needs an HPHead, got {type(head).__name__}.')
         return head
@@ -76,7 +76,7 @@ class ReferencePoolHook(Hook):
     @torch.no_grad()
     def collect(self, runner, iteration: int) -> Tuple[Tensor, Tensor]:
         """``(Pool_ag, Pool_sp)`` candidates from fresh random training images."""
-        model, head = unwrap_model(runner), self.head(runner)
+        model, head = unwrap_model(runner.model), self.head(runner)
         dataset = runner.train_dataloader.dataset
         gen = torch.Generator().manual_seed(self.seed + iteration)
         indices = pool_indices(len(dataset), head.pool_size, gen)

@@ -90,7 +90,10 @@ class HungarianIoUMetric(BaseMetric):
         for sample in data_samples:
             if self.pred_key not in sample:
                 raise KeyError(f'Data sample has no {self.pred_key!r}; available keys: '
-                               f'{sorted(k for k in sample if k.startswith("pred"))}.')
+                               f'{sorted(k for k in sample if k.startswith("pred"))}. Probe and '
+                               f'other extra predictions come from mmuss segmentors (e.g. '
+                               f'FrozenBackboneSegmentor); mmseg\'s EncoderDecoder only '
+                               f'predicts \'pred_sem_seg\'.')
             pred = sample[self.pred_key]['data'].squeeze(0)
             label = sample['gt_sem_seg']['data'].squeeze(0)
             self.results.append(

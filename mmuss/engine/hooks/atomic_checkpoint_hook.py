@@ -1,0 +1,78 @@
+"""mmengine's CheckpointHook with atomic saves and no non-finite checkpoints."""
+import os
+import os.path as osp
+from contextlib import contextmanager
+from typing import Iterator, List
+
+import torch
+from mmengine.dist import is_main_process
+from mmengine.fileio import LocalBackend
+from mmengine.hooks import CheckpointHook
+from mmseg.registry import HOOKS
+
+from mmuss.utils.model_wrapper import unwrap_model
+
+TMP_SUFFIX = '.tmp'
+
+
+def non_finite_state(model: torch.nn.Module) -> List[str]:
+    """Names of floating-point parameters/buffers of ``model`` holding NaN or ±inf."""
+    return [name for name, value in model.state_dict().items()
+            if torch.is_tensor(value) and value.is_floating_point()
+            and not bool(torch.isfinite(value).all())]
+
+
+@HOOKS.register_module()
+class AtomicCheckpointHook(CheckpointHook):
+    """``CheckpointHook`` (same options) whose saves can be killed at any time.
+
+    mmengine removes the oldest checkpoint (``max_keep_ckpts``) or the
+    previous best (``save_best``) before it writes the new file in place, so
+    a kill during a save can leave no intact checkpoint. Here each file is
+    written to ``<name>.tmp`` and renamed over ``<name>`` only when complete,
+    and old files are removed only after that. A model whose parameters or
+    buffers are non-finite is never saved (``FloatingPointError`` naming the
+    tensors). Non-local backends keep mmengine's behaviour.
+
+    tools/train.py uses it wherever a config asks for ``CheckpointHook``.
+    """
+
+    def _save_checkpoint_with_step(self, runner, step, meta) -> None:
+        with self._atomic_saves(runner):
+            super()._save_checkpoint_with_step(runner, step, meta)
+
+    def _save_best_checkpoint(self, runner, metrics) -> None:
+        with self._atomic_saves(runner):
+            super()._save_best_checkpoint(runner, metrics)
+
+    @contextmanager
+    def _atomic_saves(self, runner) -> Iterator[None]:
+        bad = non_finite_state(unwrap_model(runner.model))
+        if bad:
+            raise FloatingPointError(
+                f'Not saving a checkpoint at iteration {runner.iter}: non-finite values in '
+                f'{bad[:10]}{" ..." if len(bad) > 10 else ""}. The previous checkpoints are '
+                f'kept.')
+        if not isinstance(self.file_backend, LocalBackend):
+            yield
+            return
+        save, remove = runner.save_checkpoint, self.file_backend.remove
+        written: List[str] = []
+        pending: List[str] = []
+
+        def atomic_save(out_dir, filename, *args, **kwargs):
+            save(out_dir, filename + TMP_SUFFIX, *args, **kwargs)
+            final = osp.join(out_dir, filename)
+            if is_main_process():
+                os.replace(final + TMP_SUFFIX, final)
+            written.append(osp.abspath(final))
+
+        runner.save_checkpoint = atomic_save
+        self.file_backend.remove = pending.append
+        try:
+            yield
+        finally:
+            del runner.save_checkpoint, self.file_backend.remove
+        for path in pending:
+            if osp.abspath(path) not in written:
+                remove(path)

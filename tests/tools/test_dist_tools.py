@@ -1,0 +1,37 @@
+"""tools/dist_train.sh with load_from and tools/dist_test.sh, 2 gloo processes on CPU."""
+import json
+import os
+import subprocess
+import sys
+
+from .conftest import REPO
+
+
+def run_dist(script: str, args: list, port: int) -> subprocess.CompletedProcess:
+    env = dict(os.environ, PYTHON=sys.executable, PORT=str(port), OMP_NUM_THREADS='1',
+               PYTHONPATH=str(REPO))
+    return subprocess.run(['bash', str(REPO / 'tools' / script), *args], env=env, cwd=REPO,
+                          capture_output=True, text=True, timeout=300)
+
+
+def test_dist_train_from_checkpoint_then_dist_test(tmp_path, tiny_data, tiny_config, train_tool,
+                                                  test_tool):
+    cfg = tiny_config(tiny_data)
+    first = tmp_path / 'first'
+    train_tool.main([str(cfg), '--work-dir', str(first), '--cfg-options', 'experiment_name=a',
+                     'train_cfg.max_iters=2'])
+    ddp = tmp_path / 'ddp'
+    proc = run_dist('dist_train.sh', [str(cfg), '2', '--work-dir', str(ddp), '--cfg-options',
+                                      f'load_from={first / "iter_2.pth"}', 'experiment_name=b',
+                                      'train_cfg.max_iters=2'], port=29531)
+    assert proc.returncode == 0, proc.stderr[-3000:]
+    assert (ddp / 'iter_2.pth').is_file()
+
+    out = tmp_path / 'dist_test'
+    proc = run_dist('dist_test.sh', [str(cfg), str(ddp / 'iter_2.pth'), '2', '--work-dir',
+                                     str(out), '--cfg-options', 'experiment_name=c'], port=29532)
+    assert proc.returncode == 0, proc.stderr[-3000:]
+    ddp_miou = json.loads(next(out.glob('*/*.json')).read_text())['cluster/mIoU']
+    single = test_tool.main([str(cfg), str(ddp / 'iter_2.pth'), '--work-dir',
+                             str(tmp_path / 'single'), '--cfg-options', 'experiment_name=d'])
+    assert single['cluster/mIoU'] == ddp_miou
