@@ -12,7 +12,7 @@ _base_ = [
 num_clusters = 27
 crop_size = (224, 224)  # as in image_folder.py
 model = dict(
-    data_preprocessor=dict(size=crop_size, test_cfg=dict(size_divisor=8)),
+    data_preprocessor=dict(size=crop_size),
     decode_head=dict(
         type='ClusterProbeHead', in_channels=384, num_classes=num_clusters, linear_probe=False))
 custom_hooks = [dict(type='PrototypeInitHook', method='kmeans', num_batches=8)]
