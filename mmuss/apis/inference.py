@@ -16,6 +16,7 @@ from mmseg.registry import MODELS, TRANSFORMS
 from mmseg.structures import SegDataSample
 from torch import nn
 
+from mmuss.datasets.data_roots import merge_cfg_options
 from mmuss.utils.cluster_matching import (check_matching, clusters_to_classes,
                                           load_matching_json, matching_from_checkpoint)
 
@@ -73,8 +74,7 @@ def init_model(config: Union[str, Path, Config],
         raise TypeError(f'config must be a file name or a Config, got {type(config).__name__}.')
     else:
         config = copy.deepcopy(config)
-    if cfg_options:
-        config.merge_from_dict(cfg_options)
+    merge_cfg_options(config, cfg_options)
     config.model.pop('pretrained', None)
     config.model.train_cfg = None
     init_default_scope(config.get('default_scope', 'mmseg'))

@@ -88,13 +88,19 @@ def read_json(path: str, regenerate: str) -> dict:
         raise ValueError(f'Cannot read {path}: {exc}; {regenerate}') from exc
 
 
-def claim_folder(out_dir: str, manifest: dict, regenerate: str) -> bool:
+def claim_folder(out_dir: str, manifest: dict, regenerate: str, suffix: str = '.png') -> bool:
     """Write ``out_dir``'s manifest, or check a stored one; ``True`` when one was stored.
 
     A stored manifest with other identity keys (:data:`IDENTITY_KEYS`) is a
-    ``ValueError`` naming the keys and both values.
+    ``ValueError`` naming the keys and both values; so are files ending in
+    ``suffix`` without any manifest (their origin is unknown).
     """
     path = osp.join(out_dir, MANIFEST_NAME)
+    if not osp.isfile(path) and osp.isdir(out_dir) and any(
+            name.endswith(suffix) for name in os.listdir(out_dir)):
+        raise ValueError(f'{out_dir} holds {suffix} files but no {MANIFEST_NAME}: they were '
+                         f'written by an older tool version or another program. Use another '
+                         f'output folder, or delete it to start over.')
     if osp.isfile(path):
         stored = read_json(path, regenerate)
         differ = manifest_mismatch(stored, manifest)

@@ -4,14 +4,18 @@ mmengine evaluates a config file once: ``data_root = 'data/x'`` followed by
 ``dataset=dict(data_root=data_root)`` stores the *value*, so overriding the
 top-level ``data_root`` afterwards changes nothing else. :func:`merge_cfg_options`
 gives such an override the meaning a user expects: before merging, every
-field of the same name holding the variable's old value gets the new value,
-and for a path variable (a name ending in ``_root``) so does every path
-under the old one (``knn_file``, ``out_dir``, ...). Options naming a nested
-key (``train_dataloader.dataset.data_root=...``) are merged afterwards and win.
+field of the same name (for ``crop_size`` also ``size``, e.g. of
+``ResizeShortSide``) holding the variable's old value gets the new value, and
+for a path variable (a name ending in ``_root``) so does every path under the
+old one (``knn_file``, ``out_dir``, ...). Options naming a nested key
+(``train_dataloader.dataset.data_root=...``) are merged afterwards and win.
 """
 from typing import Any, Optional
 
 from mmengine.config import Config
+
+# Fields that hold a top-level variable under another name in the shipped configs.
+ALIASES = dict(crop_size=('crop_size', 'size'))
 
 
 def is_under(path: str, root: str) -> bool:
@@ -22,7 +26,7 @@ def is_under(path: str, root: str) -> bool:
 
 def replacement(name: Any, value: Any, key: str, old: Any, new: Any) -> Any:
     """What ``value`` (stored under ``name``) becomes when variable ``key`` goes ``old → new``."""
-    if name == key and value == old:
+    if name in ALIASES.get(key, (key, )) and value == old:
         return new
     if (key.endswith('_root') and isinstance(value, str) and isinstance(old, str) and old
             and isinstance(new, str) and is_under(value, old)):

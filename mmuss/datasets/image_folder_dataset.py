@@ -31,11 +31,17 @@ def list_images(root: str, suffixes: Sequence[str] = IMAGE_SUFFIXES) -> List[str
 def check_same_size(img_path: str, seg_map_path: str) -> None:
     """``ValueError`` naming both files when an image and its label map differ in size.
 
-    Only the file headers are read.
+    Only the file headers are read; an unreadable file is left to the loading
+    step, which names it.
     """
-    with Image.open(img_path) as image, Image.open(seg_map_path) as labels:
-        if image.size != labels.size:
-            raise ValueError(f'Label map {seg_map_path!r} is {labels.size[1]}x{labels.size[0]} '
+    try:
+        with Image.open(img_path) as image, Image.open(seg_map_path) as labels:
+            sizes = image.size, labels.size
+    except OSError:
+        return
+    image_size, label_size = sizes
+    if image_size != label_size:
+        raise ValueError(f'Label map {seg_map_path!r} is {labels.size[1]}x{labels.size[0]} '
                              f'but its image {img_path!r} is {image.size[1]}x{image.size[0]}; '
                              f'labels must have the image\'s size (resize with nearest '
                              f'neighbour or fix the pairing).')

@@ -68,3 +68,13 @@ def test_nested_options_still_win_over_the_variable(tmp_path):
     assert cfg.train_dataloader.dataset.data_root == '/d'
     assert cfg.val_dataloader.dataset.data_root == '/v'
     assert cfg.val_dataloader.dataset.ann == '/d/x.txt' and cfg.other == 'data/ab'
+
+
+@pytest.mark.parametrize('config', ['baseline/dino-vit-s8_cityscapes27.py',
+                                    'primaps_em/dino_vits8_cocostuff.py'])
+def test_one_crop_size_option_changes_every_resize_and_crop(config):
+    cfg = merge_cfg_options(Config.fromfile(str(REPO / 'configs' / config)), dict(crop_size=224))
+    pipelines = [cfg.test_pipeline, cfg.val_dataloader.dataset.pipeline,
+                 cfg.train_dataloader.dataset.pipeline]
+    sizes = list(find(pipelines, 'crop_size')) + list(find(pipelines, 'size'))
+    assert len(sizes) >= 6 and set(sizes) == {224}

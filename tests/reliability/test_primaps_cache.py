@@ -67,3 +67,11 @@ def test_manifest_records_the_run_and_a_mismatch_on_resume_is_an_error(tmp_path,
     with pytest.raises(ValueError, match=r'manifest.json: settings'):
         precompute.main([str(cfg), '--checkpoint', str(ckpt), '--cfg-options',
                          'primaps_precompute.proposer.threshold=0.5'])
+
+
+def test_maps_without_a_manifest_are_not_resumed(tmp_path, textures):
+    cfg = write_primaps_config(tmp_path / 'cfg.py', textures, tmp_path / 'p')
+    (tmp_path / 'p').mkdir()
+    (tmp_path / 'p' / '0000.png').write_bytes(b'from an older run')
+    with pytest.raises(ValueError, match=r'holds \.png files but no manifest\.json'):
+        precompute.main([str(cfg)])
