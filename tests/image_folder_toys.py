@@ -35,6 +35,23 @@ def write_images(folder: Path, sizes: Sequence[Tuple[int, int]], seed: int = 0,
     return paths
 
 
+PHOTOS = ('chelsea', 'coffee', 'rocket', 'astronaut')  # tests/data/photos (scikit-image's)
+
+
+def write_photos(folder: Path, sizes: Sequence[Tuple[int, int]], suffix: str = '.jpg') -> list:
+    """Real photos (scikit-image's samples) resized to ``(height, width)``; returns the paths."""
+    folder.mkdir(parents=True, exist_ok=True)
+    paths = []
+    for i, (h, w) in enumerate(sizes):
+        name = PHOTOS[i % len(PHOTOS)]
+        photo = cv2.imread(str(REPO / 'tests' / 'data' / 'photos' / f'{name}.jpg'))
+        image = cv2.resize(photo, (w, h), interpolation=cv2.INTER_AREA)
+        path = folder / f'{name}{i}{suffix}'
+        cv2.imwrite(str(path), image)
+        paths.append(path)
+    return paths
+
+
 def write_tiny_config(tmp_path: Path, data_root: Path, val_root: Optional[Path] = None,
                       num_clusters: int = NUM_CLUSTERS, name: str = 'tiny_folder.py') -> Path:
     """A ClusterProbeHead model on a 1-block DINO ViT (dim 32, patch 4) over an image folder.
@@ -52,8 +69,7 @@ def write_tiny_config(tmp_path: Path, data_root: Path, val_root: Optional[Path] 
         "    type='FrozenBackboneSegmentor',",
         "    data_preprocessor=dict(type='SegDataPreProcessor', mean=[123.675, 116.28, 103.53],",
         '                           std=[58.395, 57.12, 57.375], bgr_to_rgb=True, pad_val=0,',
-        '                           seg_pad_val=255, size=crop_size,',
-        '                           test_cfg=dict(size_divisor=4)),',
+        '                           seg_pad_val=255, size=crop_size),',
         "    backbone=dict(type='DinoVisionTransformer', patch_size=4, img_size=32,",
         '                  arch=dict(embed_dims=32, num_layers=1, num_heads=2)),',
         "    decode_head=dict(type='ClusterProbeHead', in_channels=32,",

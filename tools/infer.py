@@ -8,7 +8,11 @@ image ``<name>.<ext>`` it writes, at the original image size,
 - ``DIR/overlays/<name>.jpg``: the image with the coloured labels drawn by mmseg's
   ``SegLocalVisualizer``.
 
-Unreadable images are reported by name and skipped; the exit status is then 1.
+Images go through the config's test pipeline without its labels and evaluation crops; for a ViT
+each is cropped to a multiple of the patch size (never zero-padded). Images whose longer side
+exceeds ``--max-size`` (2048) are downscaled first and their labels scaled back. An unreadable
+image, one with non-finite values or one smaller than a patch is reported by name and skipped;
+the exit status is then 1.
 """
 import argparse
 import glob
@@ -16,8 +20,10 @@ import os.path as osp
 import sys
 from typing import List, Optional, Sequence, Tuple
 
+import cv2
 import mmcv
 import numpy as np
+import torch
 from mmengine.config import DictAction
 from mmengine.structures import PixelData
 from mmengine.utils import ProgressBar
@@ -29,9 +35,9 @@ import mmuss  # noqa: F401  (registers components; torch>=2.6 checkpoint loading
 from mmuss.apis import inference, init_model
 from mmuss.apis.inference import model_num_clusters
 from mmuss.datasets.image_folder_dataset import IMAGE_SUFFIXES, list_images
+from mmuss.utils import IGNORE_INDEX
 from mmuss.visualization import cluster_palette, fit_palette
 
-IGNORE_INDEX = 255
 
 
 def parse_args(argv: Optional[List[str]] = None) -> argparse.Namespace:
@@ -54,9 +60,14 @@ def parse_args(argv: Optional[List[str]] = None) -> argparse.Namespace:
     parser.add_argument('--opacity', type=float, default=0.5,
                         help='opacity of the labels in the overlay, in (0, 1]')
     parser.add_argument('--no-names', action='store_true', help='do not write label names')
+    parser.add_argument('--max-size', type=int, default=2048,
+                        help='downscale images whose longer side exceeds this many pixels '
+                        'before inference (labels are written at the original size); 0: never')
     parser.add_argument('--cfg-options', nargs='+', action=DictAction,
                         help='override config settings')
     args = parser.parse_args(argv)
+    if args.max_size < 0:
+        parser.error(f'--max-size must be >= 0, got {args.max_size}.')
     if not 0 < args.opacity <= 1:
         parser.error(f'--opacity must be in (0, 1], got {args.opacity}.')
     if args.batch_size < 1:
@@ -129,6 +140,37 @@ def read_image(path: str) -> np.ndarray:
     return image
 
 
+def limit_size(image: np.ndarray, max_size: int, path: str) -> np.ndarray:
+    """``image`` downscaled so its longer side is ``max_size`` (0: unchanged), saying so."""
+    height, width = image.shape[:2]
+    if not max_size or max(height, width) <= max_size:
+        return image
+    scale = max_size / max(height, width)
+    size = (max(round(width * scale), 1), max(round(height * scale), 1))
+    print(f'\n{path}: {height}x{width} exceeds --max-size {max_size}; inferring at '
+          f'{size[1]}x{size[0]} and scaling the labels back.', file=sys.stderr)
+    return cv2.resize(image, size, interpolation=cv2.INTER_AREA)
+
+
+def predict(model, paths: Sequence[str], images: Sequence[np.ndarray],
+            args: argparse.Namespace) -> List[Tuple[str, object]]:
+    """``(path, result or error message)`` per image; one bad image does not stop the others."""
+    options = dict(flip=args.flip or None, crf=args.crf or None)
+    try:
+        return list(zip(paths, inference(model, list(images), batch_size=args.batch_size,
+                                         **options), strict=True))
+    except ValueError:
+        if len(images) == 1:
+            raise
+    outcomes = []
+    for path, image in zip(paths, images, strict=True):
+        try:
+            outcomes.append((path, inference(model, image, **options)))
+        except ValueError as exc:
+            outcomes.append((path, str(exc)))
+    return outcomes
+
+
 def main(argv: Optional[List[str]] = None) -> int:
     args = parse_args(argv)
     paths, root = expand_input(args.input)
@@ -142,29 +184,39 @@ def main(argv: Optional[List[str]] = None) -> int:
     failed: List[str] = []
     progress = ProgressBar(len(paths))
     for start in range(0, len(paths), args.batch_size):
-        chunk, images = [], []
+        chunk, images, inputs = [], [], []
         for path in paths[start:start + args.batch_size]:
             try:
-                images.append(read_image(path))
-                chunk.append(path)
+                image = read_image(path)
             except ValueError as exc:
                 failed.append(path)
                 print(f'\nSkipping {path}: {exc}', file=sys.stderr)
                 progress.update()
+                continue
+            chunk.append(path)
+            images.append(image)
+            inputs.append(limit_size(image, args.max_size, path))
         if not images:
             continue
-        results = inference(model, images, batch_size=args.batch_size, flip=args.flip or None,
-                            crf=args.crf or None)
-        for path, image, result in zip(chunk, images, results, strict=True):
+        try:
+            outcomes = predict(model, chunk, inputs, args)
+        except ValueError as exc:
+            outcomes = [(chunk[0], str(exc))]
+        for (path, result), image in zip(outcomes, images, strict=True):
+            if isinstance(result, str):
+                failed.append(path)
+                print(f'\nSkipping {path}: {result}', file=sys.stderr)
+                progress.update()
+                continue
             pred = result.pred_class_sem_seg if use_classes else result.pred_sem_seg
             labels = pred.data[0].cpu().numpy()
             if labels.shape != image.shape[:2]:
-                raise RuntimeError(f'{path}: prediction {labels.shape} is not at the image size '
-                                   f'{image.shape[:2]}; the config\'s test_pipeline crops the '
-                                   f'image (use one that only resizes, e.g. image_folder.py).')
+                labels = cv2.resize(labels.astype(np.int32).astype(np.float32),
+                                    image.shape[1::-1], interpolation=cv2.INTER_NEAREST)
             stem = stem_of[path]
             mmcv.imwrite(labels.astype(dtype), osp.join(args.out, 'labels', f'{stem}.png'))
-            sample = SegDataSample(pred_sem_seg=PixelData(data=pred.data.cpu()))
+            sample = SegDataSample(pred_sem_seg=PixelData(data=torch.from_numpy(
+                labels.astype(np.int64))[None]))
             visualizer.add_datasample(stem, mmcv.bgr2rgb(image), sample, draw_gt=False,
                                       out_file=osp.join(args.out, 'overlays', f'{stem}.jpg'),
                                       with_labels=not args.no_names)
@@ -172,7 +224,7 @@ def main(argv: Optional[List[str]] = None) -> int:
     print(f'\nWrote {len(paths) - len(failed)} label maps and overlays to {args.out}'
           f' ({"class" if use_classes else "cluster"} ids).')
     if failed:
-        print(f'{len(failed)} image(s) could not be read: {", ".join(failed)}', file=sys.stderr)
+        print(f'{len(failed)} image(s) skipped: {", ".join(failed)}', file=sys.stderr)
         return 1
     return 0
 

@@ -16,8 +16,9 @@ the CLS query). With ``--compare-dir`` the masks are scored against other
 masks of the same images (e.g. the reference's ``saliency_supervised_model``)
 and the mean IoU is reported.
 
-Prints ONE JSON line: images, masks written, images dropped, and the mean
-IoU against the comparison masks when given.
+Prints ONE JSON line on stdout: images, masks written, images dropped, and
+the mean IoU against the comparison masks when given; the progress bar and
+all logs go to stderr.
 
 Usage::
 
@@ -29,6 +30,7 @@ Usage::
 import argparse
 import json
 import os.path as osp
+import sys
 from pathlib import Path
 from typing import List, Optional
 
@@ -40,8 +42,10 @@ from mmengine.config import Config
 from mmengine.registry import init_default_scope
 from mmseg.registry import MODELS
 from torch import Tensor
+from tqdm import tqdm
 
 import mmuss  # noqa: F401  (registers the backbones)
+from mmuss.apis.tool_output import logs_to_stderr
 from mmuss.datasets.transforms.load_saliency_mask import binarise_saliency, remove_small_components
 
 REPO = Path(__file__).resolve().parents[1]
@@ -156,6 +160,7 @@ def parse_args(argv: Optional[List[str]] = None) -> argparse.Namespace:
 
 def main(argv: Optional[List[str]] = None) -> dict:
     args = parse_args(argv)
+    logs_to_stderr()
     if not 0 < args.mass <= 1:
         raise ValueError(f'--mass must be in (0, 1], got {args.mass}.')
     root = Path(args.data_root)
@@ -167,7 +172,8 @@ def main(argv: Optional[List[str]] = None) -> dict:
     out_dir = root / args.out_dir
     out_dir.mkdir(parents=True, exist_ok=True)
     kept, ious = [], []
-    for name in ids:
+    for name in tqdm(ids, desc='DINO saliency', unit='image', file=sys.stderr,
+                     dynamic_ncols=True):
         path = root / args.img_dir / f'{name}{args.img_suffix}'
         image = cv2.imread(str(path), cv2.IMREAD_COLOR)
         if image is None:

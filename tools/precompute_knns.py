@@ -6,16 +6,23 @@ the last feature map, L2-normalises it, and keeps for every image the indices
 of its ``--topk`` most cosine-similar images of the same split (rank 0 is
 normally the image itself). Similarities are computed in row chunks, so memory
 stays at ``chunk × N`` however large the split. Under ``--launcher pytorch``
-each rank encodes and ranks its own shard and rank 0 writes the table.
+each rank encodes and ranks its own shard and rank 0 writes the table; the
+feature dropout of sample ``i`` is drawn from a generator seeded with
+``(--seed, i)``, so the table does not depend on the number of processes.
 
-The ``.npz`` holds ``nns`` (``N×topk`` int64) and ``ids`` (the sample ids, see
+The ``.npz`` holds ``nns`` (``N×topk`` int64), ``ids`` (the sample ids, see
 :func:`mmuss.datasets.knn_pair_dataset.sample_id`), which
-:class:`KNNPairDataset` checks against the dataset it wraps.
+:class:`KNNPairDataset` checks against the dataset it wraps, and ``manifest``
+(JSON: tool version, config settings, seed, checkpoint SHA-256). It is written
+atomically (temporary file, then rename). A progress bar and logs go to
+stderr; stdout gets one line naming the file.
 """
 import argparse
+import json
 import os
 import os.path as osp
-from typing import List, Optional, Tuple
+import sys
+from typing import List, Optional, Sequence, Tuple
 
 import numpy as np
 import torch
@@ -24,14 +31,20 @@ from mmengine.config import Config
 from mmengine.dataset import pseudo_collate
 from mmengine.dist import all_gather, get_dist_info, init_dist
 from mmengine.registry import init_default_scope
-from mmengine.runner import load_checkpoint
+from mmengine.runner import load_checkpoint, set_random_seed
 from mmseg.registry import DATASETS, MODELS
 from torch import Tensor
+from tqdm import tqdm
 
 import mmuss  # noqa: F401  (registers components)
+from mmuss.apis.tool_output import logs_to_stderr
+from mmuss.datasets.cached_artefacts import atomic_write, make_manifest
+from mmuss.utils.cfg_options import merge_cfg_options
 from mmuss.datasets.knn_pair_dataset import sample_id
 from mmuss.utils import setup_cpu_distributed
 from mmuss.utils.run_setup import add_launch_args, parse_tool_args, teardown_distributed
+
+TOOL_VERSION = 2  # bump when the tables this tool writes change
 
 
 def parse_args(argv: Optional[List[str]] = None) -> argparse.Namespace:
@@ -58,6 +71,32 @@ def parse_args(argv: Optional[List[str]] = None) -> argparse.Namespace:
 def pooled_descriptors(feats: Tensor) -> Tensor:
     """``B×C×h×w`` feature maps → ``B×C`` unit vectors ``normalize(mean_{h,w} feats)``."""
     return F.normalize(feats.mean(dim=(2, 3)), dim=1)
+
+
+def sample_channel_dropout(feats: Tensor, p: float, indices: Sequence[int], seed: int) -> Tensor:
+    """Channel dropout (``dropout2d``) whose mask for sample ``i`` depends on ``(seed, i)`` only.
+
+    Each channel of sample ``indices[b]`` is kept with probability ``1 - p`` and
+    then scaled by ``1 / (1 - p)``; the mask does not depend on the batch or
+    the process that encodes the sample.
+
+    Args:
+        feats: ``B×C×h×w`` features.
+        p: Drop probability in ``[0, 1)``.
+        indices: Dataset index of each of the ``B`` samples.
+        seed: Base seed.
+
+    Returns:
+        ``B×C×h×w`` features.
+    """
+    if p <= 0:
+        return feats
+    masks = []
+    for index in indices:
+        generator = torch.Generator().manual_seed((seed * 1_000_003 + int(index)) % 2**63)
+        masks.append(torch.rand(feats.shape[1], generator=generator) >= p)
+    keep = torch.stack(masks).to(feats.device, feats.dtype)[:, :, None, None]
+    return feats * keep / (1 - p)
 
 
 def knn_table(queries: Tensor, keys: Tensor, k: int, chunk_size: int = 1024) -> Tensor:
@@ -112,17 +151,19 @@ def split_dataset_cfg(cfg: Config, split: str) -> dict:
 
 @torch.no_grad()
 def encode(model: torch.nn.Module, dataset, indices: List[int], batch_size: int,
-           num_workers: int, dropout: float, device: str) -> Tensor:
-    """Pooled descriptors of ``dataset[indices]``."""
+           num_workers: int, dropout: float, device: str, seed: int = 0,
+           progress: bool = False) -> Tensor:
+    """Pooled descriptors of ``dataset[indices]`` (dropout per :func:`sample_channel_dropout`)."""
     loader = torch.utils.data.DataLoader(
         torch.utils.data.Subset(dataset, indices), batch_size=batch_size, shuffle=False,
         num_workers=num_workers, collate_fn=pseudo_collate)
     out = []
-    for batch in loader:
+    for start, batch in zip(range(0, len(indices), batch_size),
+                            tqdm(loader, desc='KNN descriptors', unit='batch', file=sys.stderr,
+                                 disable=not progress, dynamic_ncols=True)):
         data = model.data_preprocessor(batch, False)
         feats = model.extract_feat(data['inputs'].to(device)).last
-        if dropout > 0:
-            feats = F.dropout2d(feats, dropout, training=True)
+        feats = sample_channel_dropout(feats, dropout, indices[start:start + batch_size], seed)
         out.append(pooled_descriptors(feats.float()).cpu())
     if not out:
         raise ValueError(f'No samples to encode in shard {indices[:1]}…; use fewer processes '
@@ -133,15 +174,14 @@ def encode(model: torch.nn.Module, dataset, indices: List[int], batch_size: int,
 def main(argv: Optional[List[str]] = None) -> Optional[str]:
     """Compute and save the table; returns its path on rank 0."""
     args = parse_args(argv)
-    cfg = Config.fromfile(args.config)
-    if args.cfg_options:
-        cfg.merge_from_dict(args.cfg_options)
+    logs_to_stderr()
+    cfg = merge_cfg_options(Config.fromfile(args.config), args.cfg_options)
     init_default_scope(cfg.get('default_scope', 'mmseg'))
     if args.launcher != 'none' and torch.cuda.is_available():
         init_dist(args.launcher, backend='nccl')
     setup_cpu_distributed(cfg, args.launcher)  # gloo process group on CPU-only machines
     rank, world_size = get_dist_info()
-    torch.manual_seed(args.seed)  # identical (random-init) weights on every rank
+    set_random_seed(args.seed)  # identical (random-init) weights on every rank
 
     dataset_cfg = split_dataset_cfg(cfg, args.split)
     dataset = DATASETS.build(dataset_cfg)
@@ -150,12 +190,11 @@ def main(argv: Optional[List[str]] = None) -> Optional[str]:
     if args.checkpoint:
         load_checkpoint(model, args.checkpoint, map_location='cpu')
     model.to(args.device).eval()
-    torch.manual_seed(args.seed + rank)  # per-rank feature dropout
 
     num = len(dataset)
     start, end = shard_bounds(num, rank, world_size)
     shard = encode(model, dataset, list(range(start, end)), args.batch_size, args.num_workers,
-                   args.feature_dropout, args.device)
+                   args.feature_dropout, args.device, args.seed, progress=rank == 0)
     descriptors = gather_rows(shard.to(args.device), num)
     nns = gather_rows(knn_table(descriptors[start:end], descriptors, args.topk,
                                 args.chunk_size), num).cpu().numpy()
@@ -166,7 +205,12 @@ def main(argv: Optional[List[str]] = None) -> Optional[str]:
                                    f'{osp.splitext(osp.basename(args.config))[0]}_{args.split}.npz')
         os.makedirs(osp.dirname(osp.abspath(out)), exist_ok=True)
         ids = np.array([sample_id(dataset.get_data_info(i)) for i in range(num)])
-        np.savez(out, nns=nns, ids=ids)
+        settings = dict(model=cfg.model, pipeline=dataset_cfg.get('pipeline'), split=args.split,
+                        topk=args.topk, feature_dropout=args.feature_dropout)
+        manifest = make_manifest('precompute_knns', TOOL_VERSION, args.config, settings,
+                                 args.checkpoint, args.seed)
+        atomic_write(out, lambda tmp: np.savez(tmp, nns=nns, ids=ids,
+                                               manifest=np.array(json.dumps(manifest))), '.npz')
         print(f'Saved {nns.shape} nearest neighbours of {num} {args.split} samples to {out}')
     teardown_distributed()
     return out

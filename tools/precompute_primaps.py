@@ -4,32 +4,49 @@ Runs the config's frozen backbone over ``primaps_precompute.dataloader`` (the
 training images with the deterministic part of the training pipeline) and
 writes one mask-id PNG per image to ``primaps_precompute.out_dir`` (uint8,
 255 = no mask, ``1…N`` = masks in extraction order), named as
-:class:`LoadPrimapsMasks` expects. Images whose PNG exists are skipped, so an
-interrupted run resumes; with ``--launcher pytorch`` rank ``r`` takes images
-``r, r + world_size, …``. Writes are atomic (temporary file, then
-rename).
+:class:`LoadPrimapsMasks` expects; ``--out-dir`` defaults to it, which is the
+training pipeline's ``proposal_root`` in the shipped configs.
+
+Every PNG is written atomically (temporary file, then rename). The folder's
+``manifest.json`` records the config settings that determine the maps (model,
+proposer, pre-compute pipeline), the seed, the checkpoint's SHA-256 and the
+tool version; resuming with different ones is an error. On resume, images
+whose PNG decodes completely are skipped and any other PNG is recomputed.
+The seed (``--seed``, 0) fixes random-init weights, so the maps do not depend
+on the run or on the number of processes: with ``--launcher pytorch`` rank
+``r`` takes images ``r, r + world_size, …``. A progress bar (rank 0) and the
+logs go to stderr.
 """
 import argparse
 import os
 import os.path as osp
+import sys
 from typing import List, Optional
 
 import numpy as np
 import torch
 from mmengine.config import Config
 from mmengine.dataset import pseudo_collate
-from mmengine.dist import get_dist_info, init_dist
+from mmengine.dist import barrier, get_dist_info, init_dist
 from mmengine.logging import print_log
 from mmengine.registry import init_default_scope
-from mmengine.runner import load_checkpoint
+from mmengine.runner import load_checkpoint, set_random_seed
 from mmengine.utils import import_modules_from_strings
 from mmseg.registry import DATASETS, MODELS
 from PIL import Image
 from torch.utils.data import DataLoader, Subset
+from tqdm import tqdm
 
 import mmuss  # noqa: F401  (registers components)
-from mmuss.datasets.transforms.load_primaps_masks import proposal_name
-from mmuss.utils.run_setup import add_launch_args, parse_tool_args, teardown_distributed
+from mmuss.apis.tool_output import logs_to_stderr
+from mmuss.datasets.cached_artefacts import atomic_write, claim_folder, make_manifest
+from mmuss.utils.cfg_options import merge_cfg_options
+from mmuss.datasets.transforms.load_primaps_masks import proposal_name, read_proposal
+from mmuss.utils.run_setup import (add_launch_args, dist_timeout, parse_tool_args,
+                                   teardown_distributed)
+
+TOOL_VERSION = 2  # bump when the maps this tool writes change
+REGENERATE = 'rerun tools/precompute_primaps.py (it recomputes invalid maps)'
 
 
 def parse_args(argv: Optional[List[str]] = None) -> argparse.Namespace:
@@ -38,6 +55,8 @@ def parse_args(argv: Optional[List[str]] = None) -> argparse.Namespace:
     parser.add_argument('--out-dir', help='override primaps_precompute.out_dir')
     parser.add_argument('--checkpoint', help='optional model checkpoint (else init_cfg weights)')
     parser.add_argument('--batch-size', type=int, help='override the pre-compute batch size')
+    parser.add_argument('--seed', type=int, default=0,
+                        help='seed of the random state (random-init weights); recorded')
     add_launch_args(parser)
     return parse_tool_args(parser, argv)
 
@@ -53,44 +72,69 @@ def rgb_uint8(raw: List[torch.Tensor], preprocessor, size: tuple) -> torch.Tenso
 
 def write_png(path: str, ids: np.ndarray) -> None:
     """Write ``ids`` (uint8) atomically."""
-    tmp = f'{path}.tmp{os.getpid()}.png'
-    Image.fromarray(ids).save(tmp)
-    os.replace(tmp, path)
+    atomic_write(path, lambda tmp: Image.fromarray(ids).save(tmp, format='PNG'), '.png')
+
+
+def is_done(path: str) -> bool:
+    """Whether ``path`` is a complete mask-id PNG (it exists and decodes fully)."""
+    if not osp.isfile(path):
+        return False
+    try:
+        read_proposal(path)
+    except ValueError as exc:
+        print_log(f'Recomputing {path}: {exc}', logger='current')
+        return False
+    return True
+
+
+def init_distributed(launcher: str, cfg: Config) -> None:
+    """Start the process group with the config's ``env_cfg.dist_cfg`` (timeout included)."""
+    dist_cfg = dict((cfg.get('env_cfg') or {}).get('dist_cfg') or {})
+    if launcher != 'none' and torch.cuda.is_available():
+        init_dist(launcher, **dist_cfg)
+    elif launcher == 'pytorch':  # CPU: mmengine's launcher insists on a CUDA device
+        torch.distributed.init_process_group('gloo', rank=int(os.environ['RANK']),
+                                             world_size=int(os.environ['WORLD_SIZE']),
+                                             timeout=dist_timeout(cfg))
+    elif launcher != 'none':
+        raise ValueError(f'--launcher {launcher} needs CUDA; on CPU use pytorch.')
 
 
 def main(argv: Optional[List[str]] = None) -> int:
     """Pre-compute the proposals; returns how many PNGs this rank wrote."""
     args = parse_args(argv)
-    cfg = Config.fromfile(args.config)
-    if args.cfg_options is not None:
-        cfg.merge_from_dict(args.cfg_options)
-        if cfg.get('custom_imports'):
-            import_modules_from_strings(**cfg.custom_imports)
+    logs_to_stderr()
+    cfg = merge_cfg_options(Config.fromfile(args.config), args.cfg_options)
+    if args.cfg_options is not None and cfg.get('custom_imports'):
+        import_modules_from_strings(**cfg.custom_imports)
     init_default_scope(cfg.get('default_scope', 'mmseg'))
     if 'primaps_precompute' not in cfg:
         raise KeyError(f'{args.config} has no `primaps_precompute` section (out_dir, proposer, '
                        f'dataloader); see configs/primaps_em/.')
     spec = cfg.primaps_precompute
     out_dir = args.out_dir or spec['out_dir']
-    if args.launcher != 'none' and torch.cuda.is_available():
-        init_dist(args.launcher)
-    elif args.launcher == 'pytorch':  # CPU: mmengine's launcher insists on a CUDA device
-        torch.distributed.init_process_group('gloo', rank=int(os.environ['RANK']),
-                                             world_size=int(os.environ['WORLD_SIZE']))
-    elif args.launcher != 'none':
-        raise ValueError(f'--launcher {args.launcher} needs CUDA; on CPU use pytorch.')
+    init_distributed(args.launcher, cfg)
     rank, world_size = get_dist_info()
-    os.makedirs(out_dir, exist_ok=True)
-
     loader_cfg = dict(spec['dataloader'])
+    settings = dict(model=cfg.model, proposer=spec['proposer'],
+                    pipeline=loader_cfg['dataset'].get('pipeline'))
+    manifest = make_manifest('precompute_primaps', TOOL_VERSION, args.config, settings,
+                             args.checkpoint, args.seed)
+    if rank == 0:
+        claim_folder(out_dir, manifest, REGENERATE)
+    barrier()
+    if rank != 0:
+        claim_folder(out_dir, manifest, REGENERATE)
+
     dataset = DATASETS.build(loader_cfg['dataset'])
     shard = range(rank, len(dataset), world_size)  # fixed before any rank writes
-    mine = [i for i in shard if not osp.exists(
+    mine = [i for i in shard if not is_done(
         osp.join(out_dir, proposal_name(dataset.get_data_info(i)['img_path'])))]
     print_log(f'PriMaPs pre-compute: rank {rank} of {world_size} has {len(shard)} of '
               f'{len(dataset)} images, {len(shard) - len(mine)} done, takes {len(mine)}.',
               logger='current')
 
+    set_random_seed(args.seed)  # the same random-init weights in every run and on every rank
     model = MODELS.build(cfg.model)
     model.init_weights()
     if args.checkpoint:
@@ -104,7 +148,8 @@ def main(argv: Optional[List[str]] = None) -> int:
                         num_workers=loader_cfg.get('num_workers', 0), collate_fn=pseudo_collate)
     written = 0
     with torch.no_grad():
-        for batch in loader:
+        for batch in tqdm(loader, desc='PriMaPs proposals', unit='batch', file=sys.stderr,
+                          disable=rank != 0, dynamic_ncols=True):
             data = model.data_preprocessor(batch, False)
             feats = head.select_feature(model.extract_feat(data['inputs']))
             samples = data['data_samples']
@@ -124,3 +169,4 @@ def main(argv: Optional[List[str]] = None) -> int:
 
 if __name__ == '__main__':
     main()
+

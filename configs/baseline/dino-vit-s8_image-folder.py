@@ -1,6 +1,6 @@
 # The DINO-baseline method (cosine cluster probe on frozen DINO ViT-S/8 features, prototypes
 # initialised by spherical k-means) on your own folder of images, without any label
-# (docs/own_images.md). Set data_root (or --cfg-options train_dataloader.dataset.data_root=...)
+# (docs/own_images.md). Set data_root (or --cfg-options data_root=...)
 # and the number of clusters K; train with
 #   python tools/train.py configs/baseline/dino-vit-s8_image-folder.py
 # and segment images with tools/infer.py. There is no validation: the checkpoint predicts cluster
@@ -12,7 +12,7 @@ _base_ = [
 num_clusters = 27
 crop_size = (224, 224)  # as in image_folder.py
 model = dict(
-    data_preprocessor=dict(size=crop_size, test_cfg=dict(size_divisor=8)),
+    data_preprocessor=dict(size=crop_size),
     decode_head=dict(
         type='ClusterProbeHead', in_channels=384, num_classes=num_clusters, linear_probe=False))
 custom_hooks = [dict(type='PrototypeInitHook', method='kmeans', num_batches=8)]

@@ -9,7 +9,7 @@ _base_ = [
     '../_base_/datasets/image_folder.py', '../_base_/default_runtime.py',
     '../_base_/schedules/frozen_probe_2k.py'
 ]
-data_root = 'data/synthetic_textures/img_dir/train'
+data_root = 'data/synthetic_textures'
 num_clusters = 6
 model = dict(
     type='FrozenBackboneSegmentor',
@@ -20,8 +20,7 @@ model = dict(
         bgr_to_rgb=True,
         size_divisor=4,
         pad_val=0,
-        seg_pad_val=255,
-        test_cfg=dict(size_divisor=4)),
+        seg_pad_val=255),
     backbone=dict(
         type='DinoVisionTransformer',
         arch=dict(embed_dims=96, num_layers=4, num_heads=3),
@@ -31,25 +30,32 @@ model = dict(
     decode_head=dict(
         type='ClusterProbeHead', in_channels=96, num_classes=num_clusters, linear_probe=False),
     test_cfg=dict(mode='whole'))
-# The demo images are 96×96 already: no resizing for training or inference.
+# The demo images are 96×96 already: no resizing for training; inference crops other images to
+# a multiple of the patch (never zero-padding them).
+patch_size = 4
 train_pipeline = [
     dict(type='LoadImageFromFile'),
     dict(type='RandomFlip', prob=0.5),
     dict(type='PackSegInputs'),
 ]
-test_pipeline = [dict(type='LoadImageFromFile'), dict(type='PackSegInputs')]
+test_pipeline = [
+    dict(type='LoadImageFromFile'),
+    dict(type='CropToPatchMultiple', size_divisor=patch_size),
+    dict(type='PackSegInputs')
+]
 train_dataloader = dict(
     batch_size=16,
     num_workers=0,
     persistent_workers=False,
-    dataset=dict(data_root=data_root, pipeline=train_pipeline))
+    dataset=dict(
+        data_root=data_root, data_prefix=dict(img_path='img_dir/train'), pipeline=train_pipeline))
 val_dataloader = dict(
     batch_size=8,
     num_workers=0,
     sampler=dict(type='DefaultSampler', shuffle=False),
     dataset=dict(
         type='ImageFolderDataset',
-        data_root='data/synthetic_textures',
+        data_root=data_root,
         data_prefix=dict(img_path='img_dir/val', seg_map_path='ann_dir/val'),
         metainfo=dict(
             classes=('grass', 'sky', 'brick', 'sand', 'water', 'stone'),
@@ -58,6 +64,7 @@ val_dataloader = dict(
         pipeline=[
             dict(type='LoadImageFromFile'),
             dict(type='LoadAnnotations'),
+            dict(type='CropToPatchMultiple', size_divisor=patch_size),
             dict(type='PackSegInputs')
         ]))
 test_dataloader = val_dataloader

@@ -30,3 +30,13 @@ optim_wrapper = dict(optimizer=dict(type='Adam', lr=5e-3))
 train_cfg = dict(max_iters=100, val_interval=100)
 default_hooks = dict(
     logger=dict(interval=10), checkpoint=dict(interval=100, max_keep_ckpts=1))
+# Evaluation and tools/infer.py crop images to a multiple of the patch (never zero-pad them).
+patch_size = 4
+test_pipeline = [
+    dict(type='LoadImageFromFile'),
+    dict(type='LoadAnnotations'),
+    dict(type='CropToPatchMultiple', size_divisor=patch_size),
+    dict(type='PackSegInputs'),
+]
+val_dataloader = dict(dataset=dict(pipeline=test_pipeline))
+test_dataloader = val_dataloader

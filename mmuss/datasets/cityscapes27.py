@@ -2,9 +2,11 @@
 from mmseg.datasets import CityscapesDataset
 from mmseg.registry import DATASETS
 
+from .seg_dataset_checks import SegDatasetChecks
+
 
 @DATASETS.register_module()
-class Cityscapes27Dataset(CityscapesDataset):
+class Cityscapes27Dataset(SegDatasetChecks, CityscapesDataset):
     """mmseg's ``CityscapesDataset`` with the 27-class USS label space.
 
     The 27 classes are Cityscapes labelIds 7..33 (spec hp_stego §1.4): they

@@ -5,6 +5,8 @@ from typing import List
 from mmseg.datasets import COCOStuffDataset
 from mmseg.registry import DATASETS
 
+from .seg_dataset_checks import SegDatasetChecks
+
 
 def voc_palette(num: int) -> List[List[int]]:
     """PASCAL VOC's colour map: bits of the index spread over R, G, B, high bits first."""
@@ -20,7 +22,7 @@ def voc_palette(num: int) -> List[List[int]]:
 
 
 @DATASETS.register_module()
-class COCOStuff27Dataset(COCOStuffDataset):
+class COCOStuff27Dataset(SegDatasetChecks, COCOStuffDataset):
     """mmseg's ``COCOStuffDataset`` with the 27 coarse USS classes.
 
     Reads the raw COCO-Stuff ``stuffthingmaps`` (``annotations/<split>/<id>.png``,

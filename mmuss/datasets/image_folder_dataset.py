@@ -5,6 +5,9 @@ from typing import List, Optional, Sequence
 
 from mmseg.datasets import BaseSegDataset
 from mmseg.registry import DATASETS
+from PIL import Image
+
+from .seg_dataset_checks import SegDatasetChecks
 
 IMAGE_SUFFIXES = ('.jpg', '.jpeg', '.png', '.bmp', '.tif', '.tiff', '.webp')
 
@@ -25,8 +28,27 @@ def list_images(root: str, suffixes: Sequence[str] = IMAGE_SUFFIXES) -> List[str
     return sorted(found)
 
 
+def check_same_size(img_path: str, seg_map_path: str) -> None:
+    """``ValueError`` naming both files when an image and its label map differ in size.
+
+    Only the file headers are read; an unreadable file is left to the loading
+    step, which names it.
+    """
+    try:
+        with Image.open(img_path) as image, Image.open(seg_map_path) as labels:
+            sizes = image.size, labels.size
+    except OSError:
+        return
+    image_size, label_size = sizes
+    if image_size != label_size:
+        raise ValueError(f'Label map {seg_map_path!r} is {labels.size[1]}x{labels.size[0]} '
+                             f'but its image {img_path!r} is {image.size[1]}x{image.size[0]}; '
+                             f'labels must have the image\'s size (resize with nearest '
+                             f'neighbour or fix the pairing).')
+
+
 @DATASETS.register_module()
-class ImageFolderDataset(BaseSegDataset):
+class ImageFolderDataset(SegDatasetChecks, BaseSegDataset):
     """Every image under a folder (recursively), labels optional.
 
     Without ``data_prefix['seg_map_path']`` samples carry no label and only
@@ -71,6 +93,7 @@ class ImageFolderDataset(BaseSegDataset):
                 if not osp.isfile(seg_map):
                     raise FileNotFoundError(f'Label map {seg_map!r} of image {info["img_path"]!r} '
                                             f'does not exist.')
+                check_same_size(info['img_path'], seg_map)
                 info['seg_map_path'] = seg_map
             data_list.append(info)
         return data_list

@@ -1,7 +1,8 @@
 """Dataset wrapper that attaches a nearest-neighbour partner image to every sample (STEGO)."""
 import copy
 import os.path as osp
-from typing import List, Optional, Union
+import zipfile
+from typing import List, Optional, Tuple, Union
 
 import numpy as np
 from mmengine.dataset import BaseDataset
@@ -12,6 +13,26 @@ from mmseg.registry import DATASETS
 def sample_id(data_info: dict) -> str:
     """The id a KNN table records for a sample: its image file name without extension."""
     return osp.splitext(osp.basename(data_info['img_path']))[0]
+
+
+REGENERATE = 'recreate it with tools/precompute_knns.py on this config'
+
+
+def read_knn_file(knn_file: str) -> Tuple[np.ndarray, Optional[np.ndarray]]:
+    """``(nns, ids)`` of a KNN ``.npz`` (``ids`` is ``None`` for tables without them).
+
+    A truncated or corrupt file, or one without ``nns``, is a ``ValueError``
+    naming the file and the tool that regenerates it.
+    """
+    try:
+        with np.load(knn_file) as table:
+            if 'nns' not in table:
+                raise ValueError(f'no "nns" array (keys: {list(table)})')
+            nns = table['nns'].astype(np.int64)
+            ids = table['ids'] if 'ids' in table else None
+    except (OSError, ValueError, EOFError, zipfile.BadZipFile) as exc:
+        raise ValueError(f'KNN file {knn_file} is unreadable ({exc}); {REGENERATE}.') from exc
+    return nns, ids
 
 
 def check_knn_table(nns: np.ndarray, ids: Optional[np.ndarray], dataset_ids: List[str],
@@ -30,7 +51,7 @@ def check_knn_table(nns: np.ndarray, ids: Optional[np.ndarray], dataset_ids: Lis
     if nns.shape[0] != len(dataset_ids):
         raise ValueError(f'{knn_file} has {nns.shape[0]} rows but the dataset has '
                          f'{len(dataset_ids)} samples: it was computed for another dataset '
-                         f'or split; rerun tools/precompute_knns.py.')
+                         f'or split; {REGENERATE}.')
     if not 1 <= num_neighbors < nns.shape[1]:
         raise ValueError(f'num_neighbors={num_neighbors} needs 1 <= num_neighbors < '
                          f'{nns.shape[1]} (the columns of {knn_file}).')
@@ -44,7 +65,7 @@ def check_knn_table(nns: np.ndarray, ids: Optional[np.ndarray], dataset_ids: Lis
             if str(stored) != actual:
                 raise ValueError(f'{knn_file} does not match the dataset: sample {i} is '
                                  f'{actual!r} in the dataset but {str(stored)!r} in the table '
-                                 f'(different split, file list or order).')
+                                 f'(different split, file list or order); {REGENERATE}.')
 
 
 @DATASETS.register_module()
@@ -93,11 +114,7 @@ class KNNPairDataset:
         if not osp.isfile(self.knn_file):
             raise FileNotFoundError(f'KNN file {self.knn_file!r} does not exist; create it with '
                                     f'tools/precompute_knns.py.')
-        with np.load(self.knn_file) as table:
-            if 'nns' not in table:
-                raise KeyError(f'{self.knn_file} has no "nns" array (keys: {list(table)}).')
-            nns = table['nns'].astype(np.int64)
-            ids = table['ids'] if 'ids' in table else None
+        nns, ids = read_knn_file(self.knn_file)
         dataset_ids = [sample_id(self.dataset.get_data_info(i)) for i in range(len(self.dataset))]
         check_knn_table(nns, ids, dataset_ids, self.num_neighbors, self.knn_file)
         if ids is None:

@@ -2,9 +2,11 @@
 from mmseg.datasets import PotsdamDataset
 from mmseg.registry import DATASETS
 
+from .seg_dataset_checks import SegDatasetChecks
+
 
 @DATASETS.register_module()
-class Potsdam3Dataset(PotsdamDataset):
+class Potsdam3Dataset(SegDatasetChecks, PotsdamDataset):
     """mmseg's ``PotsdamDataset`` with the 3-class USS label space.
 
     Fine labels (impervious surface, building, low vegetation, tree, car,

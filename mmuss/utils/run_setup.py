@@ -15,6 +15,7 @@ from mmengine.registry import RUNNERS
 from mmengine.runner import CheckpointLoader, Runner
 from mmengine.utils import import_modules_from_strings
 
+from .cfg_options import merge_cfg_options
 from .checkpoint_compat import TRUST_ENV
 from .model_wrapper import unwrap_model
 
@@ -59,7 +60,7 @@ def load_run_config(args: argparse.Namespace) -> Config:
     cfg = Config.fromfile(args.config)
     cfg.launcher = args.launcher
     if args.cfg_options is not None:
-        cfg.merge_from_dict(args.cfg_options)
+        cfg = merge_cfg_options(cfg, args.cfg_options)
         if 'custom_imports' in args.cfg_options:
             import_modules_from_strings(**cfg.custom_imports)
     if getattr(args, 'trust_checkpoint', False) or cfg.get('trust_checkpoint', False):

@@ -149,7 +149,7 @@ def test_precompute_on_two_ranks_matches_one_process(tmp_path, textures):
          '--launcher', 'pytorch', '--cfg-options', 'custom_imports.imports=[mmuss,primaps_toys]'],
         env=env, cwd=REPO, capture_output=True, text=True, timeout=300)
     assert proc.returncode == 0, proc.stderr[-3000:]
-    assert 'rank 0 of 2 has 12 of 24 images, 0 done, takes 12.' in proc.stdout
+    assert 'rank 0 of 2 has 12 of 24 images, 0 done, takes 12.' in proc.stderr
     precompute_tool.main([str(cfg), '--out-dir', str(tmp_path / 'single')])
     pngs = sorted(p.name for p in (tmp_path / 'proposals').glob('*.png'))
     assert len(pngs) == 24

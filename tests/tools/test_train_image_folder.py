@@ -53,7 +53,7 @@ def test_worked_example_config_trains_on_the_folder_and_stores_the_matching(tmp_
     work = tmp_path / 'work'
     train_tool.main([
         str(REPO / 'configs/baseline/vit-tiny-p4_image-folder.py'), '--work-dir', str(work),
-        '--cfg-options', f'train_dataloader.dataset.data_root={data}/img_dir/train',
+        '--cfg-options', f'train_dataloader.dataset.data_root={data}',
         f'val_dataloader.dataset.data_root={data}', 'train_dataloader.batch_size=4',
         'train_cfg.max_iters=2', 'train_cfg.val_interval=2', 'default_hooks.checkpoint.interval=2',
         'custom_hooks.0.num_batches=1', 'model.backbone.arch.num_layers=1',

@@ -26,8 +26,8 @@ from mmseg.registry import DATASETS
 from PIL import Image
 
 import mmuss  # noqa: F401  (registers the datasets and transforms)
+from mmuss.utils import IGNORE_INDEX
 
-IGNORE = 255
 
 
 def five_crop_boxes(height: int, width: int, ratio: float) -> List[Tuple[int, int, int, int]]:
@@ -48,9 +48,9 @@ def five_crop_boxes(height: int, width: int, ratio: float) -> List[Tuple[int, in
 
 def shifted_labels(labels: np.ndarray) -> np.ndarray:
     """USS labels (255 = ignore) → STEGO's crop files: ``label + 1``, 0 = ignore."""
-    if (labels[labels != IGNORE] >= IGNORE - 1).any():
-        raise ValueError(f'Class ids must be < {IGNORE - 1} to be stored as label + 1.')
-    return np.where(labels == IGNORE, 0, labels.astype(np.int32) + 1).astype(np.uint8)
+    if (labels[labels != IGNORE_INDEX] >= IGNORE_INDEX - 1).any():
+        raise ValueError(f'Class ids must be < {IGNORE_INDEX - 1} to be stored as label + 1.')
+    return np.where(labels == IGNORE_INDEX, 0, labels.astype(np.int32) + 1).astype(np.uint8)
 
 
 def source_pipeline(pipeline: List[dict]) -> List[dict]:

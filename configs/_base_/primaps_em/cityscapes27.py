@@ -29,7 +29,7 @@ test_pipeline = [
 ]
 train_dataset = dict(
     type='Cityscapes27Dataset',
-    data_root='data/cityscapes',
+    data_root={{_base_.data_root}},
     data_prefix=dict(img_path='leftImg8bit/train', seg_map_path='gtFine/train'))
 train_dataloader = dict(
     batch_size=32,

@@ -29,7 +29,7 @@ test_pipeline = [
 ]
 train_dataset = dict(
     type='COCOStuff27Dataset',
-    data_root='data/coco_stuff164k',
+    data_root={{_base_.data_root}},
     ann_file='curated/train2017/Coco164kFull_Stuff_Coarse_7.txt',
     data_prefix=dict(img_path='images/train2017', seg_map_path='annotations/train2017'))
 train_dataloader = dict(

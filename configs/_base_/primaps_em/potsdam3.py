@@ -29,7 +29,7 @@ test_pipeline = [
 ]
 train_dataset = dict(
     type='Potsdam3Dataset',
-    data_root='data/potsdam3',
+    data_root={{_base_.data_root}},
     data_prefix=dict(img_path='img_dir/train', seg_map_path='ann_dir/train'))
 train_dataloader = dict(
     batch_size=32,

@@ -1,5 +1,6 @@
 from .center_crop_as_original import CenterCropAsOriginal
 from .color_jitter import ColorJitter
+from .crop_to_patch_multiple import CropToPatchMultiple
 from .label_lut import LabelLUT
 from .label_maps import LABEL_MAPS
 from .load_primaps_masks import LoadPrimapsMasks
@@ -14,8 +15,8 @@ from .resize_short_side import ResizeShortSide
 from .seg_random_resized_crop import SegRandomResizedCrop
 
 __all__ = [
-    'CenterCropAsOriginal', 'ColorJitter', 'LABEL_MAPS', 'LabelLUT', 'LoadPrimapsMasks',
-    'LoadSaliencyMask', 'MaskContrastViews', 'NormalisedPhotometricView', 'PackMultiViewSegInputs',
-    'PhotometricView', 'RandomGaussianBlur', 'RandomScaleRotate', 'ResizeShortSide',
-    'SegRandomResizedCrop'
+    'CenterCropAsOriginal', 'ColorJitter', 'CropToPatchMultiple', 'LABEL_MAPS', 'LabelLUT',
+    'LoadPrimapsMasks', 'LoadSaliencyMask', 'MaskContrastViews', 'NormalisedPhotometricView',
+    'PackMultiViewSegInputs', 'PhotometricView',
+    'RandomGaussianBlur', 'RandomScaleRotate', 'ResizeShortSide', 'SegRandomResizedCrop'
 ]

@@ -10,6 +10,17 @@ from mmuss.utils.ignore_index import IGNORE_INDEX
 from .label_maps import LABEL_MAPS
 
 UNMAPPED = -1
+# The built-in tables read the official id files; converted train-id files would be mapped to
+# wrong classes without any error, so their values are never to be ignored.
+OFFICIAL_IDS = dict(
+    cityscapes27=('the cityscapes27 table reads the official gtFine *_labelIds.png (ids 0..33); '
+                  "mmseg's *_labelTrainIds.png hold other ids (0..18, 255) and drop 8 of the 27 "
+                  'classes: point seg_map_suffix at _gtFine_labelIds.png. Ignoring the values '
+                  'would score wrong classes.'),
+    cocostuff27=('the cocostuff27 table reads the official stuffthingmaps (ids 0..181, '
+                 "255); mmseg's *_labelTrainIds.png renumber them (0..170): use the official "
+                 'files. Ignoring the values would score wrong classes.'),
+)
 
 
 def build_lut(mapping: Dict[int, int]) -> np.ndarray:
@@ -76,12 +87,19 @@ class LabelLUT(BaseTransform):
 
     def transform(self, results: dict) -> dict:
         labels = results['gt_seg_map']
+        name = results.get('seg_map_path', '<gt_seg_map>')
+        ori_shape = results.get('ori_shape')
+        if ori_shape is not None and tuple(labels.shape[:2]) != tuple(ori_shape[:2]):
+            raise ValueError(f'{name} is {labels.shape[0]}x{labels.shape[1]} but its image '
+                             f'{results.get("img_path")} is {ori_shape[0]}x{ori_shape[1]}; '
+                             f'labels must have the image\'s size (fix the pairing or the file).')
+        if self.name in OFFICIAL_IDS and 'trainid' in str(name).lower():
+            raise ValueError(f'{name}: {OFFICIAL_IDS[self.name]}')
         mapped, missing = apply_lut(labels, self.lut)
         if missing.size and self.unmapped == 'error':
-            raise ValueError(
-                f"{results.get('seg_map_path', '<gt_seg_map>')}: label values "
-                f'{missing.tolist()} are not in the {self.name!r} mapping '
-                "(use LabelLUT(unmapped='ignore') to ignore them).")
+            hint = OFFICIAL_IDS.get(self.name, "use LabelLUT(unmapped='ignore') to ignore them")
+            raise ValueError(f'{name}: label values {missing.tolist()} are not in the '
+                             f'{self.name!r} mapping; {hint}')
         mapped[mapped == UNMAPPED] = IGNORE_INDEX
         results['gt_seg_map'] = mapped.astype(np.uint8)
         return results

@@ -7,9 +7,32 @@ from mmseg.registry import TRANSFORMS
 from PIL import Image
 
 
+REGENERATE = ('recreate it with tools/precompute_primaps.py on this config (it recomputes '
+              'invalid maps)')
+
+
 def proposal_name(img_path: str) -> str:
     """File name of an image's mask-id PNG: the image's basename with ``.png``."""
     return osp.splitext(osp.basename(img_path))[0] + '.png'
+
+
+def read_proposal(path: str) -> np.ndarray:
+    """The ``H×W`` uint8 mask ids of a proposal PNG, fully decoded.
+
+    Raises ``ValueError`` naming ``path`` and the tool that regenerates it
+    when the file is truncated, not a PNG or not single-channel uint8.
+    """
+    try:
+        with Image.open(path) as image:
+            image.load()
+            ids = np.asarray(image)
+    except (OSError, SyntaxError, ValueError) as exc:
+        raise ValueError(f'PriMaPs proposal {path} is unreadable ({exc}); delete it and '
+                         f'{REGENERATE}.') from exc
+    if ids.ndim != 2 or ids.dtype != np.uint8:
+        raise ValueError(f'PriMaPs proposal {path} must be a single-channel uint8 PNG, got '
+                         f'{ids.dtype} {ids.shape}; {REGENERATE}.')
+    return ids
 
 
 @TRANSFORMS.register_module()
@@ -39,14 +62,12 @@ class LoadPrimapsMasks(BaseTransform):
                 f'No PriMaPs proposal {path} for image {results["img_path"]}; run '
                 f'tools/precompute_primaps.py on this config first (or train with online '
                 f'proposals).')
-        ids = np.asarray(Image.open(path))
-        if ids.ndim != 2 or ids.dtype != np.uint8:
-            raise ValueError(f'PriMaPs proposal {path} must be a single-channel uint8 PNG, got '
-                             f'{ids.dtype} {ids.shape}.')
+        ids = read_proposal(path)
         if ids.shape != results['img'].shape[:2]:
             raise ValueError(f'PriMaPs proposal {path} is {ids.shape} but image '
                              f'{results["img_path"]} is {results["img"].shape[:2]} at this '
-                             f'point of the pipeline; pre-compute with the same resize/crop.')
+                             f'point of the pipeline; pre-compute with the same resize/crop '
+                             f'({REGENERATE}).')
         results[self.key] = ids
         seg_fields = results.setdefault('seg_fields', [])
         if self.key not in seg_fields:

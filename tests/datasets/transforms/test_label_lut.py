@@ -37,3 +37,15 @@ def test_bad_tables_and_options_are_refused():
         LabelLUT({3: 256})
     with pytest.raises(ValueError, match='unmapped'):
         LabelLUT({3: 1}, unmapped='drop')
+
+
+def test_train_id_files_are_refused_with_the_official_files_named():
+    train_ids = np.array([[0, 18, 255]], np.uint8)  # mmseg's *_labelTrainIds.png values
+    for path in ('x_gtFine_labelTrainIds.png', 'x.png'):
+        with pytest.raises(ValueError, match=r"official gtFine \*_labelIds.png.*_gtFine_labelIds"
+                           r".*Ignoring the values would score wrong classes"):
+            LabelLUT('cityscapes27', unmapped='ignore' if 'Train' in path else 'error')(
+                dict(gt_seg_map=train_ids, seg_map_path=path))
+    with pytest.raises(ValueError, match='official stuffthingmaps'):
+        LabelLUT('cocostuff27', unmapped='ignore')(
+            dict(gt_seg_map=np.array([[0]], np.uint8), seg_map_path='1_labelTrainIds.png'))
