@@ -28,6 +28,7 @@ setup(
         'scikit-learn',
         'scipy',
         'pydensecrf2',
+        'safetensors',
         'ftfy',
         'regex',
         'tqdm',
