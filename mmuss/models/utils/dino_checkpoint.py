@@ -39,6 +39,8 @@ from typing import Dict, Mapping, Optional, Tuple
 import torch
 from torch import Tensor, nn
 
+from .rope import rope_periods
+
 SIZE_NAMES = {192: 'Ti', 384: 'S', 768: 'B', 1024: 'L', 1280: 'H', 1536: 'g', 4096: '7B'}
 CHUNKED_BLOCK = re.compile(r'^blocks\.\d+\.(\d+)\.')
 BLOCK_INDEX = re.compile(r'^blocks\.(\d+)\.')
@@ -301,7 +303,7 @@ def hf_dinov3_to_official(state_dict: Mapping[str, Tensor], hf_config: Optional[
     gated = any('.mlp.gate_proj.' in key for key in state_dict)
     renames = HF_DINOV3_RENAMES + tuple(
         (rf'^layer\.(\d+)\.mlp\.{hf}\.', rf'blocks.\1.mlp.{ours}.') for hf, ours in
-        HF_DINOV3_MLP[gated]) + ((r'^norm\.', 'norm.'), )
+        HF_DINOV3_MLP[gated])
     state = rename_keys(merge_qkv(state_dict, HF_DINOV3_QKV, ('q_proj', 'k_proj', 'v_proj'),
                                   source), renames)
     for key in [k for k in state if k.endswith('.attn.qkv.bias')]:
@@ -312,7 +314,6 @@ def hf_dinov3_to_official(state_dict: Mapping[str, Tensor], hf_config: Optional[
     if 'mask_token' in state:
         state['mask_token'] = state['mask_token'].reshape(1, -1)
     if hf_config and 'rope_theta' in hf_config:
-        from .rope import rope_periods
         head_dims = hf_config['hidden_size'] // hf_config['num_attention_heads']
         state['rope_embed.periods'] = rope_periods(head_dims, float(hf_config['rope_theta']))
     return state
