@@ -40,6 +40,7 @@ setup(
         'scikit-learn',
         'scipy',
         'pydensecrf2',
+        'safetensors',
         'ftfy',
         'regex',
         'tqdm',

@@ -1,4 +1,4 @@
-"""Throughput and peak memory of the frozen DINO ViT-S/8 and ViT-B/8, SDPA vs explicit attention.
+"""Images/s and peak memory of frozen DINO ViT-S/8, B/8, DINOv3 ViT-S/16, B/16: SDPA vs explicit.
 
 Prints ONE JSON line. Each (model, attention path) pair runs in its own fresh
 subprocess, one after the other, so the peak-memory readings do not mix:
@@ -27,7 +27,13 @@ from typing import Dict
 
 import torch
 
-MODELS = {'vit-s8': 'small', 'vit-b8': 'base'}
+# name: (backbone class, arch, patch size)
+MODELS = {
+    'dino-vit-s8': ('DinoVisionTransformer', 'small', 8),
+    'dino-vit-b8': ('DinoVisionTransformer', 'base', 8),
+    'dinov3-vit-s16': ('DinoV3VisionTransformer', 'small', 16),
+    'dinov3-vit-b16': ('DinoV3VisionTransformer', 'base', 16),
+}
 
 
 def rss_mib() -> float:
@@ -37,14 +43,14 @@ def rss_mib() -> float:
     return pages * resource.getpagesize() / 2**20
 
 
-def measure(arch: str, impl: str, args: Dict) -> Dict[str, float]:
+def measure(name: str, impl: str, args: Dict) -> Dict[str, float]:
     """Images/s and extra peak memory of one frozen backbone forward configuration."""
-    import mmuss  # noqa: F401  (registers the backbones)
-    from mmuss.models.backbones import DinoVisionTransformer
+    from mmuss.models import backbones
 
     torch.manual_seed(0)
     device = torch.device(args['device'])
-    model = DinoVisionTransformer(arch=arch, patch_size=8, attn_impl=impl).to(device)
+    cls, arch, patch = MODELS[name]
+    model = getattr(backbones, cls)(arch=arch, patch_size=patch, attn_impl=impl).to(device)
     x = torch.randn(args['batch'], 3, args['size'], args['size'], device=device)
     amp = torch.autocast(device.type, dtype=torch.bfloat16, enabled=args['amp'] == 'bf16')
 
@@ -76,11 +82,11 @@ def measure(arch: str, impl: str, args: Dict) -> Dict[str, float]:
                 peak_forward_mib=round(peak, 1))
 
 
-def measure_in_subprocess(arch: str, impl: str, args: Dict) -> Dict[str, float]:
+def measure_in_subprocess(name: str, impl: str, args: Dict) -> Dict[str, float]:
     """Run :func:`measure` in a fresh spawned process and return its result."""
     ctx = mp.get_context('spawn')
     with ctx.Pool(1) as pool:
-        return pool.apply(measure, (arch, impl, args))
+        return pool.apply(measure, (name, impl, args))
 
 
 def parse_args() -> argparse.Namespace:
@@ -94,6 +100,7 @@ def parse_args() -> argparse.Namespace:
                         help='timed forward passes (default: 1 on CPU, 20 on CUDA)')
     parser.add_argument('--warmup', type=int, default=None,
                         help='untimed full passes first (default: 0 on CPU, 3 on CUDA)')
+    parser.add_argument('--models', nargs='+', default=list(MODELS), choices=list(MODELS))
     return parser.parse_args()
 
 
@@ -104,8 +111,8 @@ def main() -> None:
                     iters=args.iters or (20 if cuda else 1),
                     warmup=(3 if cuda else 0) if args.warmup is None else args.warmup)
     results = {}
-    for name, arch in MODELS.items():
-        paths = {impl: measure_in_subprocess(arch, impl, settings)
+    for name in args.models:
+        paths = {impl: measure_in_subprocess(name, impl, settings)
                  for impl in ('sdpa', 'explicit')}
         paths['sdpa_speedup'] = round(
             paths['sdpa']['images_per_s'] / paths['explicit']['images_per_s'], 3)

@@ -1,5 +1,5 @@
 """DINO (v1) ViT backbone, numerically the official ``facebookresearch/dino`` model."""
-from typing import Optional, Sequence, Tuple, Union
+from typing import Tuple
 
 import torch.nn as nn
 from mmseg.registry import MODELS
@@ -27,29 +27,15 @@ class DinoVisionTransformer(BaseDinoViT):
     """
 
     family = 'DINO'
+    default_arch = 'small'
+    default_patch_size = 16
+    default_img_size = 224
+    supports_registers = False
     arch_zoo = {
         'tiny': dict(embed_dims=192, num_layers=12, num_heads=3),
         'small': dict(embed_dims=384, num_layers=12, num_heads=6),
         'base': dict(embed_dims=768, num_layers=12, num_heads=12),
     }
-
-    def __init__(self,
-                 arch: Union[str, dict] = 'small',
-                 patch_size: int = 16,
-                 img_size: int = 224,
-                 out_indices: Union[int, Sequence[int]] = -1,
-                 final_norm: bool = True,
-                 out_attn: bool = False,
-                 out_qkv: bool = False,
-                 out_cls_token: bool = False,
-                 attn_impl: str = 'sdpa',
-                 frozen: bool = True,
-                 crop_to_patch: bool = False,
-                 init_cfg: Optional[dict] = None) -> None:
-        super().__init__(arch, patch_size, img_size, num_register_tokens=0,
-                         out_indices=out_indices, final_norm=final_norm, out_attn=out_attn,
-                         out_qkv=out_qkv, out_cls_token=out_cls_token, attn_impl=attn_impl,
-                         frozen=frozen, crop_to_patch=crop_to_patch, init_cfg=init_cfg)
 
     def random_init(self) -> None:
         super().random_init()

@@ -1,5 +1,5 @@
 """DINOv2 ViT backbone, numerically the official ``facebookresearch/dinov2`` hub models."""
-from typing import Optional, Sequence, Tuple, Union
+from typing import Optional, Tuple
 
 import torch.nn as nn
 from mmseg.registry import MODELS
@@ -40,6 +40,8 @@ class DinoV2VisionTransformer(BaseDinoViT):
     """
 
     family = 'DINOv2'
+    default_patch_size = 14
+    default_img_size = 518
     default_layer_scale = True
     has_mask_token = True
     arch_zoo = {
@@ -49,31 +51,14 @@ class DinoV2VisionTransformer(BaseDinoViT):
         'giant': dict(embed_dims=1536, num_layers=40, num_heads=24, ffn_type='swiglu'),
     }
 
-    def __init__(self,
-                 arch: Union[str, dict] = 'small',
-                 patch_size: int = 14,
-                 img_size: int = 518,
-                 num_register_tokens: int = 0,
-                 interpolate_offset: Optional[float] = None,
-                 interpolate_antialias: Optional[bool] = None,
-                 out_indices: Union[int, Sequence[int]] = -1,
-                 final_norm: bool = True,
-                 out_attn: bool = False,
-                 out_qkv: bool = False,
-                 out_cls_token: bool = False,
-                 attn_impl: str = 'sdpa',
-                 frozen: bool = True,
-                 crop_to_patch: bool = False,
-                 init_cfg: Optional[dict] = None) -> None:
-        super().__init__(arch, patch_size, img_size, num_register_tokens=num_register_tokens,
-                         out_indices=out_indices, final_norm=final_norm, out_attn=out_attn,
-                         out_qkv=out_qkv, out_cls_token=out_cls_token, attn_impl=attn_impl,
-                         frozen=frozen, crop_to_patch=crop_to_patch, init_cfg=init_cfg)
+    def __init__(self, *args, interpolate_offset: Optional[float] = None,
+                 interpolate_antialias: Optional[bool] = None, **kwargs) -> None:
+        super().__init__(*args, **kwargs)
+        regs = self.num_register_tokens
         self.interpolate_offset = (
-            (0.0 if num_register_tokens else 0.1) if interpolate_offset is None
-            else interpolate_offset)
+            (0.0 if regs else 0.1) if interpolate_offset is None else interpolate_offset)
         self.interpolate_antialias = (
-            bool(num_register_tokens) if interpolate_antialias is None else interpolate_antialias)
+            bool(regs) if interpolate_antialias is None else interpolate_antialias)
 
     def random_init(self) -> None:
         super().random_init()

@@ -1,9 +1,9 @@
-"""ViT layers with the official DINO / DINOv2 parameter names and maths.
+"""ViT layers with the official DINO / DINOv2 / DINOv3 parameter names and maths.
 
 The modules keep the official state-dict key layout (``patch_embed.proj``,
-``blocks.i.norm1``, ``attn.qkv``, ``attn.proj``, ``ls1.gamma``, ``mlp.fc1`` /
-``mlp.w12`` ...), so official checkpoints load with ``strict=True`` and
-without renaming. Attention goes through
+``blocks.i.norm1``, ``attn.qkv`` (``attn.qkv.bias_mask`` in DINOv3),
+``attn.proj``, ``ls1.gamma``, ``mlp.fc1`` / ``mlp.w12`` / ``mlp.w1`` ...), so
+official checkpoints load with ``strict=True`` and without renaming. Attention goes through
 :func:`torch.nn.functional.scaled_dot_product_attention` unless the
 pre-softmax logits are needed, in which case the explicit
 ``softmax(q·kᵀ·d^-½)·v`` path runs.
@@ -21,6 +21,8 @@ import torch
 import torch.nn as nn
 import torch.nn.functional as F
 from torch import Tensor
+
+from .rope import apply_rope
 
 
 def attention_logits(q: Tensor, k: Tensor) -> Tensor:
@@ -55,9 +57,13 @@ def swiglu(x12: Tensor) -> Tensor:
     return F.silu(x1) * x2
 
 
-def swiglu_hidden_dims(embed_dims: int, mlp_ratio: float) -> int:
-    """DINOv2's fused SwiGLU width: ``⌊⅔·ratio·C⌋`` rounded up to a multiple of 8."""
-    return (int(int(embed_dims * mlp_ratio) * 2 / 3) + 7) // 8 * 8
+def swiglu_hidden_dims(embed_dims: int, mlp_ratio: float, align: int = 8) -> int:
+    """SwiGLU hidden width: ``⌊⅔·⌊ratio·C⌋⌋`` rounded up to a multiple of ``align``.
+
+    ``align`` is 8 for DINOv2 and DINOv3, 64 for DINOv3 ViT-7B (``swiglu64``).
+    """
+    hidden = int(int(embed_dims * mlp_ratio) * 2 / 3)
+    return -(-hidden // align) * align
 
 
 def interpolate_dino_pos_embed(pos_embed: Tensor, image_hw: Sequence[int], patch_size: int,
@@ -128,33 +134,62 @@ class AttentionExtras(NamedTuple):
     qkv: Optional[Tuple[Tensor, Tensor, Tensor]]
 
 
+class KMaskedBiasLinear(nn.Linear):
+    """DINOv3's ``qkv`` projection whose bias is multiplied by the buffer ``bias_mask``.
+
+    The mask is 1 on the query and value rows and 0 on the key rows, so the
+    key bias never acts (the official checkpoints store both, under
+    ``attn.qkv.bias`` / ``attn.qkv.bias_mask``).
+    """
+
+    def __init__(self, in_features: int, out_features: int) -> None:
+        super().__init__(in_features, out_features, bias=True)
+        third = out_features // 3
+        mask = torch.ones(out_features)
+        mask[third:2 * third] = 0
+        self.register_buffer('bias_mask', mask)
+
+    def forward(self, x: Tensor) -> Tensor:
+        return F.linear(x, self.weight, self.bias * self.bias_mask.to(self.bias.dtype))
+
+
 class Attention(nn.Module):
     """Multi-head self-attention with a fused ``qkv`` projection.
 
     Args:
         embed_dims: Token width ``C``.
         num_heads: Number of heads; ``d = C / heads``.
-        qkv_bias: Whether ``qkv`` has a bias (true for every DINO model).
+        qkv_bias: Whether ``qkv`` has a bias (every DINO model but DINOv3 7B).
+        mask_k_bias: Mask the key part of the bias (DINOv3, :class:`KMaskedBiasLinear`).
     """
 
-    def __init__(self, embed_dims: int, num_heads: int, qkv_bias: bool = True) -> None:
+    def __init__(self, embed_dims: int, num_heads: int, qkv_bias: bool = True,
+                 mask_k_bias: bool = False) -> None:
         super().__init__()
         if embed_dims % num_heads:
             raise ValueError(f'embed_dims={embed_dims} is not divisible by num_heads={num_heads}.')
         self.num_heads = num_heads
-        self.qkv = nn.Linear(embed_dims, embed_dims * 3, bias=qkv_bias)
+        if qkv_bias and mask_k_bias:
+            self.qkv = KMaskedBiasLinear(embed_dims, embed_dims * 3)
+        else:
+            self.qkv = nn.Linear(embed_dims, embed_dims * 3, bias=qkv_bias)
         self.proj = nn.Linear(embed_dims, embed_dims)
 
-    def forward(self, x: Tensor, explicit: bool = False,
-                keep_qkv: bool = False) -> Tuple[Tensor, AttentionExtras]:
+    def forward(self, x: Tensor, explicit: bool = False, keep_qkv: bool = False,
+                rope: Optional[Tuple[Tensor, Tensor]] = None) -> Tuple[Tensor, AttentionExtras]:
         """``B×N×C`` tokens → output tokens and the optional logits / q, k, v.
 
-        ``explicit`` selects ``softmax(q·kᵀ·d^-½)·v`` (and returns the
-        ``B×heads×N×N`` logits); otherwise SDPA runs and no logits exist.
+        ``rope`` (``(sin, cos)`` of the patch tokens, DINOv3) rotates the
+        queries and keys of the trailing patch tokens first; the returned
+        q, k are the rotated ones the attention uses. ``explicit`` selects
+        ``softmax(q·kᵀ·d^-½)·v`` (and returns the ``B×heads×N×N`` logits);
+        otherwise SDPA runs and no logits exist.
         """
         batch, tokens, dims = x.shape
         qkv = self.qkv(x).reshape(batch, tokens, 3, self.num_heads, dims // self.num_heads)
         q, k, v = qkv.permute(2, 0, 3, 1, 4).unbind(0)
+        if rope is not None:
+            q, k = apply_rope(q, *rope), apply_rope(k, *rope)
         if explicit:
             out, logits = explicit_attention(q, k, v)
         else:
@@ -188,6 +223,19 @@ class SwiGLUFFN(nn.Module):
         return self.w3(swiglu(self.w12(x)))
 
 
+class SplitSwiGLUFFN(nn.Module):
+    """DINOv3's SwiGLU FFN with separate linears: ``w3(SiLU(w1(x)) ⊙ w2(x))``."""
+
+    def __init__(self, embed_dims: int, hidden_dims: int) -> None:
+        super().__init__()
+        self.w1 = nn.Linear(embed_dims, hidden_dims)
+        self.w2 = nn.Linear(embed_dims, hidden_dims)
+        self.w3 = nn.Linear(hidden_dims, embed_dims)
+
+    def forward(self, x: Tensor) -> Tensor:
+        return self.w3(F.silu(self.w1(x)) * self.w2(x))
+
+
 class LayerScale(nn.Module):
     """Per-channel residual-branch scale ``x ⊙ γ`` (DINOv2's ``ls1``/``ls2``)."""
 
@@ -206,30 +254,39 @@ class ViTBlock(nn.Module):
         embed_dims: Token width ``C``.
         num_heads: Attention heads.
         mlp_ratio: FFN width ratio.
-        ffn_type: ``'mlp'`` (GELU MLP) or ``'swiglu'`` (DINOv2 giant).
-        layer_scale: Whether the residual branches carry ``LayerScale`` (DINOv2).
-        norm_eps: LayerNorm epsilon (1e-6 in every DINO model).
+        ffn_type: ``'mlp'`` (GELU MLP) or ``'swiglu'`` (DINOv2 giant, DINOv3 S+/H+/7B).
+        layer_scale: Whether the residual branches carry ``LayerScale`` (DINOv2, DINOv3).
+        norm_eps: LayerNorm epsilon (1e-6 in DINO / DINOv2, 1e-5 in DINOv3).
+        qkv_bias: Whether ``attn.qkv`` has a bias.
+        mask_k_bias: Mask the key bias (DINOv3).
+        swiglu_split: SwiGLU as ``w1``/``w2``/``w3`` (DINOv3) instead of
+            DINOv2's fused ``w12``/``w3``.
+        swiglu_align: Multiple the SwiGLU hidden width is rounded up to.
     """
 
     def __init__(self, embed_dims: int, num_heads: int, mlp_ratio: float = 4.0,
-                 ffn_type: str = 'mlp', layer_scale: bool = False,
-                 norm_eps: float = 1e-6) -> None:
+                 ffn_type: str = 'mlp', layer_scale: bool = False, norm_eps: float = 1e-6,
+                 qkv_bias: bool = True, mask_k_bias: bool = False, swiglu_split: bool = False,
+                 swiglu_align: int = 8) -> None:
         super().__init__()
         self.norm1 = nn.LayerNorm(embed_dims, eps=norm_eps)
-        self.attn = Attention(embed_dims, num_heads)
+        self.attn = Attention(embed_dims, num_heads, qkv_bias=qkv_bias, mask_k_bias=mask_k_bias)
         self.norm2 = nn.LayerNorm(embed_dims, eps=norm_eps)
         if ffn_type == 'mlp':
             self.mlp = Mlp(embed_dims, int(embed_dims * mlp_ratio))
         elif ffn_type == 'swiglu':
-            self.mlp = SwiGLUFFN(embed_dims, swiglu_hidden_dims(embed_dims, mlp_ratio))
+            hidden = swiglu_hidden_dims(embed_dims, mlp_ratio, swiglu_align)
+            ffn = SplitSwiGLUFFN if swiglu_split else SwiGLUFFN
+            self.mlp = ffn(embed_dims, hidden)
         else:
             raise ValueError(f"ffn_type must be 'mlp' or 'swiglu', got {ffn_type!r}.")
         self.ls1 = LayerScale(embed_dims) if layer_scale else nn.Identity()
         self.ls2 = LayerScale(embed_dims) if layer_scale else nn.Identity()
 
-    def forward(self, x: Tensor, explicit: bool = False,
-                keep_qkv: bool = False) -> Tuple[Tensor, AttentionExtras]:
-        attn_out, extras = self.attn(self.norm1(x), explicit=explicit, keep_qkv=keep_qkv)
+    def forward(self, x: Tensor, explicit: bool = False, keep_qkv: bool = False,
+                rope: Optional[Tuple[Tensor, Tensor]] = None) -> Tuple[Tensor, AttentionExtras]:
+        attn_out, extras = self.attn(self.norm1(x), explicit=explicit, keep_qkv=keep_qkv,
+                                     rope=rope)
         x = x + self.ls1(attn_out)
         x = x + self.ls2(self.mlp(self.norm2(x)))
         return x, extras

@@ -1,0 +1,22 @@
+# PriMaPs-EM recipe (./dino_vitb8_cityscapes.py) on frozen DINOv3 ViT-B/16, Cityscapes-27, 320x320.
+# 1) Cache the proposals of this backbone:
+#      python tools/precompute_primaps.py \
+#          configs/primaps_em/primaps-em_dinov3-vit-b16_52e_cityscapes27-320.py
+# 2) Train:
+#      python tools/train.py configs/primaps_em/primaps-em_dinov3-vit-b16_52e_cityscapes27-320.py
+_base_ = ['./dino_vitb8_cityscapes.py']
+proposal_root = 'data/primaps/primaps-em_dinov3-vit-b16_cityscapes27'
+model = dict(
+    data_preprocessor=dict(size_divisor=16),
+    backbone=dict(
+        type='DinoV3VisionTransformer',
+        arch='base',
+        patch_size=16,
+        init_cfg=dict(
+            type='Pretrained', checkpoint='checkpoints/dinov3-vitb16-pretrain-lvd1689m')))
+train_dataloader = dict(dataset=dict(pipeline=[
+    {{_base_.geometry}},
+    dict(type='LoadPrimapsMasks', proposal_root=proposal_root),
+    {{_base_.augment_and_pack}},
+]))
+primaps_precompute = dict(out_dir=proposal_root)
