@@ -62,3 +62,17 @@ def test_resume_falls_back_to_the_newest_intact_checkpoint(tmp_path, tiny_data, 
     out = capfd.readouterr()
     assert 'iter_2.pth, the newest intact checkpoint' in out.out + out.err
     assert 'iter_4.pth' in out.out + out.err
+
+
+def test_best_checkpoint_saves_are_atomic_too(tmp_path, tiny_data, tiny_config, train_tool):
+    """save_best re-enters the interval save (mmengine rewrites the last checkpoint with the new
+    best score): both writes go through the temp-and-rename path and leave no temp file."""
+    cfg = tiny_config(tiny_data, default_hooks=(
+        "dict(logger=dict(interval=1), checkpoint=dict(type='AtomicCheckpointHook', interval=2, "
+        "max_keep_ckpts=1, save_best='cluster/mIoU', rule='greater'))"))
+    work = tmp_path / 'work'
+    train_tool.main([str(cfg), '--work-dir', str(work), '--cfg-options', 'experiment_name=best'])
+    best = list(work.glob('best_cluster_mIoU_iter_*.pth'))
+    assert len(best) == 1 and torch.load(best[0], map_location='cpu', weights_only=True)
+    assert (work / 'iter_4.pth').is_file() and not (work / 'iter_2.pth').exists()
+    assert not list(work.glob('*.tmp'))

@@ -45,11 +45,17 @@ def test_missing_data_root_names_the_dataloader(tmp_path, tiny_data, tiny_config
                          'val_dataloader.dataset.data_root=/nowhere'])
 
 
-def test_encoder_decoder_with_a_probe_metric_points_to_frozen_backbone_segmentor(
-        tmp_path, tiny_data, tiny_config, train_tool):
+def test_encoder_decoder_with_a_uss_head_points_to_frozen_backbone_segmentor(
+        tmp_path, tiny_data, tiny_config, train_tool, test_tool):
     cfg = tiny_config(tiny_data)
-    with pytest.raises(KeyError, match=r"pred_linear_sem_seg.*FrozenBackboneSegmentor.*"
-                       r"EncoderDecoder only predicts 'pred_sem_seg'"):
+    match = r"EncoderDecoder.*model.type='FrozenBackboneSegmentor'"
+    with pytest.raises(TypeError, match=match):
         train_tool.main([str(cfg), '--work-dir', str(tmp_path / 'w'), '--cfg-options',
                          'model.type=EncoderDecoder', 'train_cfg.max_iters=2',
                          'experiment_name=encdec'])
+    train_tool.main([str(cfg), '--work-dir', str(tmp_path / 'ok'), '--cfg-options',
+                     'train_cfg.max_iters=2', 'experiment_name=fbs'])
+    with pytest.raises(TypeError, match=match):
+        test_tool.main([str(cfg), str(tmp_path / 'ok' / 'iter_2.pth'), '--work-dir',
+                        str(tmp_path / 't'), '--cfg-options', 'model.type=EncoderDecoder',
+                        'experiment_name=encdec_test'])

@@ -37,6 +37,8 @@ class AtomicCheckpointHook(CheckpointHook):
     tools/train.py uses it wherever a config asks for ``CheckpointHook``.
     """
 
+    _atomic_active = False
+
     def _save_checkpoint_with_step(self, runner, step, meta) -> None:
         with self._atomic_saves(runner):
             super()._save_checkpoint_with_step(runner, step, meta)
@@ -53,8 +55,8 @@ class AtomicCheckpointHook(CheckpointHook):
                 f'Not saving a checkpoint at iteration {runner.iter}: non-finite values in '
                 f'{bad[:10]}{" ..." if len(bad) > 10 else ""}. The previous checkpoints are '
                 f'kept.')
-        if not isinstance(self.file_backend, LocalBackend):
-            yield
+        if not isinstance(self.file_backend, LocalBackend) or self._atomic_active:
+            yield  # a best save re-enters through _save_checkpoint_with_step
             return
         save, remove = runner.save_checkpoint, self.file_backend.remove
         written: List[str] = []
@@ -69,10 +71,12 @@ class AtomicCheckpointHook(CheckpointHook):
 
         runner.save_checkpoint = atomic_save
         self.file_backend.remove = pending.append
+        self._atomic_active = True
         try:
             yield
         finally:
             del runner.save_checkpoint, self.file_backend.remove
+            self._atomic_active = False
         for path in pending:
             if osp.abspath(path) not in written:
                 remove(path)

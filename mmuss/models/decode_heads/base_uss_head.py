@@ -156,7 +156,25 @@ class BaseUSSHead(BaseModule, metaclass=ABCMeta):
             views: Backbone output of each view in :attr:`view_names`.
             data_samples: The batch's data samples.
         """
+        if not isinstance(views, dict):
+            raise self.needs_frozen_backbone_segmentor()
         code = self(inputs)
         losses = self.method_loss(inputs, views, code, data_samples)
         losses.update(self.probe_losses(code, data_samples))
         return losses
+
+    def predict(self, *args, **kwargs) -> Tensor:
+        """mmseg's ``EncoderDecoder`` entry point: refused (see :meth:`loss`)."""
+        raise self.needs_frozen_backbone_segmentor()
+
+    def needs_frozen_backbone_segmentor(self) -> TypeError:
+        """The error for a head driven by mmseg's ``EncoderDecoder``.
+
+        ``EncoderDecoder`` calls ``loss(inputs, data_samples, train_cfg)`` and
+        ``predict(inputs, metas, test_cfg)``; mmuss heads need the views, the
+        frozen backbone and the named probe outputs of the mmuss segmentor.
+        """
+        return TypeError(
+            f"{type(self).__name__} was driven by mmseg's EncoderDecoder, which passes no views "
+            f"and predicts only 'pred_sem_seg'. mmuss heads need "
+            f"model.type='FrozenBackboneSegmentor' (same backbone/decode_head/test_cfg keys).")
