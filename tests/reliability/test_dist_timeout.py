@@ -4,7 +4,7 @@ import subprocess
 import sys
 import time
 
-from ..tools.conftest import REPO
+from ..tools.conftest import REPO, free_port
 
 STALL_HOOK = '''
 import time
@@ -28,7 +28,7 @@ def test_stopped_rank_fails_the_job_after_the_configured_timeout(tmp_path, tiny_
         tiny_data, custom_imports="dict(imports=['mmuss', 'stall_hook'])",
         custom_hooks="[dict(type='StallRankOneHook')]",
         env_cfg="dict(dist_cfg=dict(backend='nccl', timeout=4))")
-    env = dict(os.environ, PYTHON=sys.executable, PORT='29541', OMP_NUM_THREADS='1',
+    env = dict(os.environ, PYTHON=sys.executable, PORT=str(free_port()), OMP_NUM_THREADS='1',
                PYTHONPATH=f'{REPO}{os.pathsep}{tmp_path}')
     start = time.monotonic()
     proc = subprocess.run(['bash', str(REPO / 'tools' / 'dist_train.sh'), str(cfg), '2',

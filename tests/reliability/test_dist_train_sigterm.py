@@ -6,7 +6,7 @@ import sys
 import time
 from pathlib import Path
 
-from ..tools.conftest import REPO
+from ..tools.conftest import REPO, free_port
 
 
 def descendants(pid: int) -> set:
@@ -35,7 +35,7 @@ def alive(pid: int) -> bool:
 
 def test_sigterm_stops_torchrun_and_its_workers(tmp_path, tiny_data, tiny_config):
     cfg = tiny_config(tiny_data, train_cfg='dict(max_iters=100000, val_interval=100000)')
-    env = dict(os.environ, PYTHON=sys.executable, PORT='29543', OMP_NUM_THREADS='1',
+    env = dict(os.environ, PYTHON=sys.executable, PORT=str(free_port()), OMP_NUM_THREADS='1',
                PYTHONPATH=str(REPO))
     proc = subprocess.Popen(['bash', str(REPO / 'tools' / 'dist_train.sh'), str(cfg), '2',
                              '--work-dir', str(tmp_path / 'w')], env=env, cwd=tmp_path,

@@ -2,7 +2,6 @@
 import hashlib
 import json
 import os
-import socket
 import subprocess
 import sys
 
@@ -10,6 +9,7 @@ import numpy as np
 import pytest
 
 from ..image_folder_toys import load_tool
+from ..tools.conftest import free_port
 from .cache_toys import REPO, write_knn_config
 from mmuss.datasets import KNNPairDataset
 from mmuss.datasets.synthetic_textures import generate_synthetic_textures
@@ -28,9 +28,7 @@ def setup(tmp_path_factory):
 def test_two_ranks_give_the_table_of_one_with_feature_dropout(setup):
     root, cfg = setup
     single = knn_tool.main([str(cfg), '--out', str(root / 'single.npz'), *COMMON])
-    with socket.socket() as sock:
-        sock.bind(('127.0.0.1', 0))
-        port = sock.getsockname()[1]
+    port = free_port()
     proc = subprocess.run(
         [sys.executable, '-m', 'torch.distributed.run', '--nproc_per_node', '2',
          '--master_port', str(port), str(REPO / 'tools' / 'precompute_knns.py'), str(cfg),

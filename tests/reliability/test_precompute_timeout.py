@@ -1,18 +1,16 @@
 """12.6: tools/precompute_primaps.py waits for a missing rank only env_cfg.dist_cfg.timeout."""
 import os
-import socket
 import subprocess
 import sys
 import time
 
+from ..tools.conftest import free_port
 from .cache_toys import REPO, write_primaps_config
 
 
 def test_missing_rank_fails_after_the_configured_timeout(tmp_path):
     cfg = write_primaps_config(tmp_path / 'cfg.py', tmp_path, tmp_path / 'p')
-    with socket.socket() as sock:
-        sock.bind(('127.0.0.1', 0))
-        port = sock.getsockname()[1]
+    port = free_port()
     env = {**os.environ, 'RANK': '0', 'LOCAL_RANK': '0', 'WORLD_SIZE': '2',
            'MASTER_ADDR': '127.0.0.1', 'MASTER_PORT': str(port)}
     start = time.monotonic()

@@ -1,6 +1,7 @@
 """Fixtures for end-to-end runs of tools/*.py on a tiny synthetic dataset."""
 import importlib.util
 import os.path as osp
+import socket
 from pathlib import Path
 from types import ModuleType
 
@@ -10,6 +11,13 @@ from mmuss.datasets.synthetic_textures import generate_synthetic_textures
 
 REPO = Path(__file__).resolve().parents[2]
 DEMO_CONFIG = REPO / 'configs' / 'baseline' / 'vit-tiny-p4_synthetic-textures.py'
+
+
+def free_port() -> int:
+    """A free local TCP port for a test's process group (fixed ports collide across runs)."""
+    with socket.socket() as sock:
+        sock.bind(('127.0.0.1', 0))
+        return sock.getsockname()[1]
 
 
 def load_tool(name: str) -> ModuleType:

@@ -11,7 +11,7 @@ from mmuss.datasets.synthetic_textures import generate_synthetic_textures
 from . import test_mask_contrast_train as mask_contrast
 from . import test_primaps_em_train as primaps
 from . import test_stego_hp_train as stego_hp
-from .conftest import REPO, load_tool
+from .conftest import REPO, free_port, load_tool
 
 COMMON_PRIMAPS = REPO / 'configs' / '_base_' / 'primaps_em' / 'common.py'
 TOYS = REPO / 'tests'  # primaps_toys registers the PatchColourBackbone
@@ -66,8 +66,7 @@ def test_two_process_training(tmp_path, textures, method, request, monkeypatch):
     voc = request.getfixturevalue('voc_like') if method == 'maskcontrast' else None
     cfg = config_for(method, tmp_path, textures, voc)
     env = dict(os.environ, PYTHON=sys.executable, OMP_NUM_THREADS='1',
-               PORT=str(29551 + ['baseline', 'primaps-em-cached', 'primaps-em-online', 'stego',
-                                 'hp', 'maskcontrast'].index(method)),
+               PORT=str(free_port()),
                PYTHONPATH=os.pathsep.join([str(REPO), str(TOYS)]))
     work = tmp_path / 'work'
     proc = subprocess.run(

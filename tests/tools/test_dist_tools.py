@@ -4,11 +4,11 @@ import os
 import subprocess
 import sys
 
-from .conftest import REPO
+from .conftest import REPO, free_port
 
 
-def run_dist(script: str, args: list, port: int) -> subprocess.CompletedProcess:
-    env = dict(os.environ, PYTHON=sys.executable, PORT=str(port), OMP_NUM_THREADS='1',
+def run_dist(script: str, args: list) -> subprocess.CompletedProcess:
+    env = dict(os.environ, PYTHON=sys.executable, PORT=str(free_port()), OMP_NUM_THREADS='1',
                PYTHONPATH=str(REPO))
     return subprocess.run(['bash', str(REPO / 'tools' / script), *args], env=env, cwd=REPO,
                           capture_output=True, text=True, timeout=300)
@@ -23,13 +23,13 @@ def test_dist_train_from_checkpoint_then_dist_test(tmp_path, tiny_data, tiny_con
     ddp = tmp_path / 'ddp'
     proc = run_dist('dist_train.sh', [str(cfg), '2', '--work-dir', str(ddp), '--cfg-options',
                                       f'load_from={first / "iter_2.pth"}', 'experiment_name=b',
-                                      'train_cfg.max_iters=2'], port=29531)
+                                      'train_cfg.max_iters=2'])
     assert proc.returncode == 0, proc.stderr[-3000:]
     assert (ddp / 'iter_2.pth').is_file()
 
     out = tmp_path / 'dist_test'
     proc = run_dist('dist_test.sh', [str(cfg), str(ddp / 'iter_2.pth'), '2', '--work-dir',
-                                     str(out), '--cfg-options', 'experiment_name=c'], port=29532)
+                                     str(out), '--cfg-options', 'experiment_name=c'])
     assert proc.returncode == 0, proc.stderr[-3000:]
     metrics = next(p for p in out.glob('*/*.json') if p.name != 'cluster_to_class.json')
     ddp_miou = json.loads(metrics.read_text())['cluster/mIoU']

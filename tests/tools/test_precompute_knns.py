@@ -6,6 +6,8 @@ import numpy as np
 import pytest
 import torch
 
+from .conftest import free_port
+
 REPO = Path(__file__).resolve().parents[2]
 
 
@@ -70,7 +72,7 @@ train_dataloader = dict(dataset=dict(type='BaseSegDataset', data_root={str(tmp_p
     common = ['--topk', '5', '--feature-dropout', '0', '--num-workers', '0', '--chunk-size', '3']
     single = knn_tool.main([str(cfg), '--out', str(tmp_path / 'single.npz'), *common])
     torchrun = [sys.executable, '-m', 'torch.distributed.run', '--nproc_per_node', '2',
-                '--master_port', '29517']
+                '--master_port', str(free_port())]
     subprocess.run([*torchrun, str(REPO / 'tools' / 'precompute_knns.py'), str(cfg), '--out',
                     str(tmp_path / 'dist.npz'), '--launcher', 'pytorch', *common],
                    check=True, cwd=tmp_path, env={**os.environ, 'OMP_NUM_THREADS': '1'})

@@ -1,6 +1,5 @@
 """PriMaPs-EM end to end: tools/precompute_primaps.py → tools/train.py (cached and online)."""
 import os
-import socket
 import subprocess
 import sys
 from pathlib import Path
@@ -14,7 +13,7 @@ from PIL import Image
 from mmuss.datasets.synthetic_textures import generate_synthetic_textures
 
 from .. import primaps_toys  # noqa: F401  (registers PatchColourBackbone)
-from .conftest import REPO, load_tool
+from .conftest import REPO, free_port, load_tool
 
 train_tool = load_tool('train')
 precompute_tool = load_tool('precompute_primaps')
@@ -140,9 +139,7 @@ def test_missing_proposal_names_the_image(tmp_path):
 def test_precompute_on_two_ranks_matches_one_process(tmp_path, textures):
     cfg = write_config(tmp_path, textures, False, 4)
     env = dict(os.environ, OMP_NUM_THREADS='1', PYTHONPATH=f'{REPO}:{REPO / "tests"}')
-    with socket.socket() as sock:
-        sock.bind(('127.0.0.1', 0))
-        port = sock.getsockname()[1]
+    port = free_port()
     proc = subprocess.run(
         [sys.executable, '-m', 'torch.distributed.run', '--nproc_per_node', '2',
          '--master_port', str(port), str(REPO / 'tools' / 'precompute_primaps.py'), str(cfg),

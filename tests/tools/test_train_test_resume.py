@@ -8,6 +8,8 @@ from pathlib import Path
 import pytest
 import torch
 
+from .conftest import free_port
+
 REPO = Path(__file__).resolve().parents[2]
 
 
@@ -81,7 +83,7 @@ def test_two_process_training_matches_single_process_evaluation(
     """dist_train.sh with 2 gloo processes; the same checkpoint scored by one process agrees."""
     cfg = tiny_config(tiny_data)
     work = tmp_path / 'ddp'
-    env = dict(os.environ, PYTHON=sys.executable, PORT='29517', OMP_NUM_THREADS='1',
+    env = dict(os.environ, PYTHON=sys.executable, PORT=str(free_port()), OMP_NUM_THREADS='1',
                PYTHONPATH=str(REPO))
     proc = subprocess.run(
         ['bash', str(REPO / 'tools' / 'dist_train.sh'), str(cfg), '2', '--work-dir', str(work),
