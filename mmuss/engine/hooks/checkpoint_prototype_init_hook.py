@@ -14,9 +14,10 @@ from mmuss.utils.model_wrapper import unwrap_model
 class CheckpointPrototypeInitHook(Hook):
     """Copy ``key`` of a checkpoint's state dict into ``decode_head.<probe>.prototypes``.
 
-    PriMaPs-EM "+STEGO"/"+HP" (spec primaps A.7) start from the SotA model's
-    cluster centres instead of a PCA. Runs before the first iteration and is
-    skipped when resuming (the prototypes then come from the resumed
+    PriMaPs-EM "+STEGO"/"+HP"
+    (docs/methods/primaps_em.md#variants-on-stego-and-hp) start from the SotA
+    model's cluster centres instead of a PCA. Runs before the first iteration
+    and is skipped when resuming (the prototypes then come from the resumed
     checkpoint).
 
     Args:

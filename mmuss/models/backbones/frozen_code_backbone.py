@@ -20,12 +20,13 @@ def split_segmentor_state(state: dict, prefix: str) -> dict:
 class FrozenCodeBackbone(BaseModule):
     """``code = head(backbone(x))`` of a trained STEGO/HP model, used as a frozen backbone.
 
-    PriMaPs-EM's "+STEGO"/"+HP" variants (spec primaps A.7) fit their
-    prototypes to the SotA model's code instead of the DINO features. Both
-    parts come from one ``tools/train.py`` checkpoint of a STEGO/HP config
-    (``backbone.*`` and ``decode_head.*``); the head runs in eval mode (no
-    dropout) once the segmentor freezes this module. The extras of the inner
-    backbone (``attn``, ``qkv``, ``cls_token``) are passed on.
+    PriMaPs-EM's "+STEGO"/"+HP" variants
+    (docs/methods/primaps_em.md#variants-on-stego-and-hp) fit their prototypes
+    to the SotA model's code instead of the DINO features. Both parts come from
+    one ``tools/train.py`` checkpoint of a STEGO/HP config (``backbone.*`` and
+    ``decode_head.*``); the head runs in eval mode (no dropout) once the
+    segmentor freezes this module. The extras of the inner backbone (``attn``,
+    ``qkv``, ``cls_token``) are passed on.
 
     Args:
         backbone: The inner backbone config (e.g. DINO ViT-B/8).
