@@ -5,7 +5,8 @@ Checked in ``README.md``, ``docs/*.md`` and ``docs/methods/*.md``, inside backti
 - paths ``mmuss/…``, ``tools/…``, ``tests/…``, ``benchmarks/…`` (``configs/…`` is skipped);
 - ``file.py::name`` and ``file.py::Class.method`` (``file.py`` a path or a basename that
   names one source file; other basenames, e.g. of configs or reference code, are skipped);
-- ``file.py`` followed by ``: `a`, `b``` — a list of names defined in that file;
+- ``file.py`` or ``file.py::name`` followed by ``: `a`, `b``` or ``, `a``` — more names
+  defined in that file;
 - ``Class.method`` of a class defined in the package (method found along its bases);
 - CamelCase names: a package class, a third-party class, or a reference-code name below.
 """
@@ -115,7 +116,7 @@ def package_classes() -> Dict[str, str]:
 
 
 def has_member(cls: str, attr: str) -> bool:
-    """``attr`` is defined on package class ``cls`` or a base (package bases by AST, others by import)."""
+    """``attr`` is defined on package class ``cls`` or a base (package: AST; others: import)."""
     seen = set()
     todo = [cls]
     while todo:
@@ -166,10 +167,11 @@ def resolve_file(ref: str, page_paths: List[str]) -> Optional[str]:
 
 
 def defined_in(rel: str, name: str) -> bool:
+    """``name`` (or ``Class.attr``, the class here or anywhere in the package) exists."""
     if '.' not in name:
         return name in index(rel).names
     cls, attr = name.split('.')
-    return cls in index(rel).classes and has_member(cls, attr)
+    return (cls in index(rel).classes or cls in package_classes()) and has_member(cls, attr)
 
 
 def references(doc: Path) -> Iterator[Tuple[int, str]]:
@@ -191,7 +193,7 @@ def references(doc: Path) -> Iterator[Tuple[int, str]]:
                     yield lineno, f'no file {qualified["file"]!r} ({span})'
                 elif not defined_in(rel, qualified['name']):
                     yield lineno, f'{rel} defines no {qualified["name"]!r} ({span})'
-                current = None
+                current = rel
                 continue
             if span.startswith('configs/'):
                 current = None
