@@ -3,11 +3,11 @@ import os.path as osp
 from typing import Optional
 
 from mmengine.model import BaseModule
-from mmengine.runner import CheckpointLoader
 from mmseg.registry import MODELS
 from mmseg.utils import ConfigType, OptConfigType
 from torch import Tensor
 
+from ...utils.checkpoint_state import checkpoint_state_dict
 from ..utils.backbone_output import BackboneOutput
 
 
@@ -50,8 +50,7 @@ class FrozenCodeBackbone(BaseModule):
         if not osp.isfile(self.checkpoint):
             raise FileNotFoundError(f'STEGO/HP checkpoint {self.checkpoint!r} of '
                                     f'FrozenCodeBackbone does not exist.')
-        ckpt = CheckpointLoader.load_checkpoint(self.checkpoint, map_location='cpu')
-        state = ckpt.get('state_dict', ckpt)
+        state = checkpoint_state_dict(self.checkpoint)
         head_state = split_segmentor_state(state, 'decode_head.')
         needed = [k for k in self.head.state_dict() if k.startswith(('linear.', 'nonlinear.'))]
         missing = [k for k in needed if k not in head_state]
