@@ -9,7 +9,7 @@ after the other, so peak-memory readings do not mix:
   with the reason, when its estimated memory exceeds ``--max-unchunked-gib``);
 - ``stego``: :class:`StegoCorrelationLoss` (11×11 points, 5 negatives).
 
-Shapes follow spec hp_stego §7 / §9.5: HP batch 64 of 28×28 patches
+Shapes follow the hyper-parameters of docs/methods/hp.md and stego.md: HP batch 64 of 28×28 patches
 (N = 50,176), D = 512, C_f = 384, pool 2048, ρ = 0.02; STEGO batch 16, 28×28,
 D = 70. The CPU default uses ``--hp-batch 8`` (N = 6,272) so the unchunked
 case fits and the run stays near a minute; pass ``--hp-batch 64`` on a GPU.

@@ -2,7 +2,7 @@
 
 Prints ONE JSON line. The model is the supervised-saliency VOC config
 (dilated ResNet-50, output stride 8, DeepLab-v3 head, 32-d embedding; random
-weights, conv1/bn1/layer1/layer2 frozen), at the spec's 224×224 crops with
+weights, conv1/bn1/layer1/layer2 frozen), at the reference's 224×224 crops with
 batch 8 by default (the reference runs 32 per GPU). One untimed warm-up
 iteration at 64×64 precedes ``--iters`` timed ones; the figures are means
 over the timed iterations, in seconds:

@@ -1,11 +1,11 @@
 """PriMaPs proposals: batched function vs a per-image ``pca_lowrank`` loop (one JSON line).
 
-Both run the same algorithm (spec primaps A.3, with mmuss's documented sign
-rule) up to the mask-id map at feature resolution, i.e. before the CRF, on
-16 region-structured 40×40×384 feature maps, single-threaded and with all
-threads. The loop is the straightforward re-statement: one image at a time,
-``torch.pca_lowrank(q=3, niter=100)`` per mask. ``identical`` reports whether
-every mask-id map agrees.
+Both run the same algorithm (docs/methods/primaps_em.md eqs. 1–7, with the sign
+rule of its quirk Q5) up to the mask-id map at feature resolution, i.e. before
+the CRF, on 16 region-structured 40×40×384 feature maps, single-threaded and
+with all threads. The loop is the straightforward re-statement: one image at a
+time, ``torch.pca_lowrank(q=3, niter=100)`` per mask. ``identical`` reports
+whether every mask-id map agrees.
 
 Optionally (``--em``) one PriMaPs-EM training iteration's head time (E-step,
 vote, focal loss, backward, EMA) is timed against the frozen backbone forward

@@ -1,14 +1,15 @@
 """Write MaskContrast saliency masks from a frozen DINO backbone's last-block CLS attention.
 
 For every image of a split: the image is resized to the next multiple of the
-patch size, the backbone runs once, and the last block's CLS → patch
-attention (softmax over all tokens, averaged over heads) gives one value per
-patch. The patches holding the top ``--mass`` of that attention (DINO's
-attention-map threshold, 0.6 by default) form the mask, which is resized to
-the image (nearest) and post-processed as spec B.1 says: components smaller
-than 1 % of the image are erased, and an image left with < 1 % salient
-pixels gets no PNG and is left out of the written split list. Masks are
-0/255 PNGs, exactly what :class:`LoadSaliencyMask` reads.
+patch size, the backbone runs once, and the last block's CLS → patch attention
+(softmax over all tokens, averaged over heads) gives one value per patch. The
+patches holding the top ``--mass`` of that attention (DINO's attention-map
+threshold, 0.6 by default) form the mask, which is resized to the image
+(nearest) and post-processed as MaskContrast's masks
+(docs/methods/maskcontrast.md eq. 14): components smaller than 1 % of the image
+are erased, and an image left with < 1 % salient pixels gets no PNG and is left
+out of the written split list. Masks are 0/255 PNGs, exactly what
+:class:`LoadSaliencyMask` reads.
 
 The attention is read with a forward hook on the last block's ``qkv``
 projection (the backbone's ``attn`` extra covers patch tokens only, without

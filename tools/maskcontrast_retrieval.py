@@ -1,4 +1,6 @@
-"""MaskContrast segment retrieval (spec B.7-c): label val masks by their nearest train mask.
+"""MaskContrast segment retrieval: label val masks by their nearest train mask.
+
+Equation: docs/methods/maskcontrast.md eq. 12.
 
 A memory bank is built from the ``--bank-split`` images (VOC ``train``, not
 ``train_aug``, as the reference code does): one saliency-weighted prototype

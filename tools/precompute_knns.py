@@ -1,4 +1,4 @@
-"""Nearest neighbours of every training image in frozen-backbone feature space (STEGO §9.2).
+"""Nearest neighbours of each training image in feature space (docs/methods/stego.md eq. 11).
 
 ``python tools/precompute_knns.py CONFIG [--split train] [--out FILE]`` runs the
 config's frozen backbone over a split with its pipeline, global-average-pools

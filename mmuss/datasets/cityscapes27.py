@@ -9,7 +9,7 @@ from .seg_dataset_checks import SegDatasetChecks
 class Cityscapes27Dataset(SegDatasetChecks, CityscapesDataset):
     """mmseg's ``CityscapesDataset`` with the 27-class USS label space.
 
-    The 27 classes are Cityscapes labelIds 7..33 (spec hp_stego §1.4): they
+    The 27 classes are Cityscapes labelIds 7..33 (docs/datasets.md): they
     include parking, rail track, guard rail, bridge, tunnel, polegroup, caravan
     and trailer, which the 19-class ``*_labelTrainIds.png`` files drop, so this
     reads the official ``*_labelIds.png`` (map them with

@@ -74,11 +74,11 @@ class KNNPairDataset:
 
     The partner of sample ``i`` is ``nns[i][r]`` with ``r`` uniform in
     ``{1, …, num_neighbors}``, redrawn every time the sample is loaded, and
-    goes through the same pipeline (spec hp_stego §9.2). The table is the
-    ``.npz`` written by ``tools/precompute_knns.py`` (key ``nns``, ``N×k``
-    indices, rank 0 normally the sample itself; key ``ids``, the sample ids
-    it was computed for, checked against the dataset). Tables without ``ids``
-    (e.g. STEGO's own) are checked by length only.
+    goes through the same pipeline (docs/methods/stego.md eq. 12, Q8). The
+    table is the ``.npz`` written by ``tools/precompute_knns.py`` (key ``nns``,
+    ``N×k`` indices, rank 0 normally the sample itself; key ``ids``, the sample
+    ids it was computed for, checked against the dataset). Tables without
+    ``ids`` (e.g. STEGO's own) are checked by length only.
 
     Args:
         dataset: The wrapped dataset or its config.

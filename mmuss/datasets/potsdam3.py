@@ -11,7 +11,7 @@ class Potsdam3Dataset(SegDatasetChecks, PotsdamDataset):
 
     Fine labels (impervious surface, building, low vegetation, tree, car,
     clutter — mmseg's and IIC's order) merge into roads and cars, buildings and
-    clutter, trees and vegetation (spec hp_stego §1.4; map them with
+    clutter, trees and vegetation (docs/datasets.md; map them with
     ``LabelLUT(mapping='potsdam3')``). The USS benchmark uses IIC's labelled
     Potsdam crops; ``tools/dataset_converters/potsdam3_mat_to_png.py`` turns
     their ``.mat`` files into the png layout read here, with fine labels

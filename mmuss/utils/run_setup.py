@@ -17,6 +17,7 @@ from mmengine.utils import import_modules_from_strings
 
 from .cfg_options import merge_cfg_options
 from .checkpoint_compat import TRUST_ENV
+from .checkpoint_state import checkpoint_state_dict
 from .model_wrapper import unwrap_model
 
 
@@ -105,15 +106,6 @@ def check_data_roots(cfg: Config, keys: Iterable[str]) -> None:
             raise FileNotFoundError(
                 f'data_root {root!r} of the {ds.get("type", "dataset")} in {key} does not '
                 f'exist; set it in the config or with --cfg-options.')
-
-
-def checkpoint_state_dict(filename: str) -> dict:
-    """The ``state_dict`` of a checkpoint file, without a DDP ``module.`` prefix."""
-    ckpt = CheckpointLoader.load_checkpoint(filename, map_location='cpu')
-    state = ckpt.get('state_dict', ckpt) if isinstance(ckpt, dict) else None
-    if not isinstance(state, dict):
-        raise ValueError(f'{filename} holds no state dict.')
-    return {k[len('module.'):] if k.startswith('module.') else k: v for k, v in state.items()}
 
 
 def _listed(keys: List[str], limit: int = 20) -> str:

@@ -1,4 +1,7 @@
-"""The MaskContrast configs load, their pipelines build, and they carry spec B.6/B.7 settings."""
+"""The MaskContrast configs load, their pipelines build, and they carry the reference's settings.
+
+Settings: docs/methods/maskcontrast.md#hyper-parameters.
+"""
 from pathlib import Path
 
 import pytest
@@ -24,7 +27,7 @@ def build_pipeline(steps) -> None:
 
 
 @pytest.mark.parametrize('name', sorted(PRETRAIN))
-def test_pretraining_configs_match_spec_b6(name):
+def test_pretraining_configs_match_reference_schedule(name):
     cfg = load(name)
     batch, queue, frozen = PRETRAIN[name]
     assert cfg.train_dataloader.batch_size * 2 == batch and cfg.model.queue_size == queue
@@ -59,7 +62,7 @@ def test_pretraining_configs_match_spec_b6(name):
     build_pipeline(cfg.val_dataloader.dataset.pipeline)
 
 
-def test_linear_probe_config_matches_spec_b7b():
+def test_linear_probe_config_matches_reference():
     cfg = load('resnet50-d8_voc-linear')
     assert cfg.model.decode_head.frozen and cfg.model.decode_head.linear_probe
     assert cfg.model.decode_head.init_cfg.prefix == 'decode_head.'

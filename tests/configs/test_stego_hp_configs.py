@@ -1,4 +1,7 @@
-"""The STEGO and HP configs load and carry the papers' settings (spec hp_stego §7, §9.4)."""
+"""The STEGO and HP configs load and carry the papers' settings.
+
+Settings: docs/methods/stego.md#hyper-parameters, docs/methods/hp.md#hyper-parameters.
+"""
 from pathlib import Path
 
 import pytest
@@ -8,7 +11,7 @@ from mmseg.registry import MODELS
 
 CONFIGS = Path(__file__).resolve().parents[2] / 'configs'
 
-# (weight self, knn, rand, shift self, knn, rand) per STEGO config, from spec §9.4
+# (weight self, knn, rand, shift self, knn, rand) per STEGO config (docs/methods/stego.md)
 STEGO = {
     'dino-vit-s8_cocostuff27': (0.67, 0.25, 0.63, 0.08, 0.02, 0.66),
     'dino-vit-b8_cocostuff27': (0.1, 1.0, 0.1538476, 0.12, 0.2, 1.0),
@@ -17,7 +20,7 @@ STEGO = {
     'dino-vit-s8_potsdam3': (0.67, 0.25, 0.63, 0.08, 0.02, 0.46),
     'dino-vit-b8_potsdam3': (0.67, 0.25, 0.63, 0.08, 0.02, 0.46),
 }
-# (D, epochs, τ, α, ρ, pool, renew, ema, warmup) per HP config, from spec §7
+# (D, epochs, τ, α, ρ, pool, renew, ema, warmup) per HP config (docs/methods/hp.md)
 HP = {
     'dino-vit-s8_cocostuff27': (512, 3, 0.8, 0.05, 0.02, 2048, 100, 0.99, 1000),
     'dino-vit-s8_cityscapes27': (512, 30, 0.6, 0.05, 0.02, 2048, 20, 0.999, 50),

@@ -1,9 +1,9 @@
 """The shipped USS dataset configs on fake trees in the official layouts, pixel by pixel.
 
-Expected values restate the protocol (spec hp_stego §1.4, primaps_maskcontrast
-A.2/B.7): torchvision ``Resize(res)`` (short side ``res``, long side
-``int(res * long / short)``, PIL nearest = pixel-centre sampling), torchvision
-``CenterCrop`` (offset ``round((L - res) / 2)``) and the spec's label tables.
+Expected values restate the protocol of docs/datasets.md: torchvision
+``Resize(res)`` (short side ``res``, long side ``int(res * long / short)``, PIL
+nearest = pixel-centre sampling), torchvision ``CenterCrop`` (offset
+``round((L - res) / 2)``) and the references' label tables (restated below).
 """
 import copy
 import os
@@ -39,7 +39,7 @@ def pil_nearest_source(out_size: int, in_size: int) -> np.ndarray:
 
 
 
-# spec hp_stego §1.4: coarse class <- fine COCO-Stuff ids
+# STEGO/HP's COCO-Stuff-27 table: coarse class <- fine COCO-Stuff ids
 COCO_COARSE_FROM_FINE = [
     range(71, 77), range(77, 83), range(51, 61), range(61, 71), range(83, 91), range(43, 51),
     range(25, 33), range(15, 25), range(9, 15), [0], range(33, 43), range(1, 9), [101, 102],

@@ -1,4 +1,4 @@
-"""K-means evaluation of mask embeddings (spec B.7-a) on constructed data."""
+"""K-means evaluation of mask embeddings (docs/methods/maskcontrast.md eqs. 9–11)."""
 import numpy as np
 import pytest
 import torch

@@ -1,4 +1,4 @@
-"""Segment retrieval (spec B.7-c) on hand-made prototypes and counts."""
+"""Segment retrieval (docs/methods/maskcontrast.md eq. 12) on hand-made prototypes and counts."""
 import numpy as np
 import pytest
 

@@ -1,4 +1,4 @@
-"""Write STEGO's five-crop training set (spec hp_stego §1.5).
+"""Write STEGO's five-crop training set (docs/methods/stego.md eq. 13, Q10).
 
 ``python tools/dataset_converters/five_crop.py CONFIG --split train --name NAME``
 

@@ -3,7 +3,8 @@
 Each table maps every label value a benchmark's official annotation files may
 hold to its USS class id; values a table does not list are "unmapped" and
 :class:`~mmuss.datasets.transforms.LabelLUT` ignores or rejects them.
-Sources: spec hp_stego §1.4, primaps_maskcontrast A.2 and B.7.
+Sources: the STEGO/HP and PriMaPs data loaders and MaskContrast's VOC
+loader; the protocol is in docs/datasets.md.
 """
 from typing import Dict, Iterable, Tuple
 

@@ -1,4 +1,4 @@
-"""Load the offline saliency mask stored beside an image (MaskContrast, spec B.1)."""
+"""Load the offline saliency mask stored beside an image (docs/methods/maskcontrast.md)."""
 import os.path as osp
 from typing import Optional
 
@@ -15,7 +15,7 @@ def binarise_saliency(saliency: np.ndarray, threshold: int = 255) -> np.ndarray:
 
     Multi-channel files use their red channel (PIL's channel 0). The default
     ``threshold=255`` reproduces the reference loader, where only 255 becomes
-    foreground (``ToTensor`` then a cast to long, quirk B.9-1).
+    foreground (``ToTensor`` then a cast to long, docs/methods/maskcontrast.md Q4).
     """
     if saliency.ndim == 3:
         saliency = saliency[..., 2] if saliency.shape[2] >= 3 else saliency[..., 0]
@@ -68,9 +68,10 @@ class LoadSaliencyMask(BaseTransform):
     components with :func:`remove_small_components` and registered in
     ``seg_fields`` so mmseg's geometric transforms move it with the image.
 
-    A missing mask raises ``FileNotFoundError`` naming the image. An empty
-    mask loads as all zeros; :class:`MaskContrastViews` then rejects its views
-    and the dataset draws another image (spec B.1 drops such images).
+    A missing mask raises ``FileNotFoundError`` naming the image. An empty mask
+    loads as all zeros; :class:`MaskContrastViews` then rejects its views and
+    the dataset draws another image (the reference drops such images:
+    docs/methods/maskcontrast.md eq. 14).
 
     Args:
         saliency_dir: Folder beside the image folder holding the masks, or

@@ -1,4 +1,7 @@
-"""Two object-centric views of one image with their saliency masks (MaskContrast, spec B.1-B.2)."""
+"""MaskContrast's two object-centric views of one image with their saliency masks.
+
+Settings: docs/methods/maskcontrast.md#hyper-parameters.
+"""
 import copy
 from typing import List, Optional
 
@@ -32,12 +35,12 @@ class MaskContrastViews(BaseTransform):
     geometric ones move ``gt_saliency`` with the image because
     :class:`LoadSaliencyMask` registered it in ``seg_fields``.
 
-    Area filter (spec B.1): both views' saliency must cover a fraction in
-    ``(min_foreground, max_foreground)``; otherwise both views are drawn
-    again, up to ``max_tries`` times, after which the transform returns
-    ``None`` and mmengine's dataset draws a random other image, as the
-    reference does. An image with an empty mask therefore never reaches the
-    model.
+    Area filter (docs/methods/maskcontrast.md#hyper-parameters): both views'
+    saliency must cover a fraction in ``(min_foreground, max_foreground)``;
+    otherwise both views are drawn again, up to ``max_tries`` times, after
+    which the transform returns ``None`` and mmengine's dataset draws a random
+    other image, as the reference does. An image with an empty mask therefore
+    never reaches the model.
 
     Output keys: ``img``/``gt_saliency`` and the query view's metadata
     (``img_shape``, ``flip``, ...), plus ``key_img``/``gt_key_saliency`` for

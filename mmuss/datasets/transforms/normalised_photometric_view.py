@@ -91,7 +91,7 @@ class NormalisedPhotometricView(BaseTransform):
     float array, so the model's data preprocessor recovers exactly the
     augmented normalised tensor. Pack it with :class:`PackMultiViewSegInputs`.
 
-    Recipes (``docs/methods/primaps_em.md``, configs/hp/README.md):
+    Recipes (docs/methods/hp.md Q10, docs/methods/primaps_em.md Q1):
 
     - HP: ``order=('jitter', 'grayscale', 'blur')``, jitter always,
       grayscale p=0.2, 5×5 blur p=0.5 (the defaults);

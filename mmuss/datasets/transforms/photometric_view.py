@@ -1,4 +1,4 @@
-"""A second, photometrically augmented copy of the image (HP's ``img_aug``, spec hp_stego §6)."""
+"""A photometrically augmented copy of the image (HP's ``img_aug``, docs/methods/hp.md eq. 14)."""
 from typing import List, Union
 
 from mmcv.transforms import BaseTransform, Compose
@@ -15,8 +15,8 @@ class PhotometricView(BaseTransform):
     image (HP disabled the geometric part). HP's recipe: ColorJitter(0.3, 0.3,
     0.3, 0.1) always, RandomGrayscale(p=0.2), GaussianBlur(σ ∈ [0.1, 2]) with
     p=0.5. Here they act on the uint8 image; HP applies them to the already
-    normalised tensor, which torchvision clamps to [0, 1] (a quirk not
-    reproduced, see configs/hp/README.md). Pack the view with
+    normalised tensor, which torchvision clamps to [0, 1] (docs/methods/hp.md
+    Q10, reproduced by :class:`NormalisedPhotometricView`). Pack the view with
     :class:`PackMultiViewSegInputs`.
 
     Args:

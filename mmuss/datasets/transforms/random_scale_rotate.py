@@ -16,7 +16,7 @@ class RandomScaleRotate(BaseTransform):
     border filled with ``pad_val`` (image) and ``seg_pad_val`` (every map in
     ``seg_fields``). MaskContrast's linear-probe data uses ``scale=(0.75,
     1.25)``, ``degree=5``, bicubic images, nearest labels and a border of 0,
-    i.e. *background* in the labels (quirk B.9-12).
+    i.e. *background* in the labels (docs/methods/maskcontrast.md Q9).
 
     Args:
         scale: Range of the zoom factor.

@@ -43,10 +43,11 @@ def sample_resized_crop_box(height: int, width: int, scale: Tuple[float, float],
 class SegRandomResizedCrop(BaseTransform):
     """Random area/aspect crop resized to ``crop_size``, for image and seg maps alike.
 
-    The box follows :func:`sample_resized_crop_box` (torchvision's rule, spec
-    B.2 step 1); the image is resized with ``interpolation``, every map in
-    ``seg_fields`` with nearest neighbour, so masks stay aligned with pixels.
-    The box is stored as ``results['crop_bbox'] = (x1, y1, x2, y2)``.
+    The box follows :func:`sample_resized_crop_box` (torchvision's rule, as
+    MaskContrast's views: docs/methods/maskcontrast.md#hyper-parameters); the
+    image is resized with ``interpolation``, every map in ``seg_fields`` with
+    nearest neighbour, so masks stay aligned with pixels. The box is stored as
+    ``results['crop_bbox'] = (x1, y1, x2, y2)``.
 
     Args:
         crop_size: Output ``(h, w)`` or one side.

@@ -4,9 +4,9 @@ import os.path as osp
 import torch
 from mmengine.hooks import Hook
 from mmengine.logging import print_log
-from mmengine.runner import CheckpointLoader
 from mmseg.registry import HOOKS
 
+from mmuss.utils.checkpoint_state import checkpoint_state_dict
 from mmuss.utils.model_wrapper import unwrap_model
 
 
@@ -14,9 +14,10 @@ from mmuss.utils.model_wrapper import unwrap_model
 class CheckpointPrototypeInitHook(Hook):
     """Copy ``key`` of a checkpoint's state dict into ``decode_head.<probe>.prototypes``.
 
-    PriMaPs-EM "+STEGO"/"+HP" (spec primaps A.7) start from the SotA model's
-    cluster centres instead of a PCA. Runs before the first iteration and is
-    skipped when resuming (the prototypes then come from the resumed
+    PriMaPs-EM "+STEGO"/"+HP"
+    (docs/methods/primaps_em.md#variants-on-stego-and-hp) start from the SotA
+    model's cluster centres instead of a PCA. Runs before the first iteration
+    and is skipped when resuming (the prototypes then come from the resumed
     checkpoint).
 
     Args:
@@ -39,8 +40,7 @@ class CheckpointPrototypeInitHook(Hook):
         if not osp.isfile(self.checkpoint):
             raise FileNotFoundError(f'CheckpointPrototypeInitHook: {self.checkpoint!r} does not '
                                     f'exist.')
-        state = CheckpointLoader.load_checkpoint(self.checkpoint, map_location='cpu')
-        state = state.get('state_dict', state)
+        state = checkpoint_state_dict(self.checkpoint)
         if self.key not in state:
             raise KeyError(f'{self.checkpoint} has no {self.key!r}.')
         model = unwrap_model(runner.model)

@@ -1,4 +1,4 @@
-"""HP's task-specific positive weight λ, ramped per iteration (spec hp_stego §4)."""
+"""HP's task-specific positive weight λ, ramped per iteration (docs/methods/hp.md eq. 15)."""
 from typing import Optional
 
 from mmengine.hooks import Hook

@@ -10,7 +10,7 @@ from mmuss.utils.model_wrapper import unwrap_model
 
 @HOOKS.register_module()
 class PrimapsEMHook(Hook):
-    """Drive :class:`PrimapsEMHead`'s stages (spec primaps A.5–A.6).
+    """Drive :class:`PrimapsEMHead`'s stages (docs/methods/primaps_em.md).
 
     - Before iteration ``warmup_iters`` (the cluster-probe warm-up, e.g. two
       epochs) the head's :meth:`start_em` copies the cluster-probe directions

@@ -29,7 +29,7 @@ class PrototypeInitHook(Hook):
     prototypes to
 
     - ``'pca'``: the principal directions of *all* their pixels — PriMaPs'
-      initialisation (spec primaps A.5: 93 batches of 32) — from streamed
+      initialisation (docs/methods/baseline.md#hyper-parameters: 93 batches of 32) — from streamed
       float64 moments, so memory stays ``D×D`` whatever the sample size;
     - ``'kmeans'``: spherical k-means centres of ``max_samples`` pixels drawn
       evenly from the batches.

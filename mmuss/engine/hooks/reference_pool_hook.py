@@ -1,4 +1,4 @@
-"""Build and renew HP's reference pools (spec hp_stego §3)."""
+"""Build and renew HP's reference pools (docs/methods/hp.md eqs. 4, 16, Q13)."""
 from typing import Optional, Tuple
 
 import torch

@@ -20,9 +20,10 @@ def iou_hungarian_matching(confusion: np.ndarray) -> np.ndarray:
     """One-to-one label→class assignment maximising the summed IoU.
 
     ``argmax_σ Σ_k IoU[k, σ(k)]`` by ``scipy.optimize.linear_sum_assignment``
-    (MaskContrast matches by IoU, not by pixel counts, quirk B.9-11); every
-    label, background included, is matched like any other. Labels left over
-    when ``K > C`` stay unmatched (``-1``).
+    (MaskContrast matches by IoU, not by pixel counts,
+    docs/methods/maskcontrast.md Q8); every label, background included, is
+    matched like any other. Labels left over when ``K > C`` stay unmatched
+    (``-1``).
 
     Returns:
         ``(K,)`` int array: class of each predicted label or ``-1``.

@@ -39,7 +39,7 @@ class MaskKMeansMetric(BaseMetric):
     Each prediction (from :class:`MaskContrast`) carries one embedding per
     image (``mask_embedding``) and a binary saliency map (``pred_sem_seg``).
     After the split: whitening PCA + MiniBatchKMeans(``num_clusters``) over
-    the embeddings (fitted on the evaluated split itself, quirk B.9-11);
+    the embeddings (fitted on the evaluated split itself, docs/methods/maskcontrast.md Q8);
     image ``i`` then predicts ``cluster_i + 1`` on its salient pixels and
     ``0`` elsewhere; predicted labels are matched one-to-one to classes by
     maximal total IoU; mIoU is the mean over all classes with ``IoU = TP /

@@ -3,11 +3,11 @@ import os.path as osp
 from typing import Optional
 
 from mmengine.model import BaseModule
-from mmengine.runner import CheckpointLoader
 from mmseg.registry import MODELS
 from mmseg.utils import ConfigType, OptConfigType
 from torch import Tensor
 
+from ...utils.checkpoint_state import checkpoint_state_dict
 from ..utils.backbone_output import BackboneOutput
 
 
@@ -20,12 +20,13 @@ def split_segmentor_state(state: dict, prefix: str) -> dict:
 class FrozenCodeBackbone(BaseModule):
     """``code = head(backbone(x))`` of a trained STEGO/HP model, used as a frozen backbone.
 
-    PriMaPs-EM's "+STEGO"/"+HP" variants (spec primaps A.7) fit their
-    prototypes to the SotA model's code instead of the DINO features. Both
-    parts come from one ``tools/train.py`` checkpoint of a STEGO/HP config
-    (``backbone.*`` and ``decode_head.*``); the head runs in eval mode (no
-    dropout) once the segmentor freezes this module. The extras of the inner
-    backbone (``attn``, ``qkv``, ``cls_token``) are passed on.
+    PriMaPs-EM's "+STEGO"/"+HP" variants
+    (docs/methods/primaps_em.md#variants-on-stego-and-hp) fit their prototypes
+    to the SotA model's code instead of the DINO features. Both parts come from
+    one ``tools/train.py`` checkpoint of a STEGO/HP config (``backbone.*`` and
+    ``decode_head.*``); the head runs in eval mode (no dropout) once the
+    segmentor freezes this module. The extras of the inner backbone (``attn``,
+    ``qkv``, ``cls_token``) are passed on.
 
     Args:
         backbone: The inner backbone config (e.g. DINO ViT-B/8).
@@ -49,8 +50,7 @@ class FrozenCodeBackbone(BaseModule):
         if not osp.isfile(self.checkpoint):
             raise FileNotFoundError(f'STEGO/HP checkpoint {self.checkpoint!r} of '
                                     f'FrozenCodeBackbone does not exist.')
-        ckpt = CheckpointLoader.load_checkpoint(self.checkpoint, map_location='cpu')
-        state = ckpt.get('state_dict', ckpt)
+        state = checkpoint_state_dict(self.checkpoint)
         head_state = split_segmentor_state(state, 'decode_head.')
         needed = [k for k in self.head.state_dict() if k.startswith(('linear.', 'nonlinear.'))]
         missing = [k for k in needed if k not in head_state]

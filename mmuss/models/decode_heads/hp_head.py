@@ -41,7 +41,7 @@ def row_quantile(x: Tensor, q: float) -> Tensor:
 
 def local_attention_weights(attn_logits: Tensor, height: int, width: int, sigma: float = 28.0,
                             q_low: float = 0.1, q_high: float = 0.9, radius: int = 1) -> Tensor:
-    """LHP weights ``P`` from last-block attention (spec §5), no grad.
+    """LHP weights ``P`` from last-block attention (docs/methods/hp.md eq. 11), no grad.
 
     1. ``Â`` = pre-softmax logits averaged over heads;
     2. each row clamped to its ``[q_low, q_high]`` quantiles;
@@ -75,7 +75,7 @@ def local_attention_weights(attn_logits: Tensor, height: int, width: int, sigma:
 
 
 def aggregate_local(code: Tensor, weights: Tensor, window_sizes: Tensor) -> Tensor:
-    """``code_loc_a = (1/|W_a|) Σ_j P_aj code_j`` (spec §5), differentiable in ``code``.
+    """``code_loc_a = (1/|W_a|) Σ_j P_aj code_j`` (docs/methods/hp.md eq. 12), with grad.
 
     Args:
         code: ``B×D×h×w`` code.
@@ -106,7 +106,7 @@ def patch_rows(maps: Tensor) -> Tensor:
 
 @MODELS.register_module()
 class HPHead(StegoHead):
-    """Hidden Positives head (spec hp_stego §2–§6).
+    """Hidden Positives head (docs/methods/hp.md).
 
     On top of :class:`StegoHead`'s projection (``linear``/``nonlinear``) it
     holds

@@ -1,4 +1,4 @@
-"""PriMaPs-EM: class prototypes fitted to PriMaPs mask proposals by stochastic EM (spec A.5–A.6)."""
+"""PriMaPs-EM: prototypes fitted to mask proposals by stochastic EM (docs/methods/primaps_em.md)."""
 import copy
 from typing import Dict, Optional, Tuple
 
@@ -50,7 +50,7 @@ def majority_vote_labels(mask_ids: Tensor, preds: Tensor, num_classes: int,
 
 
 def primaps_ema_decay(call: int, max_decay: float = 0.98) -> float:
-    """θ_M's decay at its ``call``-th update (1-based; spec A.6 step 6).
+    """θ_M's decay at its ``call``-th update (1-based; docs/methods/primaps_em.md eq. 13).
 
     ``d(1) = d(2) = 0`` (hard copies), ``d(c) = min(1 − 1/c, max_decay)``
     for ``c >= 3``.

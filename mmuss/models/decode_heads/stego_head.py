@@ -12,7 +12,9 @@ from .base_uss_head import BaseUSSHead, Views
 
 @MODELS.register_module()
 class StegoHead(BaseUSSHead):
-    """``code = linear(drop₁(F)) + nonlinear(drop₂(F))`` (spec hp_stego §1.2), plus STEGO's loss.
+    """``code = linear(drop₁(F)) + nonlinear(drop₂(F))``, plus STEGO's loss.
+
+    Equations: docs/methods/stego.md eqs. 1–2, 10.
 
     ``drop₁`` and ``drop₂`` are channel dropouts (``Dropout2d``) drawing
     independent masks; the nonlinear branch is conv–ReLU–conv keeping the

@@ -1,4 +1,4 @@
-"""HP's global and local hidden-positive contrastive loss (spec hp_stego §3–§5)."""
+"""HP's global and local hidden-positive contrastive loss (docs/methods/hp.md eqs. 5–10)."""
 from typing import Dict, Optional, Tuple
 
 import torch
@@ -10,7 +10,7 @@ from torch.utils.checkpoint import checkpoint
 
 
 def pool_thresholds(vectors: Tensor, pool: Tensor, chunk_size: int = 4096) -> Tensor:
-    """Per-anchor threshold ``R_a = max_k <x_a, pool_k>`` (spec §3).
+    """Per-anchor threshold ``R_a = max_k <x_a, pool_k>`` (docs/methods/hp.md eq. 6).
 
     Args:
         vectors: ``N×C`` unit vectors of the batch.
@@ -108,7 +108,7 @@ def hidden_positive_anchors(z_rows: Tensor, z_all: Tensor, m_rows: Tensor, m_all
                             r_ag_rows: Tensor, r_ag: Tensor, r_sp_rows: Tensor, r_sp: Tensor,
                             random_negatives: Tensor, row_index: Tensor, lam: float,
                             temperature: float) -> Tuple[Tensor, Tensor, Tensor, Tensor]:
-    """GHP and LHP anchor terms of ``M`` anchors against all ``N`` patches (spec §4, §5).
+    """GHP and LHP terms of ``M`` anchors against all ``N`` patches (docs/methods/hp.md eqs. 7–9).
 
     Positives: task-agnostic ``A`` from ``f`` and ``R^ag``, task-specific
     ``T`` from ``s`` and ``R^sp`` (:func:`hidden_positive_mask`); weights

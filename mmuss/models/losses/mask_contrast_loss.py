@@ -1,4 +1,7 @@
-"""MaskContrast's pixel-to-mask-prototype contrastive loss and saliency BCE (spec B.4-B.5)."""
+"""MaskContrast's pixel-to-mask-prototype contrastive loss and saliency BCE.
+
+Equations: docs/methods/maskcontrast.md eqs. 2–6.
+"""
 from typing import Dict
 
 import torch
@@ -12,7 +15,7 @@ def mask_prototypes(embeddings: Tensor, masks: Tensor) -> Tensor:
     """One prototype per image: the normalised sum of its unit embeddings inside the mask.
 
     ``P_b = norm( Σ_{p: m_b(p)=1} e_b(p) )`` with ``e_b(p)`` already L2-normalised
-    (spec B.5 step 3, quirk B.9-2). An empty mask gives the zero vector.
+    (docs/methods/maskcontrast.md eq. 2, Q5). An empty mask gives the zero vector.
 
     Args:
         embeddings: ``B×D×H×W`` per-pixel unit embeddings.
@@ -29,7 +32,8 @@ def prototype_logits(queries: Tensor, prototypes: Tensor, queue: Tensor,
                      temperature: float) -> Tensor:
     """Pixel → (batch prototypes, queue entries) similarity logits.
 
-    ``z_i = [⟨q_i, P_1⟩ … ⟨q_i, P_B⟩, ⟨q_i, Q_1⟩ … ⟨q_i, Q_K⟩] / T``  (spec B.5 step 4).
+    ``z_i = [⟨q_i, P_1⟩ … ⟨q_i, P_B⟩, ⟨q_i, Q_1⟩ … ⟨q_i, Q_K⟩] / T``
+    (docs/methods/maskcontrast.md eq. 3).
 
     Args:
         queries: ``N×D`` unit query embeddings of the selected pixels.
@@ -44,7 +48,7 @@ def prototype_logits(queries: Tensor, prototypes: Tensor, queue: Tensor,
 
 
 def enet_weights(targets: Tensor, num_classes: int, c: float = 1.02) -> Tensor:
-    """E-Net class weights ``w_b = 1 / ln(c + π_b)`` (spec B.5 step 5).
+    """E-Net class weights ``w_b = 1 / ln(c + π_b)`` (docs/methods/maskcontrast.md eq. 4).
 
     Args:
         targets: ``(N,)`` class index per selected pixel.
@@ -77,7 +81,7 @@ def weighted_cross_entropy(logits: Tensor, targets: Tensor, class_weights: Tenso
 
 
 def balanced_saliency_bce(logits: Tensor, target: Tensor) -> Tensor:
-    """Class-balanced (HED-style) binary cross-entropy of saliency logits (spec B.5 step 6).
+    """Class-balanced (HED-style) BCE of saliency logits (docs/methods/maskcontrast.md eq. 6).
 
     With ``N`` pixels, ``N+`` salient and ``N−`` not:
     ``L = (1/N) Σ_p [ (N−/N)·y_p·(−log σ(s_p)) + (N+/N)·(1−y_p)·(−log(1−σ(s_p))) ]``,
@@ -109,10 +113,10 @@ def topk_accuracy(logits: Tensor, targets: Tensor, k: int) -> Tensor:
 class MaskContrastLoss(nn.Module):
     """E-Net-weighted pixel → mask-prototype contrastive loss plus saliency BCE.
 
-    Only salient query pixels enter the contrastive term; their positive is
-    the key prototype of their own image, the negatives are the other images'
-    key prototypes and the queue (spec B.5, quirk B.9-3). When no query pixel
-    is salient the contrastive term is an exact zero (no NaN).
+    Only salient query pixels enter the contrastive term; their positive is the
+    key prototype of their own image, the negatives are the other images' key
+    prototypes and the queue (docs/methods/maskcontrast.md eqs. 3, 5, Q6). When
+    no query pixel is salient the contrastive term is an exact zero (no NaN).
 
     Args:
         temperature: ``T`` (0.5).

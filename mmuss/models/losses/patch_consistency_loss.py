@@ -1,4 +1,4 @@
-"""HP's consistency term between a patch and its photometrically augmented copy (spec §6)."""
+"""HP's consistency term between a patch and its photometric copy (docs/methods/hp.md eq. 13)."""
 import torch.nn as nn
 import torch.nn.functional as F
 from mmseg.registry import MODELS

@@ -1,4 +1,4 @@
-"""STEGO's feature-correspondence distillation loss (spec hp_stego §9.3)."""
+"""STEGO's feature-correspondence distillation loss (docs/methods/stego.md eqs. 3–9)."""
 from typing import Dict, Optional, Sequence, Tuple
 
 import torch

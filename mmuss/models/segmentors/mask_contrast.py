@@ -1,4 +1,4 @@
-"""MaskContrast: MoCo pixel-embedding learning with saliency mask prototypes (spec B)."""
+"""MaskContrast (docs/methods/maskcontrast.md): MoCo pixel embeddings vs. mask prototypes."""
 import copy
 from typing import List, Optional, Tuple
 
@@ -21,10 +21,10 @@ from ..utils.images import stack_field, view_inputs
 
 def saliency_weighted_prototypes(embeddings: Tensor, saliency_logits: Tensor,
                                  threshold: float = 0.5) -> Tensor:
-    """Evaluation prototypes ``P = norm( Σ_p E(p)·s(p)·[s(p) > t] )`` (spec B.7-a step 2).
+    """Eval prototypes ``P = norm(Σ_p E(p)·s(p)·[s(p) > t])`` (docs/methods/maskcontrast.md eq. 8).
 
     ``E`` is the *unnormalised* embedding and ``s`` the raw saliency logit
-    (quirk B.9-2). No salient pixel gives the zero vector.
+    (docs/methods/maskcontrast.md Q5). No salient pixel gives the zero vector.
 
     Args:
         embeddings: ``B×D×H×W`` embeddings.
@@ -90,9 +90,9 @@ def unshuffle_across_ranks(x: Tensor, inverse: Optional[Tensor]) -> Tensor:
 def restore_mask(mask: Tensor, meta: dict) -> Tensor:
     """An ``H×W`` mask at network-input size → original image size.
 
-    Removes padding, undoes a test-time flip and resizes with nearest
-    neighbour (spec B.7-a step 4). mmseg's ``postprocess_result`` cannot do
-    this: it resizes logits bilinearly before thresholding.
+    Removes padding, undoes a test-time flip and resizes with nearest neighbour
+    (docs/methods/maskcontrast.md eq. 11). mmseg's ``postprocess_result``
+    cannot do this: it resizes logits bilinearly before thresholding.
     """
     left, right, top, bottom = meta.get('padding_size') or (0, 0, 0, 0)
     height, width = mask.shape
@@ -107,14 +107,14 @@ def restore_mask(mask: Tensor, meta: dict) -> Tensor:
 class MaskContrast(BaseSegmentor):
     """Query/key pixel-embedding encoders trained against salient-mask prototypes.
 
-    Training (spec B.4-B.5): the query encoder (``backbone`` + ``decode_head``,
-    a :class:`MaskContrastHead`) embeds the query view; the key encoder, a
-    momentum copy updated *before* the key forward by
-    ``θ_k ← m·θ_k + (1−m)·θ_q`` (parameters only, no gradients, train mode),
-    embeds the key view, whose salient pixels give one prototype per image.
-    The loss module (:class:`MaskContrastLoss`) contrasts every salient query
-    pixel against the batch prototypes and the queue. Afterwards the
-    prototypes of *all* ranks are enqueued (the queue and its pointer are
+    Training (docs/methods/maskcontrast.md eqs. 1–7): the query encoder
+    (``backbone`` + ``decode_head``, a :class:`MaskContrastHead`) embeds the
+    query view; the key encoder, a momentum copy updated *before* the key
+    forward by ``θ_k ← m·θ_k + (1−m)·θ_q`` (parameters only, no gradients,
+    train mode), embeds the key view, whose salient pixels give one prototype
+    per image. The loss module (:class:`MaskContrastLoss`) contrasts every
+    salient query pixel against the batch prototypes and the queue. Afterwards
+    the prototypes of *all* ranks are enqueued (the queue and its pointer are
     buffers, so they are checkpointed). Under DDP the key forward uses
     shuffle-BN across ranks; in a single process there is nothing to shuffle
     and the key BN uses the local batch statistics.
@@ -122,10 +122,10 @@ class MaskContrast(BaseSegmentor):
     With ``freeze_backbone=True`` (the DINO-backbone variant) the backbone is
     frozen and shared by both encoders; only the head has a momentum copy.
 
-    Prediction (spec B.7-a): ``pred_sem_seg`` is the predicted saliency
-    ``s > 0.5`` at the original size (nearest), and ``mask_embedding`` the
-    image's saliency-weighted prototype, which :class:`MaskKMeansMetric`
-    clusters.
+    Prediction (docs/methods/maskcontrast.md eqs. 8, 11): ``pred_sem_seg`` is
+    the predicted saliency ``s > 0.5`` at the original size (nearest), and
+    ``mask_embedding`` the image's saliency-weighted prototype, which
+    :class:`MaskKMeansMetric` clusters.
 
     Args:
         backbone: Backbone config (dilated ResNet-50 or a DINO ViT).

@@ -24,7 +24,7 @@ def cosine_cluster_scores(feats: Tensor, prototypes: Tensor) -> Tensor:
 
 
 def cluster_probe_loss(scores: Tensor) -> Tensor:
-    """Online spherical k-means loss with hard assignment (STEGO/HP, spec hp_stego §1.3).
+    """Online spherical k-means loss, hard assignment (STEGO/HP; docs/methods/baseline.md eq. 2).
 
     ``L = -mean_{b,p} max_k s_k(p)``; the gradient reaches only the winning
     prototype of each pixel.
@@ -54,8 +54,8 @@ def principal_directions_from_moments(count: int, total: Tensor, outer: Tensor,
 
     The directions are the top eigenvectors of the covariance
     ``C = (Σ x xᵀ − n·μμᵀ) / (n − 1)``, ``μ = Σx / n`` — PriMaPs' PCA
-    initialisation (spec primaps A.5) computed exactly rather than by
-    randomised SVD. Eigenvectors have no intrinsic sign; sklearn's
+    initialisation (docs/methods/baseline.md eq. 3, Q3) computed exactly rather
+    than by randomised SVD. Eigenvectors have no intrinsic sign; sklearn's
     ``svd_flip`` rule fixes it: the entry of largest magnitude of each
     direction is made positive.
 
@@ -122,7 +122,7 @@ def spherical_kmeans_centres(samples: Tensor, num: int, seed: int = 0,
 
 
 class ClusterProbe(nn.Module):
-    """``K`` learnable prototypes scored by cosine similarity (spec hp_stego §1.3).
+    """``K`` learnable prototypes scored by cosine similarity (docs/methods/baseline.md eqs. 1, 4).
 
     The probe reads ``feats.detach()``: its loss trains the prototypes only and
     never reaches what it probes.

@@ -1,7 +1,7 @@
 """Dense CRF refinement (pydensecrf), the one CRF of the package.
 
 Reference parameters and unary construction of STEGO/HP/PriMaPs/MaskContrast
-(spec hp_stego §1.6, primaps_maskcontrast A.4): log-probabilities bilinearly
+(docs/methods/baseline.md eq. 7, Q9): log-probabilities bilinearly
 resized to the image (``align_corners=False``), softmax, unary
 ``-log(clip(P, 1e-5))``, Gaussian kernel ``sxy=1, compat=3``, bilateral kernel
 ``sxy=67, srgb=3, compat=4`` on the BGR image, 10 mean-field iterations.

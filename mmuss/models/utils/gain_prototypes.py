@@ -6,7 +6,7 @@ from torch import Tensor
 
 
 def gain_prototype_logits(feats: Tensor, directions: Tensor, gains: Tensor) -> Tensor:
-    """Weight-normed 1×1 convolution without bias on unnormalised features (spec primaps A.5).
+    """Weight-normed bias-free 1×1 conv on raw features (docs/methods/primaps_em.md eq. 10).
 
     ``z_k(p) = g_k · <v_k / ||v_k||, F(p)>``
 

@@ -7,7 +7,7 @@ from mmuss.utils.ignore_index import IGNORE_INDEX
 
 
 def linear_probe_loss(logits: Tensor, labels: Tensor, ignore_index: int = IGNORE_INDEX) -> Tensor:
-    """Pixel-mean cross-entropy of upsampled probe logits (spec hp_stego §1.3).
+    """Pixel-mean cross-entropy of upsampled probe logits (docs/methods/baseline.md eq. 5).
 
     ``logits`` are bilinearly upsampled (``align_corners=False``) to the label
     size; pixels labelled ``ignore_index`` do not count.

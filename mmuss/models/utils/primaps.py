@@ -1,4 +1,6 @@
-"""PriMaPs: principal mask proposals from frozen features (spec primaps A.3), batched.
+"""PriMaPs: principal mask proposals from frozen features, batched.
+
+Equations: docs/methods/primaps_em.md eqs. 1–7.
 
 Each image's ``D×h×w`` feature map is decomposed into disjoint class-agnostic
 masks at feature resolution. One iteration, per image, on the pixels not yet
@@ -33,7 +35,7 @@ Deviations from the reference, all deterministic:
 - **Stagnation.** The anchor is searched among available pixels only, and an
   iteration whose anchor has a non-positive cosine with ``u`` (all cosines
   zero, e.g. zero variance or zero features) assigns nothing, instead of
-  dividing by a zero maximum (NaN masks, spec A.11-5). A step is a
+  dividing by a zero maximum (NaN masks, docs/methods/primaps_em.md Q8). A step is a
   deterministic function of the available set, so such an iteration would
   repeat forever; the reference's rule (available set unchanged over the last
   three iterations) would end the loop a few iterations later without adding
@@ -230,7 +232,7 @@ def extract_principal_masks(feats: Tensor, threshold: float = 0.4, coverage: flo
                             block: int = 4, krylov: int = 4, max_cycles: int = 30,
                             tol: float = 1e-6, max_masks: Optional[int] = None
                             ) -> PrincipalMasks:
-    """PriMaPs' mask extraction loop (spec A.3 steps 1–2) over a batch.
+    """PriMaPs' mask extraction loop (docs/methods/primaps_em.md eqs. 1–4) over a batch.
 
     Args:
         feats: ``B×D×h×w`` raw feature maps.
@@ -364,7 +366,7 @@ def primaps_mask_ids(feats: Tensor, size: Optional[Tuple[int, int]] = None,
                      images: Optional[Tensor] = None, crf: Optional[dict] = None,
                      threshold: float = 0.4, coverage: float = 0.95, gain: float = 10.0,
                      names: Optional[Sequence[str]] = None, **pca) -> Tensor:
-    """The whole proposal pipeline: masks → unary → (CRF) → mask ids (spec A.3–A.4).
+    """Proposal pipeline: masks → unary → (CRF) → mask ids (docs/methods/primaps_em.md eqs. 1–7).
 
     Args:
         feats: ``B×D×h×w`` raw feature maps.

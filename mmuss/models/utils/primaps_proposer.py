@@ -14,7 +14,7 @@ IMAGENET_STD = (58.395, 57.12, 57.375)
 
 @MODELS.register_module()
 class PriMaPsProposer:
-    """Feature maps → PriMaPs mask-id maps (spec primaps A.3–A.4).
+    """Feature maps → PriMaPs mask-id maps (docs/methods/primaps_em.md eqs. 1–7).
 
     Wraps :func:`mmuss.models.utils.primaps.primaps_mask_ids` with its
     configuration. With ``crf`` set, the masks are refined by the package's

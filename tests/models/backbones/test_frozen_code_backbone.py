@@ -60,3 +60,18 @@ def test_prototypes_are_copied_from_the_checkpoint_before_training(stego_checkpo
     before = student.decode_head.cluster_probe.prototypes.clone()
     hook.before_train(SimpleNamespace(iter=5, model=student))  # resuming: untouched
     assert torch.equal(student.decode_head.cluster_probe.prototypes, before)
+
+
+def test_a_file_without_state_dict_is_named(tmp_path):
+    """Both readers of the SotA checkpoint refuse a file that holds no state dict, naming it."""
+    path = tmp_path / 'tensor.pth'
+    torch.save(torch.zeros(3), path)
+    wrapper = MODELS.build(dict(type='FrozenCodeBackbone', backbone=BACKBONE, head=CODE_HEAD,
+                                checkpoint=str(path)))
+    with pytest.raises(ValueError, match=r'tensor\.pth holds no state dict'):
+        wrapper.init_weights()
+    hook = HOOKS.build(dict(type='CheckpointPrototypeInitHook', checkpoint=str(path)))
+    student = MODELS.build(toy_segmentor_cfg(dict(type='ClusterProbeHead', num_classes=3,
+                                                  num_clusters=4)))
+    with pytest.raises(ValueError, match=r'tensor\.pth holds no state dict'):
+        hook.before_train(SimpleNamespace(iter=0, model=student))

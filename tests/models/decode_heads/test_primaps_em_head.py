@@ -1,4 +1,4 @@
-"""PriMaPs-EM head: vote, focal loss, EMA schedule, gradients (spec primaps A.5–A.6)."""
+"""PriMaPs-EM head: vote, focal loss, EMA schedule, gradients (docs/methods/primaps_em.md)."""
 import math
 from types import SimpleNamespace
 

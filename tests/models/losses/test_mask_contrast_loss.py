@@ -1,4 +1,4 @@
-"""MaskContrast loss terms against hand-derived values (spec B.5)."""
+"""MaskContrast loss terms against hand-derived values (docs/methods/maskcontrast.md eqs. 2–6)."""
 import math
 
 import pytest

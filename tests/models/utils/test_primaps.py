@@ -1,4 +1,4 @@
-"""PriMaPs proposals on constructed feature maps with known structure (spec primaps A.3)."""
+"""PriMaPs proposals on feature maps of known structure (docs/methods/primaps_em.md)."""
 import math
 
 import pytest
