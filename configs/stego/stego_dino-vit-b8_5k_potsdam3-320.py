@@ -1,0 +1,39 @@
+# STEGO (Hamilton et al., ICLR 2022) on frozen DINO ViT-B/8, Potsdam-3 (spec hp_stego §9). Train
+# on the uncropped tiles (224 px) with KNN partners. Evaluate at 320 px with flip averaging and
+# the dense CRF. Make the KNN table once:
+#   python tools/precompute_knns.py configs/stego/stego_dino-vit-b8_5k_potsdam3-320.py
+# (writes data/potsdam3/nns/nns_dino-vit-b8_potsdam3_train.npz).
+_base_ = [
+    '../_base_/models/dino-vit-b8.py', '../_base_/datasets/potsdam3.py',
+    '../_base_/default_runtime.py', '../_base_/schedules/stego_5k.py'
+]
+knn_file = 'data/potsdam3/nns/nns_dino-vit-b8_potsdam3_train.npz'
+# "Potsdam vit small 1/31/22" of STEGO's train_config.yml (spec §9.4).
+loss_corr = dict(
+    type='StegoCorrelationLoss',
+    weight_self=0.67, weight_knn=0.25, weight_rand=0.63,
+    shift_self=0.08, shift_knn=0.02, shift_rand=0.46,
+    feature_samples=11, neg_samples=5, pointwise=True, zero_clamp=True)
+model = dict(
+    data_preprocessor=dict(size=(224, 224)),
+    decode_head=dict(
+        type='StegoHead', in_channels=768, channels=70, num_classes=3,
+        dropout_ratio=0.1, loss_corr=loss_corr),
+    test_cfg=dict(mode='whole', flip=True, crf=True))
+# Potsdam is never five-cropped; STEGO/HP train on its tiles resized to 224 (nearest).
+train_pipeline = [
+    dict(type='LoadImageFromFile', imdecode_backend='pillow'),
+    dict(type='LoadAnnotations'),
+    dict(type='LabelLUT', mapping='potsdam3', unmapped='error'),
+    dict(type='ResizeShortSide', size=224, interpolation='nearest', backend='pillow'),
+    dict(type='CenterCrop', crop_size=224),
+    dict(type='PackSegInputs'),
+]
+train_dataloader = dict(
+    batch_size=16,
+    dataset=dict(
+        _delete_=True, type='KNNPairDataset', knn_file=knn_file, num_neighbors=7,
+        dataset=dict(
+            type='Potsdam3Dataset', data_root='data/potsdam3',
+            data_prefix=dict(img_path='img_dir/train', seg_map_path='ann_dir/train'),
+            pipeline=train_pipeline)))
