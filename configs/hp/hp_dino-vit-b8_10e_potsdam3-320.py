@@ -1,20 +1,16 @@
-# HP, Hidden Positives (Seong et al., CVPR 2023) on frozen DINO ViT-B/8, Potsdam-3 (spec
-# hp_stego §2-§8, HP's json/server/potsdam.json). Train on the uncropped tiles at 224 px.
+# HP, Hidden Positives (Seong et al., CVPR 2023) on frozen DINO ViT-B/8, Potsdam-3
+# (docs/methods/hp.md, HP's json/server/potsdam.json). Train on the uncropped tiles at 224 px.
 # Evaluate at 320 px with the dense CRF (no flip), online head, cluster + linear probes.
 _base_ = [
-    '../_base_/models/dino-vit-b8.py', '../_base_/datasets/potsdam3.py',
+    '../_base_/models/hp_dino-vit-b8.py', '../_base_/datasets/potsdam3.py',
     '../_base_/default_runtime.py', '../_base_/schedules/hp_adamw.py'
 ]
 model = dict(
-    data_preprocessor=dict(size=(224, 224)),
-    backbone=dict(out_attn=True),
     decode_head=dict(
-        type='HPHead', in_channels=768, channels=256, num_classes=3,
-        dropout_ratio=0.1, pool_size=1024, ema_momentum=0.999, sigma=28.0,
+        channels=256, num_classes=3, pool_size=1024, ema_momentum=0.999,
         loss_hp=dict(type='HiddenPositiveLoss', temperature=0.4, base_temperature=0.07,
                      neg_ratio=1.0, chunk_size=784),
-        loss_consistency=None),
-    test_cfg=dict(mode='whole', crf=True))
+        loss_consistency=None))
 # Potsdam is never five-cropped: tiles resized to 224 (nearest); α = 0, so no photometric view.
 train_pipeline = [
     dict(type='LoadImageFromFile', imdecode_backend='pillow'),

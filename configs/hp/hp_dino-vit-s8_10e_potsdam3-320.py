@@ -1,9 +1,9 @@
-# HP, Hidden Positives (Seong et al., CVPR 2023) on frozen DINO ViT-S/8, Potsdam-3: the B/8
-# recipe of hp_dino-vit-b8_10e_potsdam3-320.py on the ViT-S/8 backbone (needed for PriMaPs-EM's "+HP" row,
+# HP, Hidden Positives (Seong et al., CVPR 2023) on frozen DINO ViT-S/8, Potsdam-3: the B/8 recipe
+# of hp_dino-vit-b8_10e_potsdam3-320.py on the ViT-S/8 backbone (needed for PriMaPs-EM's "+HP" row,
 # configs/primaps_em/primaps-em-hp_dino-vit-s8_50e_potsdam3-320.py).
 _base_ = ['./hp_dino-vit-b8_10e_potsdam3-320.py']
 model = dict(
-    # STEGO/HP load the 300-epoch DINO ViT-S/8 teacher (spec hp_stego §1.1).
+    # STEGO/HP load the 300-epoch DINO ViT-S/8 teacher (docs/methods/stego.md#quirks Q18).
     backbone=dict(
         arch='small',
         init_cfg=dict(

@@ -1,28 +1,18 @@
-# HP, Hidden Positives (Seong et al., CVPR 2023) on frozen DINO ViT-S/8, COCO-Stuff-27 (spec
-# hp_stego §2-§8, HP's json/server/cocostuff.json). Train on five crops at 224 px (make them as
+# HP, Hidden Positives (Seong et al., CVPR 2023) on frozen DINO ViT-S/8, COCO-Stuff-27
+# (docs/methods/hp.md, HP's json/server/cocostuff.json). Train on five crops at 224 px (make them as
 # described in the dataset config). Evaluate at 320 px with the dense CRF (no flip), online
 # head, cluster + linear probes.
 _base_ = [
-    '../_base_/models/dino-vit-s8.py', '../_base_/datasets/cocostuff27_five_crop.py',
+    '../_base_/models/hp_dino-vit-s8.py', '../_base_/datasets/cocostuff27_five_crop.py',
     '../_base_/default_runtime.py', '../_base_/schedules/hp_adamw.py',
     '../_base_/hp/five_crop_train.py'
 ]
 model = dict(
-    # STEGO/HP load the 300-epoch DINO ViT-S/8 teacher (spec hp_stego §1.1).
-    backbone=dict(
-        out_attn=True,
-        init_cfg=dict(
-            type='Pretrained',
-            checkpoint='https://dl.fbaipublicfiles.com/dino/dino_deitsmall8_300ep_pretrain/'
-            'dino_deitsmall8_300ep_pretrain.pth')),
-    data_preprocessor=dict(size=(224, 224)),
     decode_head=dict(
-        type='HPHead', in_channels=384, channels=512, num_classes=27,
-        dropout_ratio=0.1, pool_size=2048, ema_momentum=0.99, sigma=28.0,
+        channels=512, num_classes=27, pool_size=2048, ema_momentum=0.99,
         loss_hp=dict(type='HiddenPositiveLoss', temperature=0.8, base_temperature=0.07,
                      neg_ratio=0.02, chunk_size=784),
-        loss_consistency=dict(type='PatchConsistencyLoss', loss_weight=0.05)),
-    test_cfg=dict(mode='whole', crf=True))
+        loss_consistency=dict(type='PatchConsistencyLoss', loss_weight=0.05)))
 train_pipeline = {{_base_.hp_five_crop_pipeline}}
 train_dataloader = {{_base_.hp_five_crop_loader}}
 # 3 epochs over the crops; HP validates every 100 iterations, here once per epoch.

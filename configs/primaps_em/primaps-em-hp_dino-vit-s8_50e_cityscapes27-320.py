@@ -1,8 +1,8 @@
-# PriMaPs-EM on top of HP (spec primaps A.7): the prototypes are fitted to the code of a trained
-# HP model (configs/hp/hp_dino-vit-s8_30e_cityscapes27-320.py) instead of the DINO ViT-S/8 features,
-# starting from its cluster centres (no PCA, no warm-up); the PriMaPs masks are the plain DINO
-# ViT-S/8 ones of primaps-em_dino-vit-s8_52e_cityscapes27-320.py (pre-compute them with that config). Set the HP
-# checkpoint in `sota_checkpoint` below, or with
+# PriMaPs-EM on top of HP (docs/methods/primaps_em.md): the prototypes are fitted to the code of a
+# trained HP model (configs/hp/hp_dino-vit-s8_30e_cityscapes27-320.py) instead of the DINO ViT-S/8
+# features, starting from its cluster centres (no PCA, no warm-up); the PriMaPs masks are the plain
+# DINO ViT-S/8 ones of primaps-em_dino-vit-s8_52e_cityscapes27-320.py (pre-compute them with that
+# config). Set the HP checkpoint in `sota_checkpoint` below, or with
 #   --cfg-options model.backbone.checkpoint=CKPT custom_hooks.0.checkpoint=CKPT
 _base_ = ['./primaps-em_dino-vit-s8_52e_cityscapes27-320.py']
 sota_checkpoint = 'work_dirs/hp_dino-vit-s8_30e_cityscapes27-320/best_cluster_mIoU.pth'
@@ -10,7 +10,7 @@ model = dict(
     backbone=dict(
         _delete_=True,
         type='FrozenCodeBackbone',
-        # HP's featurizer: the 300-epoch DINO ViT-S/8 teacher (spec hp_stego §1.1).
+        # HP's featurizer: the 300-epoch DINO ViT-S/8 teacher (docs/methods/stego.md#quirks Q18).
         backbone=dict(
             type='DinoVisionTransformer',
             arch='small',

@@ -1,8 +1,8 @@
-# PriMaPs-EM on top of STEGO (spec primaps A.7): the prototypes are fitted to the code of a
-# trained STEGO model (configs/stego/stego_dino-vit-b8_5k_cityscapes27-320.py) instead of the DINO ViT-B/8
-# features, starting from its cluster centres (no PCA, no warm-up); the PriMaPs masks are the
-# plain DINO ViT-B/8 ones of primaps-em_dino-vit-b8_52e_cityscapes27-320.py (pre-compute them with that config). Set
-# the STEGO checkpoint in `sota_checkpoint` below, or with
+# PriMaPs-EM on top of STEGO (docs/methods/primaps_em.md): the prototypes are fitted to the code of
+# a trained STEGO model (configs/stego/stego_dino-vit-b8_5k_cityscapes27-320.py) instead of the DINO
+# ViT-B/8 features, starting from its cluster centres (no PCA, no warm-up); the PriMaPs masks are
+# the plain DINO ViT-B/8 ones of primaps-em_dino-vit-b8_52e_cityscapes27-320.py (pre-compute them
+# with that config). Set the STEGO checkpoint in `sota_checkpoint` below, or with
 #   --cfg-options model.backbone.checkpoint=CKPT custom_hooks.0.checkpoint=CKPT
 _base_ = ['./primaps-em_dino-vit-b8_52e_cityscapes27-320.py']
 sota_checkpoint = 'work_dirs/stego_dino-vit-b8_5k_cityscapes27-320/best_cluster_mIoU.pth'

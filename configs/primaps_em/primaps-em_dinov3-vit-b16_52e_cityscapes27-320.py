@@ -1,4 +1,5 @@
-# PriMaPs-EM recipe (./primaps-em_dino-vit-b8_52e_cityscapes27-320.py) on frozen DINOv3 ViT-B/16, Cityscapes-27, 320x320.
+# PriMaPs-EM recipe (./primaps-em_dino-vit-b8_52e_cityscapes27-320.py) on frozen DINOv3 ViT-B/16,
+# Cityscapes-27, 320x320.
 # 1) Cache the proposals of this backbone:
 #      python tools/precompute_primaps.py \
 #          configs/primaps_em/primaps-em_dinov3-vit-b16_52e_cityscapes27-320.py

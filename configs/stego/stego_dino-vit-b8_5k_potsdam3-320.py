@@ -1,25 +1,20 @@
-# STEGO (Hamilton et al., ICLR 2022) on frozen DINO ViT-B/8, Potsdam-3 (spec hp_stego §9). Train
-# on the uncropped tiles (224 px) with KNN partners. Evaluate at 320 px with flip averaging and
-# the dense CRF. Make the KNN table once:
+# STEGO (Hamilton et al., ICLR 2022) on frozen DINO ViT-B/8, Potsdam-3 (docs/methods/stego.md).
+# Train on the uncropped tiles (224 px) with KNN partners. Evaluate at 320 px with flip averaging
+# and the dense CRF. Make the KNN table once:
 #   python tools/precompute_knns.py configs/stego/stego_dino-vit-b8_5k_potsdam3-320.py
 # (writes data/potsdam3/nns/nns_dino-vit-b8_potsdam3_train.npz).
 _base_ = [
-    '../_base_/models/dino-vit-b8.py', '../_base_/datasets/potsdam3.py',
+    '../_base_/models/stego_dino-vit-b8.py', '../_base_/datasets/potsdam3.py',
     '../_base_/default_runtime.py', '../_base_/schedules/stego_5k.py'
 ]
 knn_file = 'data/potsdam3/nns/nns_dino-vit-b8_potsdam3_train.npz'
-# "Potsdam vit small 1/31/22" of STEGO's train_config.yml (spec §9.4).
+# "Potsdam vit small 1/31/22" of STEGO's train_config.yml (docs/methods/stego.md#hyper-parameters).
 loss_corr = dict(
     type='StegoCorrelationLoss',
     weight_self=0.67, weight_knn=0.25, weight_rand=0.63,
     shift_self=0.08, shift_knn=0.02, shift_rand=0.46,
     feature_samples=11, neg_samples=5, pointwise=True, zero_clamp=True)
-model = dict(
-    data_preprocessor=dict(size=(224, 224)),
-    decode_head=dict(
-        type='StegoHead', in_channels=768, channels=70, num_classes=3,
-        dropout_ratio=0.1, loss_corr=loss_corr),
-    test_cfg=dict(mode='whole', flip=True, crf=True))
+model = dict(decode_head=dict(num_classes=3, loss_corr=loss_corr))
 # Potsdam is never five-cropped; STEGO/HP train on its tiles resized to 224 (nearest).
 train_pipeline = [
     dict(type='LoadImageFromFile', imdecode_backend='pillow'),

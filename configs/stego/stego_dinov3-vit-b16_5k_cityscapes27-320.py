@@ -1,5 +1,6 @@
-# STEGO recipe (./stego_dino-vit-b8_5k_cityscapes27-320.py) on frozen DINOv3 ViT-B/16, Cityscapes-27: five 224-px
-# crops (14x14 patches) with KNN partners of this backbone, evaluated at 320 px. KNN table first:
+# STEGO recipe (./stego_dino-vit-b8_5k_cityscapes27-320.py) on frozen DINOv3 ViT-B/16,
+# Cityscapes-27: five 224-px crops (14x14 patches) with KNN partners of this backbone, evaluated at
+# 320 px. KNN table first:
 #   python tools/precompute_knns.py configs/stego/stego_dinov3-vit-b16_5k_cityscapes27-320.py
 _base_ = ['./stego_dino-vit-b8_5k_cityscapes27-320.py']
 knn_file = 'data/cityscapes/nns/nns_dinov3-vit-b16_cityscapes27_train.npz'

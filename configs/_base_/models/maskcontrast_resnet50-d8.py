@@ -1,6 +1,7 @@
-# MaskContrast pixel-embedding network (spec primaps_maskcontrast B.3-B.4): torchvision-style
-# ResNet-50 dilated to output stride 8 (mmseg ResNet, V1b stem) + DeepLab-v3 head with a 32-d
-# embedding and a saliency logit; MoCo key encoder (m = 0.999) and a queue of mask prototypes.
+# MaskContrast pixel-embedding network (docs/methods/maskcontrast.md#hyper-parameters):
+# torchvision-style ResNet-50 dilated to output stride 8 (mmseg ResNet, V1b stem) + DeepLab-v3 head
+# with a 32-d embedding and a saliency logit; MoCo key encoder (m = 0.999) and a queue of mask
+# prototypes.
 data_preprocessor = dict(
     type='SegDataPreProcessor',
     mean=[123.675, 116.28, 103.53],
