@@ -2,7 +2,7 @@
 # (docs/methods/hp.md, HP's json/server/potsdam.json). Train on the uncropped tiles at 224 px.
 # Evaluate at 320 px with the dense CRF (no flip), online head, cluster + linear probes.
 _base_ = [
-    '../_base_/models/hp_dino-vit-b8.py', '../_base_/datasets/potsdam3.py',
+    '../_base_/models/hp_dino-vit-b8.py', '../_base_/datasets/potsdam3_train224.py',
     '../_base_/default_runtime.py', '../_base_/schedules/hp_adamw.py'
 ]
 model = dict(
@@ -11,24 +11,12 @@ model = dict(
         loss_hp=dict(type='HiddenPositiveLoss', temperature=0.4, base_temperature=0.07,
                      neg_ratio=1.0, chunk_size=784),
         loss_consistency=None))
-# Potsdam is never five-cropped: tiles resized to 224 (nearest); α = 0, so no photometric view.
-train_pipeline = [
-    dict(type='LoadImageFromFile', imdecode_backend='pillow'),
-    dict(type='LoadAnnotations'),
-    dict(type='LabelLUT', mapping='potsdam3', unmapped='error'),
-    dict(type='ResizeShortSide', size=224, interpolation='nearest', backend='pillow'),
-    dict(type='CenterCrop', crop_size=224),
-    dict(type='PackSegInputs'),
-]
+# α = 0, so no photometric view.
 train_dataloader = dict(
     batch_size=64,
     drop_last=True,
-    sampler=dict(_delete_=True, type='DefaultSampler', shuffle=True),
-    dataset=dict(
-        _delete_=True, type='Potsdam3Dataset', data_root='data/potsdam3',
-        data_prefix=dict(img_path='img_dir/train', seg_map_path='ann_dir/train'),
-        pipeline=train_pipeline))
-# 10 epochs over the crops; HP validates every 50 iterations, here once per epoch.
+    sampler=dict(_delete_=True, type='DefaultSampler', shuffle=True))
+# 10 epochs over the tiles; HP validates every 50 iterations, here once per epoch.
 train_cfg = dict(type='EpochBasedTrainLoop', max_epochs=10, val_interval=1)
 custom_hooks = [
     dict(type='IterationSeedHook', seed=0),

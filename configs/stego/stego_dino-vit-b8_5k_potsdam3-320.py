@@ -4,7 +4,7 @@
 #   python tools/precompute_knns.py configs/stego/stego_dino-vit-b8_5k_potsdam3-320.py
 # (writes data/potsdam3/nns/nns_dino-vit-b8_potsdam3_train.npz).
 _base_ = [
-    '../_base_/models/stego_dino-vit-b8.py', '../_base_/datasets/potsdam3.py',
+    '../_base_/models/stego_dino-vit-b8.py', '../_base_/datasets/potsdam3_train224.py',
     '../_base_/default_runtime.py', '../_base_/schedules/stego_5k.py'
 ]
 knn_file = 'data/potsdam3/nns/nns_dino-vit-b8_potsdam3_train.npz'
@@ -15,20 +15,8 @@ loss_corr = dict(
     shift_self=0.08, shift_knn=0.02, shift_rand=0.46,
     feature_samples=11, neg_samples=5, pointwise=True, zero_clamp=True)
 model = dict(decode_head=dict(num_classes=3, loss_corr=loss_corr))
-# Potsdam is never five-cropped; STEGO/HP train on its tiles resized to 224 (nearest).
-train_pipeline = [
-    dict(type='LoadImageFromFile', imdecode_backend='pillow'),
-    dict(type='LoadAnnotations'),
-    dict(type='LabelLUT', mapping='potsdam3', unmapped='error'),
-    dict(type='ResizeShortSide', size=224, interpolation='nearest', backend='pillow'),
-    dict(type='CenterCrop', crop_size=224),
-    dict(type='PackSegInputs'),
-]
 train_dataloader = dict(
     batch_size=16,
     dataset=dict(
         _delete_=True, type='KNNPairDataset', knn_file=knn_file, num_neighbors=7,
-        dataset=dict(
-            type='Potsdam3Dataset', data_root='data/potsdam3',
-            data_prefix=dict(img_path='img_dir/train', seg_map_path='ann_dir/train'),
-            pipeline=train_pipeline)))
+        dataset={{_base_.train_dataloader.dataset}}))
