@@ -32,7 +32,7 @@ import torch.nn.functional as F
 from mmuss.models.losses.mask_contrast_loss import mask_prototypes
 
 REPO = Path(__file__).resolve().parents[1]
-CONFIG = REPO / 'configs' / 'maskcontrast' / 'resnet50-d8_voc-sup-saliency.py'
+CONFIG = REPO / 'configs' / 'maskcontrast' / 'maskcontrast-sup-sal_resnet50-d8_40e_voc-512.py'
 
 
 def build_model(device: torch.device) -> torch.nn.Module:

@@ -19,7 +19,7 @@ from PIL import Image
 import mmuss  # noqa: F401
 from mmuss.datasets.synthetic_textures import generate_synthetic_textures
 
-DEFAULT_CONFIG = 'configs/baseline/vit-tiny-p4_synthetic-textures.py'
+DEFAULT_CONFIG = 'configs/baseline/baseline_vit-tiny-p4_100i_synthetic-textures-96.py'
 MIOU_BAR = 60.0
 
 

@@ -149,7 +149,7 @@ def parse_args(argv: Optional[List[str]] = None) -> argparse.Namespace:
     parser.add_argument('--list-out', default=None,
                         help='split file of the ids that got a mask, relative to data_root')
     parser.add_argument('--backbone-config',
-                        default=str(REPO / 'configs' / '_base_' / 'models' / 'dino_vit-s16.py'))
+                        default=str(REPO / 'configs' / '_base_' / 'models' / 'dino-vit-s16.py'))
     parser.add_argument('--checkpoint', default=None,
                         help="backbone weights (path/URL); 'none' for random weights")
     parser.add_argument('--mass', type=float, default=0.6)

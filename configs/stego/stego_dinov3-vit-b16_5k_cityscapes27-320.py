@@ -1,7 +1,8 @@
-# STEGO recipe (./dino-vit-b8_cityscapes27.py) on frozen DINOv3 ViT-B/16, Cityscapes-27: five 224-px
-# crops (14x14 patches) with KNN partners of this backbone, evaluated at 320 px. KNN table first:
+# STEGO recipe (./stego_dino-vit-b8_5k_cityscapes27-320.py) on frozen DINOv3 ViT-B/16,
+# Cityscapes-27: five 224-px crops (14x14 patches) with KNN partners of this backbone, evaluated at
+# 320 px. KNN table first:
 #   python tools/precompute_knns.py configs/stego/stego_dinov3-vit-b16_5k_cityscapes27-320.py
-_base_ = ['./dino-vit-b8_cityscapes27.py']
+_base_ = ['./stego_dino-vit-b8_5k_cityscapes27-320.py']
 knn_file = 'data/cityscapes/nns/nns_dinov3-vit-b16_cityscapes27_train.npz'
 model = dict(
     data_preprocessor=dict(size_divisor=16),

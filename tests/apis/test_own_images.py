@@ -13,8 +13,8 @@ from mmuss.apis import inference, init_model
 from mmuss.apis.inference import inference_pipelines
 
 REPO = Path(__file__).resolve().parents[2]
-IMAGE_FOLDER = REPO / 'configs' / 'baseline' / 'vit-tiny-p4_image-folder.py'
-DEMO = REPO / 'configs' / 'baseline' / 'vit-tiny-p4_synthetic-textures.py'
+IMAGE_FOLDER = REPO / 'configs' / 'baseline' / 'baseline_vit-tiny-p4_100i_image-folder-96.py'
+DEMO = REPO / 'configs' / 'baseline' / 'baseline_vit-tiny-p4_100i_synthetic-textures-96.py'
 SHIPPED = sorted(p for p in (REPO / 'configs').rglob('*.py') if '_base_' not in p.parts)
 SIZES = [(61, 90), (45, 67), (37, 101)]  # none a multiple of 4 or 8
 MEAN = np.array([123.675, 116.28, 103.53])

@@ -70,8 +70,8 @@ def test_nested_options_still_win_over_the_variable(tmp_path):
     assert cfg.val_dataloader.dataset.ann == '/d/x.txt' and cfg.other == 'data/ab'
 
 
-@pytest.mark.parametrize('config', ['baseline/dino-vit-s8_cityscapes27.py',
-                                    'primaps_em/dino_vits8_cocostuff.py'])
+@pytest.mark.parametrize('config', ['baseline/baseline_dino-vit-s8_2k_cityscapes27-320.py',
+                                    'primaps_em/primaps-em_dino-vit-s8_52e_cocostuff27-320.py'])
 def test_one_crop_size_option_changes_every_resize_and_crop(config):
     cfg = merge_cfg_options(Config.fromfile(str(REPO / 'configs' / config)), dict(crop_size=224))
     pipelines = [cfg.test_pipeline, cfg.val_dataloader.dataset.pipeline,

@@ -11,8 +11,8 @@ from mmseg.registry import TRANSFORMS
 
 CONFIGS = Path(__file__).resolve().parents[2] / 'configs' / 'maskcontrast'
 PRETRAIN = {  # name: (global batch on the reference's 2 GPUs, queue, frozen stages)
-    'resnet50-d8_voc-sup-saliency': (64, 128, 2),
-    'resnet50-d8_voc-unsup-saliency': (128, 256, -1),
+    'maskcontrast-sup-sal_resnet50-d8_40e_voc-512': (64, 128, 2),
+    'maskcontrast-unsup-sal_resnet50-d8_40e_voc-512': (128, 256, -1),
 }
 
 
@@ -63,7 +63,7 @@ def test_pretraining_configs_match_reference_schedule(name):
 
 
 def test_linear_probe_config_matches_reference():
-    cfg = load('resnet50-d8_voc-linear')
+    cfg = load('maskcontrast-linear_resnet50-d8_60e_voc-512')
     assert cfg.model.decode_head.frozen and cfg.model.decode_head.linear_probe
     assert cfg.model.decode_head.init_cfg.prefix == 'decode_head.'
     assert cfg.model.backbone.init_cfg.prefix == 'backbone.'
@@ -76,7 +76,7 @@ def test_linear_probe_config_matches_reference():
 
 
 def test_dino_variant_config_builds_its_pipeline():
-    cfg = load('vit-s16-dino_voc-dino-saliency')
+    cfg = load('maskcontrast-dino-sal_dino-vit-s16_40e_voc-512')
     assert cfg.model.freeze_backbone and cfg.model.backbone.type == 'DinoVisionTransformer'
     assert cfg.model.queue_size % cfg.train_dataloader.batch_size == 0
     build_pipeline(cfg.train_dataloader.dataset.pipeline)

@@ -8,8 +8,9 @@ from mmengine.registry import init_default_scope
 from mmseg.registry import PARAM_SCHEDULERS
 
 CONFIGS = Path(__file__).resolve().parents[2] / 'configs' / 'maskcontrast'
-PRETRAIN = ['resnet50-d8_voc-sup-saliency', 'resnet50-d8_voc-unsup-saliency',
-            'vit-s16-dino_voc-dino-saliency']
+PRETRAIN = ['maskcontrast-sup-sal_resnet50-d8_40e_voc-512',
+            'maskcontrast-unsup-sal_resnet50-d8_40e_voc-512',
+            'maskcontrast-dino-sal_dino-vit-s16_40e_voc-512']
 
 
 def epoch_learning_rates(name: str) -> list:
@@ -43,4 +44,5 @@ def test_pretraining_poly_schedule_is_the_references_per_epoch_formula(name):
 def test_linear_probe_decays_after_epoch_25():
     # reference: lr = 0.1 · 0.1^[e > 25] for the 0-based epoch e
     expected = [0.1 * (0.1 if e > 25 else 1.0) for e in range(60)]
-    assert epoch_learning_rates('resnet50-d8_voc-linear') == pytest.approx(expected, rel=1e-12)
+    got = epoch_learning_rates('maskcontrast-linear_resnet50-d8_60e_voc-512')
+    assert got == pytest.approx(expected, rel=1e-12)

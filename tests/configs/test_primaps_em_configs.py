@@ -8,8 +8,9 @@ from mmengine.registry import init_default_scope
 from mmseg.registry import MODELS, TRANSFORMS
 from PIL import Image
 
-GRID = {f'{b}_{d}' for b in ('dino_vits8', 'dino_vitb8', 'dinov2_vits14', 'dinov2_vitb14')
-        for d in ('cityscapes', 'cocostuff', 'potsdam')}
+GRID = {f'primaps-em_{b}_52e_{d}-{322 if "dinov2" in b else 320}'
+        for b in ('dino-vit-s8', 'dino-vit-b8', 'dinov2-vit-s14', 'dinov2-vit-b14')
+        for d in ('cityscapes27', 'cocostuff27', 'potsdam3')}
 FOLDER = Path(__file__).resolve().parents[2] / 'configs' / 'primaps_em'
 CONFIGS = sorted(FOLDER / f'{name}.py' for name in GRID)  # "+STEGO/HP" variants: elsewhere
 
@@ -23,7 +24,7 @@ def test_config_builds(path):
     init_default_scope('mmseg')
     cfg = Config.fromfile(str(path))
     head = cfg.model.decode_head
-    assert head.in_channels == (768 if 'vitb' in path.stem else 384)
+    assert head.in_channels == (768 if 'vit-b' in path.stem else 384)
     assert head.num_classes == (3 if 'potsdam' in path.stem else 27)
     assert MODELS.build(head).view_names == ('img_student', )
     assert cfg.train_dataloader.batch_size == 32 and cfg.train_dataloader.drop_last

@@ -13,29 +13,38 @@ CONFIGS = Path(__file__).resolve().parents[2] / 'configs'
 
 # (weight self, knn, rand, shift self, knn, rand) per STEGO config (docs/methods/stego.md)
 STEGO = {
-    'dino-vit-s8_cocostuff27': (0.67, 0.25, 0.63, 0.08, 0.02, 0.66),
-    'dino-vit-b8_cocostuff27': (0.1, 1.0, 0.1538476, 0.12, 0.2, 1.0),
-    'dino-vit-s8_cityscapes27': (1.0, 0.5774535, 0.9058763, 0.4582847, 0.1754347, 0.3136124),
-    'dino-vit-b8_cityscapes27': (1.0, 0.5774535, 0.9058763, 0.4582847, 0.1754347, 0.3136124),
-    'dino-vit-s8_potsdam3': (0.67, 0.25, 0.63, 0.08, 0.02, 0.46),
-    'dino-vit-b8_potsdam3': (0.67, 0.25, 0.63, 0.08, 0.02, 0.46),
+    'stego_dino-vit-s8_5k_cocostuff27-320': (0.67, 0.25, 0.63, 0.08, 0.02, 0.66),
+    'stego_dino-vit-b8_5k_cocostuff27-320': (0.1, 1.0, 0.1538476, 0.12, 0.2, 1.0),
+    'stego_dino-vit-s8_5k_cityscapes27-320':
+    (1.0, 0.5774535, 0.9058763, 0.4582847, 0.1754347, 0.3136124),
+    'stego_dino-vit-b8_5k_cityscapes27-320':
+    (1.0, 0.5774535, 0.9058763, 0.4582847, 0.1754347, 0.3136124),
+    'stego_dino-vit-s8_5k_potsdam3-320': (0.67, 0.25, 0.63, 0.08, 0.02, 0.46),
+    'stego_dino-vit-b8_5k_potsdam3-320': (0.67, 0.25, 0.63, 0.08, 0.02, 0.46),
 }
 # (D, epochs, τ, α, ρ, pool, renew, ema, warmup) per HP config (docs/methods/hp.md)
 HP = {
-    'dino-vit-s8_cocostuff27': (512, 3, 0.8, 0.05, 0.02, 2048, 100, 0.99, 1000),
-    'dino-vit-s8_cityscapes27': (512, 30, 0.6, 0.05, 0.02, 2048, 20, 0.999, 50),
-    'dino-vit-b8_cityscapes27': (512, 30, 0.6, 0.05, 0.02, 2048, 20, 0.999, 50),
-    'dino-vit-b8_potsdam3': (256, 10, 0.4, 0.0, 1.0, 1024, 20, 0.999, 100),
-    'dino-vit-s8_potsdam3': (256, 10, 0.4, 0.0, 1.0, 1024, 20, 0.999, 100),
+    'hp_dino-vit-s8_3e_cocostuff27-320': (512, 3, 0.8, 0.05, 0.02, 2048, 100, 0.99, 1000),
+    'hp_dino-vit-s8_30e_cityscapes27-320': (512, 30, 0.6, 0.05, 0.02, 2048, 20, 0.999, 50),
+    'hp_dino-vit-b8_30e_cityscapes27-320': (512, 30, 0.6, 0.05, 0.02, 2048, 20, 0.999, 50),
+    'hp_dino-vit-b8_10e_potsdam3-320': (256, 10, 0.4, 0.0, 1.0, 1024, 20, 0.999, 100),
+    'hp_dino-vit-s8_10e_potsdam3-320': (256, 10, 0.4, 0.0, 1.0, 1024, 20, 0.999, 100),
 }
 # PriMaPs-EM on top: (SotA config, plain PriMaPs-EM config whose masks are reused)
 ON_TOP = {
-    'dino_vitb8_stego_cocostuff': ('stego/dino-vit-b8_cocostuff27', 'dino_vitb8_cocostuff'),
-    'dino_vitb8_stego_cityscapes': ('stego/dino-vit-b8_cityscapes27', 'dino_vitb8_cityscapes'),
-    'dino_vitb8_stego_potsdam': ('stego/dino-vit-b8_potsdam3', 'dino_vitb8_potsdam'),
-    'dino_vits8_hp_cocostuff': ('hp/dino-vit-s8_cocostuff27', 'dino_vits8_cocostuff'),
-    'dino_vits8_hp_cityscapes': ('hp/dino-vit-s8_cityscapes27', 'dino_vits8_cityscapes'),
-    'dino_vits8_hp_potsdam': ('hp/dino-vit-s8_potsdam3', 'dino_vits8_potsdam'),
+    'primaps-em-stego_dino-vit-b8_50e_cocostuff27-320': (
+        'stego/stego_dino-vit-b8_5k_cocostuff27-320', 'primaps-em_dino-vit-b8_52e_cocostuff27-320'),
+    'primaps-em-stego_dino-vit-b8_50e_cityscapes27-320': (
+        'stego/stego_dino-vit-b8_5k_cityscapes27-320',
+        'primaps-em_dino-vit-b8_52e_cityscapes27-320'),
+    'primaps-em-stego_dino-vit-b8_50e_potsdam3-320': (
+        'stego/stego_dino-vit-b8_5k_potsdam3-320', 'primaps-em_dino-vit-b8_52e_potsdam3-320'),
+    'primaps-em-hp_dino-vit-s8_50e_cocostuff27-320': (
+        'hp/hp_dino-vit-s8_3e_cocostuff27-320', 'primaps-em_dino-vit-s8_52e_cocostuff27-320'),
+    'primaps-em-hp_dino-vit-s8_50e_cityscapes27-320': (
+        'hp/hp_dino-vit-s8_30e_cityscapes27-320', 'primaps-em_dino-vit-s8_52e_cityscapes27-320'),
+    'primaps-em-hp_dino-vit-s8_50e_potsdam3-320': (
+        'hp/hp_dino-vit-s8_10e_potsdam3-320', 'primaps-em_dino-vit-s8_52e_potsdam3-320'),
 }
 
 
@@ -59,7 +68,9 @@ def test_stego_config(name):
     assert cfg.model.test_cfg.flip and cfg.model.test_cfg.crf
     data = cfg.train_dataloader
     assert data.batch_size == 16 and data.dataset.type == 'KNNPairDataset'
-    assert data.dataset.num_neighbors == 7 and name in data.dataset.knn_file
+    _, backbone, _, dataset = name.split('_')
+    knn = f"nns_{backbone}_{dataset.rsplit('-', 1)[0]}_train.npz"
+    assert data.dataset.num_neighbors == 7 and data.dataset.knn_file.endswith('/' + knn)
     assert cfg.train_cfg.max_iters == 5000
     assert cfg.optim_wrapper.optimizer == dict(type='Adam', lr=5e-4)
 
@@ -105,4 +116,6 @@ def test_primaps_em_on_top_matches_its_sota_config(name):
     assert cfg.train_dataloader.dataset.pipeline == plain.train_dataloader.dataset.pipeline
     hooks = {h['type']: h for h in cfg.custom_hooks}
     assert hooks['CheckpointPrototypeInitHook']['checkpoint'] == wrapper.checkpoint
+    # the checkpoint is read from the SotA config's own default work dir
+    assert wrapper.checkpoint == f'work_dirs/{Path(sota_name).name}/best_cluster_mIoU.pth'
     assert hooks['PrimapsEMHook']['warmup_epochs'] == 0 and 'PrototypeInitHook' not in hooks

@@ -10,7 +10,7 @@ import pytest
 from mmuss.datasets.synthetic_textures import generate_synthetic_textures
 
 REPO = Path(__file__).resolve().parents[2]
-DEMO_CONFIG = REPO / 'configs' / 'baseline' / 'vit-tiny-p4_synthetic-textures.py'
+DEMO_CONFIG = REPO / 'configs' / 'baseline' / 'baseline_vit-tiny-p4_100i_synthetic-textures-96.py'
 
 
 def free_port() -> int:

@@ -12,7 +12,7 @@ from .conftest import REPO, load_tool
 train_tool = load_tool('train')
 test_tool = load_tool('test')
 retrieval_tool = load_tool('maskcontrast_retrieval')
-CONFIG = REPO / 'configs' / 'maskcontrast' / 'resnet50-d8_voc-sup-saliency.py'
+CONFIG = REPO / 'configs' / 'maskcontrast' / 'maskcontrast-sup-sal_resnet50-d8_40e_voc-512.py'
 COLOURS = {1: (40, 40, 220), 2: (220, 60, 30)}
 
 

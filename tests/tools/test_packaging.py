@@ -8,7 +8,7 @@ import zipfile
 from .conftest import REPO
 
 USER_CONFIG = '''
-_base_ = ['mmuss::baseline/vit-tiny-p4_synthetic-textures.py']
+_base_ = ['mmuss::baseline/baseline_vit-tiny-p4_100i_synthetic-textures-96.py']
 data_root = {root!r}
 model = dict(backbone=dict(arch=dict(embed_dims=32, num_layers=1, num_heads=2)),
              decode_head=dict(in_channels=32))
@@ -33,7 +33,7 @@ def test_wheel_ships_configs_and_tools_for_mmuss_scope_inheritance(tmp_path, tin
         names = set(zf.namelist())
         metadata = zf.read(next(n for n in names if n.endswith('METADATA'))).decode()
     for path in ('mmuss/.mim/model-index.yml', 'mmuss/.mim/configs/_base_/default_runtime.py',
-                 'mmuss/.mim/configs/baseline/vit-tiny-p4_synthetic-textures.py',
+                 'mmuss/.mim/configs/baseline/baseline_vit-tiny-p4_100i_synthetic-textures-96.py',
                  'mmuss/.mim/tools/train.py', 'mmuss/.mim/tools/dist_train.sh'):
         assert path in names, path
     assert 'mmpretrain' not in metadata

@@ -46,13 +46,15 @@ def test_the_trained_checkpoint_segments_the_folder(trained, tmp_path):
 
 
 def test_worked_example_config_trains_on_the_folder_and_stores_the_matching(tmp_path):
-    """configs/baseline/vit-tiny-p4_image-folder.py (docs/own_images.md §5) for 2 iterations."""
+    """configs/baseline/baseline_vit-tiny-p4_100i_image-folder-96.py (docs/own_images.md §5),
+    2 iterations."""
     from mmuss.datasets.synthetic_textures import generate_synthetic_textures
     data = tmp_path / 'data'
     generate_synthetic_textures(str(data), num_train=8, num_val=3, size=32, seed=4)
     work = tmp_path / 'work'
     train_tool.main([
-        str(REPO / 'configs/baseline/vit-tiny-p4_image-folder.py'), '--work-dir', str(work),
+        str(REPO / 'configs/baseline/baseline_vit-tiny-p4_100i_image-folder-96.py'),
+        '--work-dir', str(work),
         '--cfg-options', f'train_dataloader.dataset.data_root={data}',
         f'val_dataloader.dataset.data_root={data}', 'train_dataloader.batch_size=4',
         'train_cfg.max_iters=2', 'train_cfg.val_interval=2', 'default_hooks.checkpoint.interval=2',

@@ -1,15 +1,14 @@
-# Cityscapes-27 (spec hp_stego §1.4, primaps_maskcontrast A.2/A.8): the 27 classes are
-# labelIds 7..33 of the official gtFine *_labelIds.png (NOT mmseg's 19-class
+# Cityscapes-27 (docs/datasets.md#protocol-cityscapes-27-coco-stuff-27-potsdam-3): the 27 classes
+# are labelIds 7..33 of the official gtFine *_labelIds.png (NOT mmseg's 19-class
 # *_labelTrainIds.png); ids 0..6 are ignored. Layout (the official one):
 #   data/cityscapes/leftImg8bit/{train,val}/<city>/*_leftImg8bit.png
 #   data/cityscapes/gtFine/{train,val}/<city>/*_gtFine_labelIds.png
-# Protocol: shorter side -> 320 then a 320x320 centre crop, scored at 320x320 (322 for
-# /14 backbones: cityscapes27_322.py). Images and labels use PIL nearest (STEGO/HP,
-# torchvision Resize on PIL images); PriMaPs resizes images bilinearly: override
-# `interpolation` of ResizeShortSide in its configs. ImageNet normalisation is the
-# model's SegDataPreProcessor (configs/_base_/models/). The train split here is
-# the full-resolution one with one centre crop per image (PriMaPs); STEGO/HP train on
-# five crops: cityscapes27_five_crop.py.
+# Protocol: shorter side -> 320 then a 320x320 centre crop, scored at 320x320 (322 for /14
+# backbones: cityscapes27_322.py). Images and labels use PIL nearest (STEGO/HP, torchvision Resize
+# on PIL images); PriMaPs resizes images bilinearly: override `interpolation` of ResizeShortSide in
+# its configs. ImageNet normalisation is the model's SegDataPreProcessor (configs/_base_/models/).
+# The train split here is the full-resolution one with one centre crop per image (PriMaPs); STEGO/HP
+# train on five crops: cityscapes27_five_crop.py.
 dataset_type = 'Cityscapes27Dataset'
 data_root = 'data/cityscapes'
 crop_size = 320

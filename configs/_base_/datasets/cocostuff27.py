@@ -1,4 +1,4 @@
-# COCO-Stuff-27, the curated USS benchmark (spec hp_stego §1.4, landscape §0.5): raw
+# COCO-Stuff-27, the curated USS benchmark (docs/datasets.md): raw
 # COCO-Stuff stuffthingmaps (fine ids 0..181, 255 = unlabeled; NOT mmseg's 171-class
 # *_labelTrainIds.png) mapped to 27 coarse classes, on IIC's curated image lists (one id
 # per line; give your own file with `ann_file`). Layout:

@@ -1,13 +1,13 @@
-# PASCAL VOC 2012, 21 classes incl. background (MaskContrast, spec primaps_maskcontrast
-# B.7), with mmseg's PascalVOCDataset on the official layout:
+# PASCAL VOC 2012, 21 classes incl. background (MaskContrast, docs/methods/maskcontrast.md; protocol
+# in docs/datasets.md), with mmseg's PascalVOCDataset on the official layout:
 #   data/VOCdevkit/VOC2012/JPEGImages/<id>.jpg
 #   data/VOCdevkit/VOC2012/SegmentationClass/<id>.png      (palette png: 0..20, 255 = void)
 #   data/VOCdevkit/VOC2012/ImageSets/Segmentation/{train,val}.txt
-# (train_aug: point seg_map_path/ann_file at mmseg's voc_aug converter output.)
-# Protocol: images resized to a fixed 512x512 (aspect ratio not kept, bicubic); the
-# annotation stays at its original size and predictions are resized back to it, so
-# scoring happens at the original resolution. The train pipeline (linear probe) has
-# MaskContrast's flip and fixed 512x512 resize but not its ±25% zoom / ±5° rotation.
+# (train_aug: point seg_map_path/ann_file at mmseg's voc_aug converter output.) Protocol: images
+# resized to a fixed 512x512 (aspect ratio not kept, bicubic); the annotation stays at its original
+# size and predictions are resized back to it, so scoring happens at the original resolution. The
+# train pipeline (linear probe) has MaskContrast's flip and fixed 512x512 resize but not its ±25%
+# zoom / ±5° rotation.
 dataset_type = 'PascalVOCDataset'
 data_root = 'data/VOCdevkit/VOC2012'
 image_size = (512, 512)

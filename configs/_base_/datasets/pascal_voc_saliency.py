@@ -1,5 +1,6 @@
-# PASCAL VOC 2012 with offline saliency masks for MaskContrast pre-training (spec
-# primaps_maskcontrast B.1-B.2); validation is the K-means protocol of B.7-a on VOC val.
+# PASCAL VOC 2012 with offline saliency masks for MaskContrast pre-training
+# (docs/methods/maskcontrast.md); validation is the K-means protocol of
+# docs/methods/maskcontrast.md#equations-and-the-functions-implementing-them on VOC val.
 # Layout (the reference's archive):
 #   data/VOCdevkit/VOC2012/JPEGImages/<id>.jpg
 #   data/VOCdevkit/VOC2012/saliency_supervised_model/<id>.png     (0/255, 255 = salient)

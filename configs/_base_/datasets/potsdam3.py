@@ -1,4 +1,4 @@
-# Potsdam-3 (spec hp_stego §1.4): IIC's labelled Potsdam crops, fine labels (impervious
+# Potsdam-3 (docs/datasets.md): IIC's labelled Potsdam crops, fine labels (impervious
 # surface, building, low vegetation, tree, car, clutter) merged to roads and cars /
 # buildings and clutter / trees and vegetation. mmseg's PotsdamDataset reads png files;
 # convert STEGO's potsdam archive (imgs/<id>.mat, gt/<id>.mat, labelled_train.txt,

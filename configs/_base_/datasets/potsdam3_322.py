@@ -1,4 +1,5 @@
-# Potsdam-3 at 322x322 for /14 backbones (DINOv2; primaps_maskcontrast A.2/A.8).
+# Potsdam-3 at 322x322 for /14 backbones (DINOv2;
+# docs/datasets.md#protocol-cityscapes-27-coco-stuff-27-potsdam-3).
 _base_ = ['./potsdam3.py']
 crop_size = 322
 train_pipeline = [

@@ -1,4 +1,5 @@
-# PriMaPs-EM on COCO-Stuff-27 at 322×322 for /14 backbones (DINOv2; spec primaps A.2, A.8).
+# PriMaPs-EM on COCO-Stuff-27 at 322×322 for /14 backbones (DINOv2;
+# docs/methods/primaps_em.md#hyper-parameters).
 _base_ = ['./cocostuff27.py']
 crop_size = 322
 geometry = dict(

@@ -1,13 +1,13 @@
-# PriMaPs-EM on Potsdam-3 at 320×320 (spec primaps A.2, A.6, A.8). A method config adds the
-# backbone base, `proposal_root` and the training pipeline:
+# PriMaPs-EM on Potsdam-3 at 320×320 (docs/methods/primaps_em.md#hyper-parameters). A method config
+# adds the backbone base, `proposal_root` and the training pipeline:
 #   [geometry, LoadPrimapsMasks(proposal_root), augment_and_pack]
 _base_ = [
     '../datasets/potsdam3.py', '../default_runtime.py', '../schedules/primaps_em.py',
     './common.py'
 ]
 crop_size = 320
-# Deterministic geometry shared by the pre-compute and the training pipeline (A.2: one PIL
-# bilinear shorter-side resize and one centre crop per image).
+# Deterministic geometry shared by the pre-compute and the training pipeline (as the reference: one
+# PIL bilinear shorter-side resize and one centre crop per image).
 geometry = dict(
     type='Compose',
     transforms=[
@@ -17,8 +17,8 @@ geometry = dict(
         dict(type='ResizeShortSide', size=crop_size, interpolation='bilinear', backend='pillow'),
         dict(type='CenterCrop', crop_size=crop_size),
     ])
-# Evaluation (A.8): tensor-style resize (bilinear without antialiasing, nearest labels),
-# centre crop, scored at crop_size².
+# Evaluation (as the reference's): tensor-style resize (bilinear without antialiasing, nearest
+# labels), centre crop, scored at crop_size².
 test_pipeline = [
     dict(type='LoadImageFromFile', imdecode_backend='pillow'),
     dict(type='LoadAnnotations'),

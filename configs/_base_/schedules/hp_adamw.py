@@ -1,8 +1,8 @@
-# HP's optimisation (spec hp_stego §6-§7): AdamW lr 5e-4 wd 0.1 on the head, Adam (AdamW with
-# no decay) lr 5e-4 on the projection head, 1e-3 on the linear probe, 5e-3 on the cluster
-# probe; gradient clipping at norm 10 on the head only; AMP with GradScaler(init_scale 2048,
-# growth_interval 1000); constant LR. On a CPU use --cfg-options optim_wrapper.type=OptimWrapper
-# optim_wrapper.loss_scale=None.
+# HP's optimisation (docs/methods/hp.md#hyper-parameters, #quirks Q2, Q12): AdamW lr 5e-4 wd 0.1 on
+# the head, Adam (AdamW with no decay) lr 5e-4 on the projection head, 1e-3 on the linear probe,
+# 5e-3 on the cluster probe; gradient clipping at norm 10 on the head only; AMP with
+# GradScaler(init_scale 2048, growth_interval 1000); constant LR. On a CPU use --cfg-options
+# optim_wrapper.type=OptimWrapper optim_wrapper.loss_scale=None.
 optim_wrapper = dict(
     type='AmpOptimWrapper',
     constructor='SubsetClipOptimWrapperConstructor',

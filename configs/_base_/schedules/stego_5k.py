@@ -1,5 +1,5 @@
-# STEGO's schedule (spec hp_stego §9.5): 5,000 steps, constant LR, fp32, no clipping.
-# Adam: head 5e-4, linear and cluster probes 5e-3 (lr_mult 10), no weight decay.
+# STEGO's schedule (docs/methods/stego.md#hyper-parameters): 5,000 steps, constant LR, fp32, no
+# clipping. Adam: head 5e-4, linear and cluster probes 5e-3 (lr_mult 10), no weight decay.
 optim_wrapper = dict(
     type='OptimWrapper',
     optimizer=dict(type='Adam', lr=5e-4),

@@ -13,18 +13,18 @@ from torch import Tensor
 
 # name: (family, embed_dims, depth, heads, patch, registers, ffn)
 OFFICIAL = {
-    'dino_vit-s16': ('DINO', 384, 12, 6, 16, 0, 'mlp'),
-    'dino_vit-s8': ('DINO', 384, 12, 6, 8, 0, 'mlp'),
-    'dino_vit-b16': ('DINO', 768, 12, 12, 16, 0, 'mlp'),
-    'dino_vit-b8': ('DINO', 768, 12, 12, 8, 0, 'mlp'),
-    'dinov2_vit-s14': ('DINOv2', 384, 12, 6, 14, 0, 'mlp'),
-    'dinov2_vit-b14': ('DINOv2', 768, 12, 12, 14, 0, 'mlp'),
-    'dinov2_vit-l14': ('DINOv2', 1024, 24, 16, 14, 0, 'mlp'),
-    'dinov2_vit-g14': ('DINOv2', 1536, 40, 24, 14, 0, 'swiglu'),
-    'dinov2_vit-s14-reg4': ('DINOv2', 384, 12, 6, 14, 4, 'mlp'),
-    'dinov2_vit-b14-reg4': ('DINOv2', 768, 12, 12, 14, 4, 'mlp'),
-    'dinov2_vit-l14-reg4': ('DINOv2', 1024, 24, 16, 14, 4, 'mlp'),
-    'dinov2_vit-g14-reg4': ('DINOv2', 1536, 40, 24, 14, 4, 'swiglu'),
+    'dino-vit-s16': ('DINO', 384, 12, 6, 16, 0, 'mlp'),
+    'dino-vit-s8': ('DINO', 384, 12, 6, 8, 0, 'mlp'),
+    'dino-vit-b16': ('DINO', 768, 12, 12, 16, 0, 'mlp'),
+    'dino-vit-b8': ('DINO', 768, 12, 12, 8, 0, 'mlp'),
+    'dinov2-vit-s14': ('DINOv2', 384, 12, 6, 14, 0, 'mlp'),
+    'dinov2-vit-b14': ('DINOv2', 768, 12, 12, 14, 0, 'mlp'),
+    'dinov2-vit-l14': ('DINOv2', 1024, 24, 16, 14, 0, 'mlp'),
+    'dinov2-vit-g14': ('DINOv2', 1536, 40, 24, 14, 0, 'swiglu'),
+    'dinov2-vit-s14-reg4': ('DINOv2', 384, 12, 6, 14, 4, 'mlp'),
+    'dinov2-vit-b14-reg4': ('DINOv2', 768, 12, 12, 14, 4, 'mlp'),
+    'dinov2-vit-l14-reg4': ('DINOv2', 1024, 24, 16, 14, 4, 'mlp'),
+    'dinov2-vit-g14-reg4': ('DINOv2', 1536, 40, 24, 14, 4, 'swiglu'),
 }
 PRETRAIN_SIZE = {'DINO': 224, 'DINOv2': 518}
 SWIGLU_HIDDEN = {1536: 4096}  # giant: 4·1536 = 6144 → ⅔ → 4096

@@ -16,12 +16,12 @@ from torch import Tensor
 
 # name: (embed_dims, depth, heads, ffn, hidden width, qkv bias); patch 16, 4 storage tokens.
 DINOV3 = {
-    'dinov3_vit-s16': (384, 12, 6, 'mlp', 1536, True),
-    'dinov3_vit-s16plus': (384, 12, 6, 'swiglu', 1536, True),
-    'dinov3_vit-b16': (768, 12, 12, 'mlp', 3072, True),
-    'dinov3_vit-l16': (1024, 24, 16, 'mlp', 4096, True),
-    'dinov3_vit-h16plus': (1280, 32, 20, 'swiglu', 5120, True),
-    'dinov3_vit-7b16': (4096, 40, 32, 'swiglu', 8192, False),
+    'dinov3-vit-s16': (384, 12, 6, 'mlp', 1536, True),
+    'dinov3-vit-s16plus': (384, 12, 6, 'swiglu', 1536, True),
+    'dinov3-vit-b16': (768, 12, 12, 'mlp', 3072, True),
+    'dinov3-vit-l16': (1024, 24, 16, 'mlp', 4096, True),
+    'dinov3-vit-h16plus': (1280, 32, 20, 'swiglu', 5120, True),
+    'dinov3-vit-7b16': (4096, 40, 32, 'swiglu', 8192, False),
 }
 STORAGE, PATCH, EPS = 4, 16, 1e-5
 

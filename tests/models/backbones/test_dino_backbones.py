@@ -24,18 +24,18 @@ from mmuss.models.utils import BackboneOutput
 REPO = Path(__file__).resolve().parents[3]
 TOL = dict(atol=1e-5, rtol=0)
 URLS = {
-    'dino_vit-s16': 'https://dl.fbaipublicfiles.com/dino/dino_deitsmall16_pretrain/'
+    'dino-vit-s16': 'https://dl.fbaipublicfiles.com/dino/dino_deitsmall16_pretrain/'
                     'dino_deitsmall16_pretrain.pth',
-    'dino_vit-s8': 'https://dl.fbaipublicfiles.com/dino/dino_deitsmall8_pretrain/'
+    'dino-vit-s8': 'https://dl.fbaipublicfiles.com/dino/dino_deitsmall8_pretrain/'
                    'dino_deitsmall8_pretrain.pth',
-    'dino_vit-b16': 'https://dl.fbaipublicfiles.com/dino/dino_vitbase16_pretrain/'
+    'dino-vit-b16': 'https://dl.fbaipublicfiles.com/dino/dino_vitbase16_pretrain/'
                     'dino_vitbase16_pretrain.pth',
-    'dino_vit-b8': 'https://dl.fbaipublicfiles.com/dino/dino_vitbase8_pretrain/'
+    'dino-vit-b8': 'https://dl.fbaipublicfiles.com/dino/dino_vitbase8_pretrain/'
                    'dino_vitbase8_pretrain.pth',
 }
 for _size in 'sblg':
     for _regs in ('', '_reg4'):
-        URLS[f'dinov2_vit-{_size}14{_regs.replace("_", "-")}'] = (
+        URLS[f'dinov2-vit-{_size}14{_regs.replace("_", "-")}'] = (
             f'https://dl.fbaipublicfiles.com/dinov2/dinov2_vit{_size}14/'
             f'dinov2_vit{_size}14{_regs}_pretrain.pth')
 
@@ -69,7 +69,7 @@ def test_full_size_key_layout_is_official(name):
 
 def cases():
     """(variant, depth, (H, W)) triples; the costly ones carry the slow mark."""
-    cheap = {'dino_vit-s16', 'dinov2_vit-s14', 'dinov2_vit-s14-reg4'}
+    cheap = {'dino-vit-s16', 'dinov2-vit-s14', 'dinov2-vit-s14-reg4'}
     out = []
     for name, (family, *_) in sorted(OFFICIAL.items()):
         depth = 2 if name in cheap else 1
@@ -120,7 +120,7 @@ def test_forward_matches_official(tmp_path_factory, name, depth, size):
 
 
 def test_pos_embed_is_dino_scale_factor_interpolation_not_size_based():
-    model = build('dino_vit-s8', 1)
+    model = build('dino-vit-s8', 1)
     pos = model.position_embedding(None, (320, 320))
     grid = model.pos_embed[:, 1:].reshape(1, 28, 28, -1).permute(0, 3, 1, 2)
     by_size = F.interpolate(grid, size=(40, 40), mode='bicubic').flatten(2).transpose(1, 2)
@@ -135,7 +135,7 @@ def test_pos_embed_is_dino_scale_factor_interpolation_not_size_based():
 
 
 def test_register_models_resize_by_size_with_antialias():
-    plain, regs = build('dinov2_vit-s14', 1), build('dinov2_vit-s14-reg4', 1)
+    plain, regs = build('dinov2-vit-s14', 1), build('dinov2-vit-s14-reg4', 1)
     regs.pos_embed.data.copy_(plain.pos_embed.data)
     pos_plain = plain.position_embedding(torch.zeros(1), (224, 224))
     pos_regs = regs.position_embedding(torch.zeros(1), (224, 224))
@@ -148,13 +148,13 @@ def test_register_models_resize_by_size_with_antialias():
 
 
 def test_input_not_multiple_of_patch_fails_or_crops():
-    model = build('dino_vit-s16', 1, out_cls_token=True)
+    model = build('dino-vit-s16', 1, out_cls_token=True)
     x = torch.randn(1, 3, 230, 250)
     with pytest.raises(ValueError, match=r'230x250 input.*patch_size=16.*240x256'):
         model(x)
     model.crop_to_patch = True
     sd = model.state_dict()
-    ref = official_forward(sd, x, 'dino_vit-s16')  # DINO v1's conv drops the remainder
+    ref = official_forward(sd, x, 'dino-vit-s16')  # DINO v1's conv drops the remainder
     out = model(x)
     assert out[0].shape[-2:] == (14, 15)
     assert max_err(out[0], ref['maps'][0]) <= 1e-5
@@ -180,13 +180,13 @@ def test_tiny_custom_arch_random_init_and_default_outputs():
 
 
 def test_frozen_by_default():
-    model = build('dino_vit-s16', 1)
+    model = build('dino-vit-s16', 1)
     assert not model.training and not any(p.requires_grad for p in model.parameters())
     model.train()
     assert not model.training
     x = torch.randn(1, 3, 32, 32, requires_grad=True)
     assert not model(x)[0].requires_grad
-    trainable = build('dino_vit-s16', 1, frozen=False).train()
+    trainable = build('dino-vit-s16', 1, frozen=False).train()
     assert trainable.training and trainable(x)[0].requires_grad
 
 

@@ -18,10 +18,10 @@ from .dinov3_reference import (DINOV3, dinov3_key_shapes, official_dinov3_forwar
                                random_dinov3_state_dict)
 
 REPO = Path(__file__).resolve().parents[3]
-ARCH = {'dinov3_vit-s16': 'small', 'dinov3_vit-s16plus': 'small-plus', 'dinov3_vit-b16': 'base',
-        'dinov3_vit-l16': 'large', 'dinov3_vit-h16plus': 'huge-plus', 'dinov3_vit-7b16': '7b'}
-HUB = {'dinov3_vit-s16': 'vits16', 'dinov3_vit-s16plus': 'vits16plus', 'dinov3_vit-b16': 'vitb16',
-       'dinov3_vit-l16': 'vitl16', 'dinov3_vit-h16plus': 'vith16plus', 'dinov3_vit-7b16': 'vit7b16'}
+ARCH = {'dinov3-vit-s16': 'small', 'dinov3-vit-s16plus': 'small-plus', 'dinov3-vit-b16': 'base',
+        'dinov3-vit-l16': 'large', 'dinov3-vit-h16plus': 'huge-plus', 'dinov3-vit-7b16': '7b'}
+HUB = {'dinov3-vit-s16': 'vits16', 'dinov3-vit-s16plus': 'vits16plus', 'dinov3-vit-b16': 'vitb16',
+       'dinov3-vit-l16': 'vitl16', 'dinov3-vit-h16plus': 'vith16plus', 'dinov3-vit-7b16': 'vit7b16'}
 SIZES = [(224, 224), (320, 320), (224, 320)]
 
 
@@ -43,30 +43,30 @@ def test_full_size_key_layout_is_official(name):
         model = DinoV3VisionTransformer(arch=ARCH[name])
     ours = {k: tuple(v.shape) for k, v in model.state_dict().items()}
     assert ours == dinov3_key_shapes(name)
-    size = {'dinov3_vit-s16': 'S', 'dinov3_vit-s16plus': 'S+', 'dinov3_vit-b16': 'B',
-            'dinov3_vit-l16': 'L', 'dinov3_vit-h16plus': 'H+', 'dinov3_vit-7b16': '7B'}[name]
+    size = {'dinov3-vit-s16': 'S', 'dinov3-vit-s16plus': 'S+', 'dinov3-vit-b16': 'B',
+            'dinov3-vit-l16': 'L', 'dinov3-vit-h16plus': 'H+', 'dinov3-vit-7b16': '7B'}[name]
     assert model.variant.name == f'DINOv3 ViT-{size}/16 with 4 registers'
     assert 'RoPE' in model.variant.describe()
 
 
 def parity_cases():
-    cheap = {'dinov3_vit-s16': 2, 'dinov3_vit-s16plus': 2, 'dinov3_vit-b16': 1}
+    cheap = {'dinov3-vit-s16': 2, 'dinov3-vit-s16plus': 2, 'dinov3-vit-b16': 1}
     out = []
     for name, depth in cheap.items():
         out += [pytest.param(name, depth, size, id=f'{name}-{size[0]}x{size[1]}')
                 for size in SIZES]
-    for name in ('dinov3_vit-l16', 'dinov3_vit-h16plus'):
+    for name in ('dinov3-vit-l16', 'dinov3-vit-h16plus'):
         out += [pytest.param(name, 1, size, id=f'{name}-{size[0]}x{size[1]}',
                              marks=[pytest.mark.slow] if size != (224, 320) else [])
                 for size in SIZES]
-    out.append(pytest.param('dinov3_vit-7b16', 1, (224, 320), id='dinov3_vit-7b16-224x320',
+    out.append(pytest.param('dinov3-vit-7b16', 1, (224, 320), id='dinov3-vit-7b16-224x320',
                             marks=[pytest.mark.slow]))
     return out
 
 
 @pytest.mark.parametrize('name,depth,size', parity_cases())
 def test_forward_matches_official_dinov3(tmp_path, name, depth, size):
-    sd = random_dinov3_state_dict(name, depth, local_cls_norm=name == 'dinov3_vit-7b16')
+    sd = random_dinov3_state_dict(name, depth, local_cls_norm=name == 'dinov3-vit-7b16')
     path = tmp_path / 'official.pth'
     torch.save(sd, path)
     model = build(name, depth, out_indices=list(range(depth)), out_attn=True, out_qkv=True,
@@ -95,11 +95,11 @@ def test_forward_matches_official_dinov3(tmp_path, name, depth, size):
 
 def test_rope_and_masked_key_bias_matter():
     """The parity test can fail: without RoPE or with the key bias the logits change."""
-    sd = random_dinov3_state_dict('dinov3_vit-s16', 1)
-    model = build('dinov3_vit-s16', 1, out_attn=True)
+    sd = random_dinov3_state_dict('dinov3-vit-s16', 1)
+    model = build('dinov3-vit-s16', 1, out_attn=True)
     model.load_state_dict(sd)
     x = torch.randn(1, 3, 64, 96, generator=torch.Generator().manual_seed(2))
-    ref = official_dinov3_forward(sd, x, 'dinov3_vit-s16')
+    ref = official_dinov3_forward(sd, x, 'dinov3-vit-s16')
     assert max_err(model(x).attn, ref['attn']) <= 1e-5
     model.blocks[0].attn.qkv.bias_mask.fill_(1)
     assert max_err(model(x).attn, ref['attn']) > 1e-2
@@ -109,33 +109,33 @@ def test_rope_and_masked_key_bias_matter():
 
 
 def test_rope_augmentation_only_in_training():
-    sd = random_dinov3_state_dict('dinov3_vit-s16', 1)
+    sd = random_dinov3_state_dict('dinov3-vit-s16', 1)
     x = torch.randn(1, 3, 64, 64, generator=torch.Generator().manual_seed(4))
-    ref = official_dinov3_forward(sd, x, 'dinov3_vit-s16')['maps'][0]
-    trainable = build('dinov3_vit-s16', 1, frozen=False)
+    ref = official_dinov3_forward(sd, x, 'dinov3-vit-s16')['maps'][0]
+    trainable = build('dinov3-vit-s16', 1, frozen=False)
     trainable.load_state_dict(sd)
     assert trainable.rope_embed.rescale == 2.0
     torch.manual_seed(0)
     assert max_err(trainable.train()(x)[0], ref) > 1e-3  # coordinates rescaled at random
     assert max_err(trainable.eval()(x)[0], ref) <= 1e-5
-    frozen = build('dinov3_vit-s16', 1)
+    frozen = build('dinov3-vit-s16', 1)
     frozen.load_state_dict(sd)
     frozen.train()
     assert not frozen.rope_embed.training and max_err(frozen(x)[0], ref) <= 1e-5
 
 
 def test_local_cls_norm_of_7b_style_checkpoints_is_dropped(tmp_path):
-    sd = random_dinov3_state_dict('dinov3_vit-s16', 1, local_cls_norm=True)
+    sd = random_dinov3_state_dict('dinov3-vit-s16', 1, local_cls_norm=True)
     torch.save({'teacher': {f'backbone.{k}': v for k, v in sd.items()}}, tmp_path / 'train.pth')
-    model = build('dinov3_vit-s16', 1, init_cfg=dict(type='Pretrained',
+    model = build('dinov3-vit-s16', 1, init_cfg=dict(type='Pretrained',
                                                       checkpoint=str(tmp_path / 'train.pth')))
     model.init_weights()
     assert torch.equal(model.norm.weight, sd['norm.weight'])
 
 
 @pytest.mark.parametrize('ckpt_name,config_name,says', [
-    ('dinov3_vit-s16plus', 'dinov3_vit-s16', 'is a DINOv3 ViT-S+/16 with 4 registers'),
-    ('dinov3_vit-b16', 'dinov3_vit-s16', 'is a DINOv3 ViT-B/16 with 4 registers'),
+    ('dinov3-vit-s16plus', 'dinov3-vit-s16', 'is a DINOv3 ViT-S+/16 with 4 registers'),
+    ('dinov3-vit-b16', 'dinov3-vit-s16', 'is a DINOv3 ViT-B/16 with 4 registers'),
 ])
 def test_wrong_variant_names_the_checkpoint(tmp_path, ckpt_name, config_name, says):
     torch.save(random_dinov3_state_dict(ckpt_name, 1), tmp_path / 'x.pth')
@@ -147,7 +147,7 @@ def test_wrong_variant_names_the_checkpoint(tmp_path, ckpt_name, config_name, sa
 
 
 def test_dinov3_checkpoint_into_dino_v1_names_it(tmp_path):
-    torch.save(random_dinov3_state_dict('dinov3_vit-s16', 1), tmp_path / 'v3.pth')
+    torch.save(random_dinov3_state_dict('dinov3-vit-s16', 1), tmp_path / 'v3.pth')
     model = DinoVisionTransformer(arch=dict(embed_dims=384, num_layers=1, num_heads=6),
                                   init_cfg=dict(type='Pretrained',
                                                 checkpoint=str(tmp_path / 'v3.pth')))
@@ -168,7 +168,7 @@ def test_base_config_builds_the_variant(name):
 
 
 def test_arbitrary_multiple_of_16_and_bad_sizes():
-    model = build('dinov3_vit-s16', 1)
+    model = build('dinov3-vit-s16', 1)
     assert model(torch.randn(1, 3, 48, 80))[0].shape == (1, 384, 3, 5)
     with pytest.raises(ValueError, match='not a multiple of patch_size=16'):
         model(torch.randn(1, 3, 50, 80))

@@ -25,8 +25,8 @@ HF_CONFIG = {'DINO': dict(model_type='vit', architectures=['ViTModel']),
              'DINOv2-reg': dict(model_type='dinov2_with_registers',
                                 architectures=['Dinov2WithRegistersModel']),
              'DINOv3': dict(model_type='dinov3_vit', architectures=['DINOv3ViTModel'])}
-V3_ARCH = {'dinov3_vit-s16': 'small', 'dinov3_vit-s16plus': 'small-plus',
-           'dinov3_vit-b16': 'base'}
+V3_ARCH = {'dinov3-vit-s16': 'small', 'dinov3-vit-s16plus': 'small-plus',
+           'dinov3-vit-b16': 'base'}
 
 
 def write_hub_folder(folder: Path, state: dict, config: dict = None) -> Path:
@@ -65,8 +65,8 @@ def assert_same_outputs(a, b, x):
     assert torch.equal(out_a.cls_token, out_b.cls_token)
 
 
-@pytest.mark.parametrize('name', ['dino_vit-s8', 'dinov2_vit-s14', 'dinov2_vit-s14-reg4',
-                                  'dinov2_vit-g14'])
+@pytest.mark.parametrize('name', ['dino-vit-s8', 'dinov2-vit-s14', 'dinov2-vit-s14-reg4',
+                                  'dinov2-vit-g14'])
 def test_dino_and_dinov2_hub_folders_load_like_official(tmp_path, name):
     family = OFFICIAL[name][0]
     sd = random_official_state_dict(name, 1)
@@ -114,10 +114,10 @@ def test_dinov3_hub_folder_loads_like_official(tmp_path, name):
 
 def test_dinov3_bare_safetensors_and_shards_and_no_qkv_bias(tmp_path):
     """7B-style weights (no qkv bias), a sharded folder, and a lone file without config."""
-    sd = random_dinov3_state_dict('dinov3_vit-s16', 1)
+    sd = random_dinov3_state_dict('dinov3-vit-s16', 1)
     sd = {k: v for k, v in sd.items() if not k.startswith('blocks.0.attn.qkv.bias')}
     torch.save(sd, tmp_path / 'official.pth')
-    official = build_v3('dinov3_vit-s16', tmp_path / 'official.pth', qkv_bias=False)
+    official = build_v3('dinov3-vit-s16', tmp_path / 'official.pth', qkv_bias=False)
     hf = to_hf_dinov3(sd)
     assert not any('q_proj.bias' in k for k in hf)
     shards = tmp_path / 'sharded'
@@ -136,17 +136,17 @@ def test_dinov3_bare_safetensors_and_shards_and_no_qkv_bias(tmp_path):
     save_file(hf, str(lone))
     x = torch.randn(1, 3, 48, 64, generator=torch.Generator().manual_seed(5))
     for source in (shards, lone):
-        assert_same_outputs(official, build_v3('dinov3_vit-s16', source, qkv_bias=False), x)
+        assert_same_outputs(official, build_v3('dinov3-vit-s16', source, qkv_bias=False), x)
 
 
 def test_hub_folder_of_another_variant_names_it(tmp_path):
-    sd = random_dinov3_state_dict('dinov3_vit-s16plus', 1)
+    sd = random_dinov3_state_dict('dinov3-vit-s16plus', 1)
     folder = write_hub_folder(tmp_path / 'hub', to_hf_dinov3(sd), dict(
         HF_CONFIG['DINOv3'], hidden_size=384, num_attention_heads=6, rope_theta=100.0))
     with pytest.raises(ValueError, match=r'is a DINOv3 ViT-S\+/16 with 4 registers'):
-        build_v3('dinov3_vit-s16', folder)
+        build_v3('dinov3-vit-s16', folder)
     with pytest.raises(FileNotFoundError, match='not a Hugging Face model folder'):
-        build_v3('dinov3_vit-s16', tmp_path)
+        build_v3('dinov3-vit-s16', tmp_path)
 
 
 def load_converter():
@@ -159,23 +159,23 @@ def load_converter():
 
 def test_converter_turns_hub_folders_and_official_pth_into_mmuss(tmp_path):
     converter = load_converter()
-    sd = random_dinov3_state_dict('dinov3_vit-s16plus', 1, local_cls_norm=True)
+    sd = random_dinov3_state_dict('dinov3-vit-s16plus', 1, local_cls_norm=True)
     torch.save(sd, tmp_path / 'official.pth')
     folder = write_hub_folder(tmp_path / 'hub', to_hf_dinov3(sd), dict(
         HF_CONFIG['DINOv3'], hidden_size=384, num_attention_heads=6, rope_theta=100.0))
     x = torch.randn(1, 3, 32, 48, generator=torch.Generator().manual_seed(6))
-    reference = build_v3('dinov3_vit-s16plus', tmp_path / 'official.pth')
+    reference = build_v3('dinov3-vit-s16plus', tmp_path / 'official.pth')
     for src in (tmp_path / 'official.pth', folder):
         dst = tmp_path / f'{src.stem}_mmuss.pth'
         converter.main([str(src), str(dst)])
         converted = torch.load(dst)
         assert converted['meta']['variant'] == 'DINOv3 ViT-S+/16 with 4 registers'
         assert not any(k.startswith('local_cls_norm') for k in converted['state_dict'])
-        assert_same_outputs(reference, build_v3('dinov3_vit-s16plus', dst), x)
+        assert_same_outputs(reference, build_v3('dinov3-vit-s16plus', dst), x)
     save_file(to_hf_dinov3(sd), str(tmp_path / 'bare.safetensors'))
     with pytest.raises(ValueError, match='without config.json'):
         converter.main([str(tmp_path / 'bare.safetensors'), str(tmp_path / 'x.pth')])
-    dino = random_official_state_dict('dino_vit-s16', 1)
+    dino = random_official_state_dict('dino-vit-s16', 1)
     converter.main([str(write_hub_folder(tmp_path / 'dino', to_hf_encoder(dino, 'DINO'))),
                     str(tmp_path / 'dino.pth')])
     assert set(torch.load(tmp_path / 'dino.pth')['state_dict']) == set(dino)

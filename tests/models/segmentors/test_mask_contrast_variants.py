@@ -19,7 +19,8 @@ def test_linear_probe_loads_pretrained_encoder_and_trains_only_the_probe(tmp_pat
     pretrained = tiny_model()
     ckpt = tmp_path / 'pretrain.pth'
     torch.save({'state_dict': pretrained.state_dict()}, ckpt)
-    cfg = Config.fromfile(str(REPO / 'configs' / 'maskcontrast' / 'resnet50-d8_voc-linear.py'))
+    cfg = Config.fromfile(
+        str(REPO / 'configs' / 'maskcontrast' / 'maskcontrast-linear_resnet50-d8_60e_voc-512.py'))
     cfg.model.backbone.update(TINY_BACKBONE, init_cfg=dict(type='Pretrained',
                                                            checkpoint=str(ckpt),
                                                            prefix='backbone.'))
@@ -57,7 +58,8 @@ def test_linear_probe_loads_pretrained_encoder_and_trains_only_the_probe(tmp_pat
 
 def test_dino_variant_shares_the_frozen_backbone_and_moves_only_the_key_head():
     cfg = Config.fromfile(
-        str(REPO / 'configs' / 'maskcontrast' / 'vit-s16-dino_voc-dino-saliency.py'))
+        str(REPO / 'configs' / 'maskcontrast' /
+            'maskcontrast-dino-sal_dino-vit-s16_40e_voc-512.py'))
     cfg.model.backbone.update(arch=dict(embed_dims=32, num_layers=1, num_heads=2),
                               init_cfg=None)
     cfg.model.decode_head.update(in_channels=32, channels=16, embed_dims=8)
@@ -93,7 +95,8 @@ def test_unsupervised_config_reads_the_moco_query_encoder_into_both_encoders(tmp
     ckpt = tmp_path / 'moco_v2_800ep_pretrain.pth.tar'
     torch.save({'state_dict': moco, 'epoch': 800}, ckpt)
     cfg = Config.fromfile(
-        str(REPO / 'configs' / 'maskcontrast' / 'resnet50-d8_voc-unsup-saliency.py'))
+        str(REPO / 'configs' / 'maskcontrast' /
+            'maskcontrast-unsup-sal_resnet50-d8_40e_voc-512.py'))
     cfg.model.backbone.update(TINY_BACKBONE)
     cfg.model.backbone.init_cfg.checkpoint = str(ckpt)
     cfg.model.decode_head.update(TINY_HEAD)

@@ -1,0 +1,31 @@
+# MaskContrast, unsupervised saliency (DeepUSPS -> BASNet masks), PASCAL VOC 2012
+# (docs/methods/maskcontrast.md). Reference: 2 GPUs x 64 = global batch 128, queue 256;
+# MoCo v2 (800 ep) ResNet-50 initialisation, nothing frozen. `mocov2_checkpoint` is the
+# official MoCo v2 checkpoint (moco_v2_800ep_pretrain.pth.tar); its query encoder is read
+# through the `module.encoder_q.` prefix (the MLP projection `fc.*` is not used).
+# Without any saliency model: write masks with tools/maskcontrast_dino_saliency.py and set
+# saliency_dir to its output folder.
+_base_ = [
+    '../_base_/models/maskcontrast_resnet50-d8.py',
+    '../_base_/datasets/pascal_voc_saliency.py',
+    '../_base_/schedules/maskcontrast_40e.py',
+    '../_base_/default_runtime.py',
+]
+log_processor = dict(by_epoch=True)
+mocov2_checkpoint = 'checkpoints/moco_v2_800ep_pretrain.pth.tar'
+saliency_dir = 'saliency_unsupervised_model'
+model = dict(
+    backbone=dict(frozen_stages=-1,
+                  init_cfg=dict(type='Pretrained', checkpoint=mocov2_checkpoint,
+                                prefix='module.encoder_q.')),
+    queue_size=256)
+train_dataloader = dict(
+    batch_size=64,
+    dataset=dict(pipeline=[
+        dict(type='LoadImageFromFile'),
+        dict(type='LoadSaliencyMask', saliency_dir=saliency_dir, threshold=255,
+             min_component_fraction=0.01),
+        dict(type='MaskContrastViews', view_pipeline={{_base_.view_pipeline}},
+             min_foreground=0.01, max_foreground=0.99, max_tries=3),
+        dict(type='PackMultiViewSegInputs', pixel_keys=['gt_saliency', 'gt_key_saliency']),
+    ]))
