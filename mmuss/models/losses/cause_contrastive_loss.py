@@ -14,29 +14,58 @@ def codeword_similarity(codebook: Tensor) -> Tensor:
     return unit @ unit.T
 
 
-def masked_info_nce(sim: Tensor, pos: Tensor, neg: Tensor,
+class _ConstantKeyInfoNCE(torch.autograd.Function):
+    """Sum of ``ℓ_ij`` over positives whose gradient is formed in the forward pass.
+
+    The keys are constants, so ``∂/∂a_i = (1/τ) Σ_l (n_i p_il − pos_il) k_l``
+    with ``p_i`` the softmax over the row's positives and negatives and
+    ``n_i`` its number of positives; only this ``N×P`` gradient is kept, not
+    the ``N×M`` similarities (the bank has ``M`` = 204,800 keys).
+    """
+
+    @staticmethod
+    def forward(ctx, anchors: Tensor, keys: Tensor, pos: Tensor, neg: Tensor,
+                temperature: float) -> Tensor:
+        logits = (anchors.float() @ keys.float().T) / temperature
+        logits = logits.masked_fill_(~(pos | neg), float('-inf'))
+        counts = pos.sum(dim=1).to(logits.dtype)
+        rows = counts > 0
+        lse = torch.logsumexp(logits[rows], dim=1)
+        total = (counts[rows] * lse).sum() - logits[pos].sum()
+        shift = logits.amax(dim=1)
+        weights = logits.sub_(torch.where(torch.isfinite(shift), shift, 0.0)[:, None]).exp_()
+        weights.mul_((counts / weights.sum(dim=1).clamp_min(1e-30))[:, None])
+        weights.sub_(pos.to(weights.dtype))
+        ctx.save_for_backward(((weights @ keys.float()) / temperature).to(anchors.dtype))
+        return total
+
+    @staticmethod
+    def backward(ctx, grad_total: Tensor):
+        grad, = ctx.saved_tensors
+        return grad * grad_total, None, None, None, None
+
+
+def masked_info_nce(anchors: Tensor, keys: Tensor, pos: Tensor, neg: Tensor,
                     temperature: float) -> Tuple[Tensor, Tensor]:
     """Sum and count of ``ℓ_ij`` over the positive pairs ``(i, j)``.
 
-    ``ℓ_ij = −s_ij/τ + log Σ_{l: pos_il ∨ neg_il} exp(s_il/τ)``: each positive
-    is contrasted with the row's positives and negatives; pairs that are
-    neither do not enter the denominator.
+    ``ℓ_ij = −s_ij/τ + log Σ_{l: pos_il ∨ neg_il} exp(s_il/τ)`` with
+    ``s = anchors · keysᵀ``: each positive is contrasted with the row's
+    positives and negatives; pairs that are neither do not enter the
+    denominator. Differentiable in ``anchors`` only (keys are constants).
 
     Args:
-        sim: ``M×L`` cosine similarities ``s`` (anchors × keys).
-        pos: ``M×L`` positive mask.
-        neg: ``M×L`` negative mask.
+        anchors: ``N×P`` unit anchors.
+        keys: ``M×P`` unit keys.
+        pos: ``N×M`` positive mask.
+        neg: ``N×M`` negative mask.
         temperature: ``τ``.
 
     Returns:
         ``(Σ_{pos} ℓ_ij, number of positive pairs)``, both scalars.
     """
-    rows = pos.any(dim=1)
-    logits = sim[rows].float() / temperature
-    pos_rows = pos[rows]
-    denom = torch.logsumexp(logits.masked_fill(~(pos_rows | neg[rows]), float('-inf')), dim=1)
-    per_row = pos_rows.sum(dim=1).to(logits.dtype)
-    return (per_row * denom).sum() - logits[pos_rows].sum(), per_row.sum()
+    return (_ConstantKeyInfoNCE.apply(anchors, keys.detach(), pos, neg, temperature),
+            pos.sum().to(torch.float32))
 
 
 def concept_contrastive_loss(proj: Tensor, proj_ema: Tensor, codes: Tensor, codebook: Tensor,
@@ -83,12 +112,10 @@ def concept_contrastive_loss(proj: Tensor, proj_ema: Tensor, codes: Tensor, code
         g_batch = g[:, flat_codes]
         pos = g_batch > pos_thresh
         pos[:, i * n:(i + 1) * n].fill_diagonal_(False)
-        total, count = masked_info_nce(anchors[i] @ keys.T, pos, g_batch < neg_thresh,
-                                       temperature)
-        terms.append((total, count))
+        terms.append(masked_info_nce(anchors[i], keys, pos, g_batch < neg_thresh, temperature))
         if has_bank:
             g_bank = g[:, bank_codes]
-            terms.append(masked_info_nce(anchors[i] @ bank.T, g_bank > pos_thresh,
+            terms.append(masked_info_nce(anchors[i], bank, g_bank > pos_thresh,
                                          g_bank < neg_thresh, temperature))
     means = [total / count for total, count in terms if count > 0]
     if not means:

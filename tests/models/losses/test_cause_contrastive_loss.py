@@ -60,12 +60,30 @@ def test_bank_term_is_averaged_with_the_batch_term():
 
 
 def test_pairs_between_the_thresholds_leave_the_denominator():
-    sim = torch.tensor([[0.2, -0.4, 0.9]])
-    total, count = masked_info_nce(sim, torch.tensor([[True, False, False]]),
+    keys = torch.tensor([[0.2], [-0.4], [0.9]])  # s = (0.2, -0.4, 0.9) for the anchor (1)
+    total, count = masked_info_nce(torch.ones(1, 1), keys, torch.tensor([[True, False, False]]),
                                    torch.tensor([[False, True, False]]), 0.1)
     assert count.item() == 1
     expected = -2.0 + math.log(math.exp(2.0) + math.exp(-4.0))
     assert total.item() == pytest.approx(expected, abs=1e-6)
+
+
+def test_gradient_formed_in_the_forward_pass_equals_autograd_of_the_plain_sum():
+    gen = torch.Generator().manual_seed(0)
+    anchors = torch.randn(5, 4, generator=gen)
+    keys = torch.nn.functional.normalize(torch.randn(7, 4, generator=gen), dim=1)
+    codes = torch.randint(3, (5, 7), generator=gen)
+    pos, neg = codes == 0, codes == 1
+    pos[3] = False  # a row without positives
+    a1, a2 = anchors.clone().requires_grad_(True), anchors.clone().requires_grad_(True)
+    total, _ = masked_info_nce(a1, keys, pos, neg, 0.2)
+    (2 * total).backward()
+    logits = a2 @ keys.T / 0.2
+    plain = sum(-logits[i, j] + torch.logsumexp(logits[i][pos[i] | neg[i]], 0)
+                for i in range(5) for j in range(7) if pos[i, j])
+    (2 * plain).backward()
+    assert total.item() == pytest.approx(plain.item(), rel=1e-5)
+    assert torch.allclose(a1.grad, a2.grad, atol=1e-5)
 
 
 def test_gradient_reaches_the_student_only():
