@@ -74,10 +74,10 @@ class ConceptBank(nn.Module):
         return self.keys.shape[1]
 
     def entries(self) -> Tuple[Tensor, Tensor]:
-        """Stored keys ``M×P`` (float32) and their concept indices ``M``."""
+        """All ``K·S`` slots (``(K·S)×P`` view, float16) and their concepts, ``-1`` if empty."""
         valid = torch.arange(self.capacity, device=self.length.device)[None] < self.length[:, None]
         concepts = torch.arange(self.keys.shape[0], device=valid.device)[:, None].expand_as(valid)
-        return self.keys[valid].float(), concepts[valid]
+        return self.keys.flatten(0, 1), torch.where(valid, concepts, -1).flatten()
 
     @torch.no_grad()
     def update(self, codes: Tensor, keys: Tensor) -> None:

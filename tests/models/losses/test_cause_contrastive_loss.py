@@ -6,7 +6,7 @@ import torch
 
 from mmuss.models.losses.cause_contrastive_loss import (CauseContrastiveLoss,
                                                         concept_contrastive_loss,
-                                                        masked_info_nce)
+                                                        concept_info_nce)
 
 # cos(c0, c1) = 0.8 (positive), cos(c1, c2) = 0.6 (positive), cos(c0, c2) = 0 (negative)
 CODEBOOK = torch.tensor([[1.0, 0.0], [0.8, 0.6], [0.0, 1.0]])
@@ -55,34 +55,47 @@ def test_bank_term_is_averaged_with_the_batch_term():
     bank_pairs = [ell(0, 0, both, bank), ell(1, 0, both, bank), ell(1, 1, both, bank),
                   ell(2, 1, both, bank)]
     expected = (in_batch_term() + sum(bank_pairs) / 4) / 2
-    got = loss(bank_keys=unit(bank), bank_codes=torch.tensor([0, 2]))
+    # the bank's slots: an empty one (-1) between the keys of concepts 0 and 2
+    keys = torch.cat([unit(bank[:1]), torch.zeros(1, 2), unit(bank[1:])])
+    got = loss(bank_keys=keys, bank_codes=torch.tensor([0, -1, 2]))
     assert got.item() == pytest.approx(expected, rel=1e-6)
 
 
 def test_pairs_between_the_thresholds_leave_the_denominator():
     keys = torch.tensor([[0.2], [-0.4], [0.9]])  # s = (0.2, -0.4, 0.9) for the anchor (1)
-    total, count = masked_info_nce(torch.ones(1, 1), keys, torch.tensor([[True, False, False]]),
-                                   torch.tensor([[False, True, False]]), 0.1)
+    rows = torch.tensor([[0.5, 0.0, 0.2]])  # concept 0 positive, 1 negative, 2 in between
+    total, count = concept_info_nce(torch.ones(1, 1), keys, rows, torch.tensor([0, 1, 2]),
+                                    0.1, 0.3, 0.1, chunk=2)
     assert count.item() == 1
     expected = -2.0 + math.log(math.exp(2.0) + math.exp(-4.0))
     assert total.item() == pytest.approx(expected, abs=1e-6)
 
 
-def test_gradient_formed_in_the_forward_pass_equals_autograd_of_the_plain_sum():
+@pytest.mark.parametrize('exclude_self', [False, True])
+def test_streamed_loss_and_gradient_equal_autograd_of_the_plain_sum(exclude_self):
     gen = torch.Generator().manual_seed(0)
-    anchors = torch.randn(5, 4, generator=gen)
-    keys = torch.nn.functional.normalize(torch.randn(7, 4, generator=gen), dim=1)
-    codes = torch.randint(3, (5, 7), generator=gen)
-    pos, neg = codes == 0, codes == 1
-    pos[3] = False  # a row without positives
+    anchors = torch.randn(6, 4, generator=gen)
+    keys = torch.nn.functional.normalize(torch.randn(6, 4, generator=gen), dim=1)
+    rows = torch.rand(6, 3, generator=gen) * 2 - 1
+    rows[2] = -1.0  # an anchor without positives
+    codes = torch.randint(3, (6, ), generator=gen)
     a1, a2 = anchors.clone().requires_grad_(True), anchors.clone().requires_grad_(True)
-    total, _ = masked_info_nce(a1, keys, pos, neg, 0.2)
-    (2 * total).backward()
+    totals, counts = concept_info_nce(a1, keys, rows, codes, 0.2, 0.3, 0.1, exclude_self, chunk=4)
+    (totals * torch.arange(1.0, 7.0)).sum().backward()
     logits = a2 @ keys.T / 0.2
-    plain = sum(-logits[i, j] + torch.logsumexp(logits[i][pos[i] | neg[i]], 0)
-                for i in range(5) for j in range(7) if pos[i, j])
-    (2 * plain).backward()
-    assert total.item() == pytest.approx(plain.item(), rel=1e-5)
+    plain, plain_counts = [], []
+    for i in range(6):
+        g = rows[i, codes].clone()
+        if exclude_self:
+            g[i] = 0.2  # neither positive nor negative
+        pos, keep = g > 0.3, (g > 0.3) | (g < 0.1)
+        plain.append(sum(-logits[i, j] + torch.logsumexp(logits[i][keep], 0)
+                         for j in range(6) if pos[j]) * 1.0)
+        plain_counts.append(int(pos.sum()))
+    (torch.stack([torch.as_tensor(x) for x in plain]) * torch.arange(1.0, 7.0)).sum().backward()
+    assert counts.tolist() == plain_counts and totals[2].item() == 0.0
+    assert torch.allclose(totals, torch.stack([torch.as_tensor(x) for x in plain]).detach(),
+                          atol=1e-5)
     assert torch.allclose(a1.grad, a2.grad, atol=1e-5)
 
 

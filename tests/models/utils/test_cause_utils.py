@@ -45,15 +45,16 @@ def test_concept_bank_is_a_ring_of_the_latest_keys_per_concept():
     bank = ConceptBank(num_concepts=3, capacity=2, dims=2, keep_ratio=1.0)
     keys = torch.tensor([[1.0, 0.0], [0.0, 1.0], [3.0, 4.0]])
     bank.update(torch.tensor([1, 1, 1]), keys)
-    stored, concepts = bank.entries()
-    assert concepts.tolist() == [1, 1] and bank.length.tolist() == [0, 2, 0]
+    slots, concepts = bank.entries()
+    assert concepts.tolist() == [-1, -1, 1, 1, -1, -1] and bank.length.tolist() == [0, 2, 0]
+    stored = slots[concepts >= 0].float()
     assert bank.head.tolist() == [0, 1, 0] and bank.step.item() == 1
     # three keys for two slots: the ring ends holding the last two written (unit norm, fp16)
     written = {tuple(row) for row in stored.tolist()}
     assert len(written) == 2 and all(abs(np.hypot(*row) - 1) < 1e-3 for row in written)
     bank.update(torch.tensor([2]), torch.tensor([[0.0, -2.0]]))
-    stored, concepts = bank.entries()
-    assert concepts.tolist() == [1, 1, 2] and stored[2].tolist() == [0.0, -1.0]
+    slots, concepts = bank.entries()
+    assert concepts.tolist() == [-1, -1, 1, 1, 2, -1] and slots[4].tolist() == [0.0, -1.0]
 
 
 def test_clusterbook_roundtrip_and_errors_name_the_file_and_shape(tmp_path):
