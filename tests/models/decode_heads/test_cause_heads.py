@@ -133,3 +133,22 @@ def test_mediator_trains_only_its_clusterbook():
     assert set(losses) == {'loss_mod'}
     losses['loss_mod'].backward()
     assert [n for n, p in head.named_parameters() if p.grad is not None] == ['clusterbook']
+
+
+def test_segmentor_training_step_leaves_the_backbone_without_gradient(tmp_path):
+    from mmseg.registry import MODELS
+    model = MODELS.build(dict(
+        type='FrozenBackboneSegmentor',
+        data_preprocessor=dict(type='SegDataPreProcessor', mean=[0, 0, 0], std=[1, 1, 1]),
+        backbone=dict(type='DinoVisionTransformer', patch_size=4,
+                      arch=dict(embed_dims=8, num_layers=1, num_heads=2)),
+        decode_head=dict(type='CauseTRHead', in_channels=8, channels=5, num_classes=3,
+                         num_queries=16, clusterbook_file=book_file(tmp_path), num_codebook=6,
+                         proj_channels=7, grid_stride=2, bank_size=4)))
+    model.init_weights()
+    model.train()
+    losses = model.loss(torch.randn(2, 3, 16, 16), samples())
+    sum(losses.values()).backward()
+    assert all(p.grad is None for p in model.backbone.parameters())
+    assert model.decode_head.head.query_pos.grad is not None
+    assert model.decode_head.cluster_probe.prototypes.grad is not None
