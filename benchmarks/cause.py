@@ -4,8 +4,9 @@ Prints ONE JSON line. Measured side by side in one process:
 
 - ``backbone``: the frozen DINO forward (``torch.no_grad``) of a batch;
 - ``head``: :meth:`CauseHead.loss` (EMA code, student code, contrastive loss
-  against the batch and a *full* concept bank — 2048 concepts × 100 keys, the
-  worst case — modularity and linear probes, bank update) plus backward.
+  against the batch and the concept bank — ``--bank-fill`` of its 2048 × 100
+  slots used, 1.0 = full, the worst case — modularity and linear probes, bank
+  update) plus backward.
 
 Reference sizes (``train_front_door_tr.py``): batch 16, 320×320, DINO ViT-B/8
 (1600 patches), K = 2048, D = 90, P = 2048. Random weights and inputs. The
@@ -65,6 +66,8 @@ def main() -> None:
     parser.add_argument('--head', default='tr', choices=['tr', 'mlp'])
     parser.add_argument('--batch', type=int, default=16)
     parser.add_argument('--size', type=int, default=320)
+    parser.add_argument('--bank-fill', type=float, default=1.0,
+                        help='fraction of the concept-bank slots holding keys')
     parser.add_argument('--amp', action='store_true', help='CUDA fp16 autocast')
     parser.add_argument('--threads', type=int, default=torch.get_num_threads())
     args = parser.parse_args()
@@ -92,7 +95,7 @@ def main() -> None:
     bank = head.bank
     bank.keys.copy_(torch.nn.functional.normalize(torch.randn_like(bank.keys, dtype=torch.float),
                                                   dim=-1).half())
-    bank.length.fill_(bank.capacity)
+    bank.length.fill_(round(args.bank_fill * bank.capacity))
     images = torch.randn(args.batch, 3, args.size, args.size, device=device)
     samples = []
     for _ in range(args.batch):

@@ -152,3 +152,25 @@ def test_segmentor_training_step_leaves_the_backbone_without_gradient(tmp_path):
     assert all(p.grad is None for p in model.backbone.parameters())
     assert model.decode_head.head.query_pos.grad is not None
     assert model.decode_head.cluster_probe.prototypes.grad is not None
+
+
+def test_primaps_em_backbone_runs_the_trained_cause_head(tmp_path):
+    """PriMaPs-EM on top of CAUSE: FrozenCodeBackbone gives the EMA code of the checkpoint."""
+    from mmseg.registry import MODELS
+    head = make_head(tmp_path, 'tr')
+    backbone_cfg = dict(type='DinoVisionTransformer', patch_size=4,
+                        arch=dict(embed_dims=8, num_layers=1, num_heads=2))
+    inner = MODELS.build(backbone_cfg).eval()
+    state = {f'decode_head.{k}': v for k, v in head.state_dict().items()}
+    state.update({f'backbone.{k}': v for k, v in inner.state_dict().items()})
+    torch.save({'state_dict': state}, tmp_path / 'cause.pth')
+    frozen = MODELS.build(dict(
+        type='FrozenCodeBackbone', backbone=backbone_cfg, checkpoint=str(tmp_path / 'cause.pth'),
+        head=dict(type='CauseTRHead', in_channels=8, channels=5, num_classes=3, num_queries=16,
+                  num_codebook=6, proj_channels=7, front_door=False)))
+    frozen.init_weights()
+    frozen.eval()
+    images = torch.randn(1, 3, 16, 16)
+    with torch.no_grad():
+        expected = head.eval()(BackboneOutput(list(inner(images))))
+        assert torch.allclose(frozen(images)[0], expected, atol=1e-6)
