@@ -1,4 +1,5 @@
 """The CAUSE configs load, chain their three steps and carry the reference's settings."""
+import functools
 from pathlib import Path
 
 import pytest
@@ -17,6 +18,7 @@ OPTIM = {('mlp', 'cocostuff27'): (0.1, 1e-4), ('tr', 'cocostuff27'): (2.0, 1e-4)
 CASES = [(bb, ds) for bb in BACKBONES for ds in DATASETS]
 
 
+@functools.lru_cache(maxsize=None)
 def load(name):
     return Config.fromfile(CONFIGS / 'cause' / f'{name}.py')
 
