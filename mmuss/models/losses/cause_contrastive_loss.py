@@ -55,7 +55,7 @@ class _ConceptInfoNCE(torch.autograd.Function):
             shift = torch.where(torch.isfinite(new_max), new_max, 0.0)
             scale = torch.exp(run_max - shift)
             weights = logits.sub_(shift[:, None]).exp_()
-            run_sum = run_sum * scale + weights.sum(dim=1)
+            run_sum = run_sum * scale + weights.sum(dim=1, dtype=torch.float32)
             acc = acc * scale[:, None] + weights @ kc
             run_max = new_max
             concept_sums.index_add_(0, codes, kc)
