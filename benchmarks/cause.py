@@ -3,14 +3,16 @@
 Prints ONE JSON line. Measured side by side in one process:
 
 - ``backbone``: the frozen DINO forward (``torch.no_grad``) of a batch;
-- ``head``: :meth:`CauseHead.loss` (EMA code, student code, contrastive loss
-  against the batch and the concept bank — ``--bank-fill`` of its 2048 × 100
-  slots used, 1.0 = full, the worst case — modularity and linear probes, bank
-  update) plus backward.
+- ``head``: for each of ``--heads`` and ``--bank-fill``, one
+  :meth:`CauseHead.loss` (EMA code, student code, contrastive loss against the
+  batch and the concept bank — the given fraction of its 2048 × 100 slots
+  used, 1.0 = full, the worst case; 0 = the first iterations — modularity and
+  linear probes, bank update) plus backward.
 
 Reference sizes (``train_front_door_tr.py``): batch 16, 320×320, DINO ViT-B/8
 (1600 patches), K = 2048, D = 90, P = 2048. Random weights and inputs. The
-head is timed after one untimed warm-up iteration; the backbone once.
+backbone and each head step are timed once (``--warmup`` adds an untimed
+head step before each).
 
 ``peak_mib``: memory the computation adds on top of what existed before it.
 CUDA: ``max_memory_allocated`` minus the allocation before; CPU: the largest
@@ -63,11 +65,13 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument('--device', default='cpu')
     parser.add_argument('--backbone', default='dino-vit-b8', choices=sorted(BACKBONES))
-    parser.add_argument('--head', default='tr', choices=['tr', 'mlp'])
+    parser.add_argument('--heads', nargs='+', default=['tr', 'mlp'], choices=['tr', 'mlp'])
     parser.add_argument('--batch', type=int, default=16)
     parser.add_argument('--size', type=int, default=320)
-    parser.add_argument('--bank-fill', type=float, default=1.0,
-                        help='fraction of the concept-bank slots holding keys')
+    parser.add_argument('--bank-fill', type=float, nargs='+', default=[1.0, 0.0],
+                        help='fractions of the concept-bank slots holding keys')
+    parser.add_argument('--warmup', action='store_true',
+                        help='one untimed head step before each timed one')
     parser.add_argument('--amp', action='store_true', help='CUDA fp16 autocast')
     parser.add_argument('--threads', type=int, default=torch.get_num_threads())
     args = parser.parse_args()
@@ -86,16 +90,6 @@ def main() -> None:
     dims = backbone.embed_dims if hasattr(backbone, 'embed_dims') else 768
     patch = BACKBONES[args.backbone]['patch_size']
     side = args.size // patch
-    head_cfg = dict(type='CauseTRHead' if args.head == 'tr' else 'CauseMLPHead',
-                    in_channels=dims, channels=90, num_classes=27)
-    if args.head == 'tr':
-        head_cfg['num_queries'] = side * side
-    head = MODELS.build(head_cfg).to(device).train()
-    head.set_clusterbook(torch.randn(2048, dims, device=device))
-    bank = head.bank
-    bank.keys.copy_(torch.nn.functional.normalize(torch.randn_like(bank.keys, dtype=torch.float),
-                                                  dim=-1).half())
-    bank.length.fill_(round(args.bank_fill * bank.capacity))
     images = torch.randn(args.batch, 3, args.size, args.size, device=device)
     samples = []
     for _ in range(args.batch):
@@ -111,23 +105,37 @@ def main() -> None:
 
     feats, backbone_s, backbone_mib = measure(backbone_forward, device)
     inputs = BackboneOutput([f.float() for f in feats])
+    results = {}
+    for kind in args.heads:
+        head_cfg = dict(type='CauseTRHead' if kind == 'tr' else 'CauseMLPHead',
+                        in_channels=dims, channels=90, num_classes=27)
+        if kind == 'tr':
+            head_cfg['num_queries'] = side * side
+        head = MODELS.build(head_cfg).to(device).train()
+        head.set_clusterbook(torch.randn(2048, dims, device=device))
+        for fill in args.bank_fill:
+            bank = head.bank
+            bank.keys.copy_(torch.nn.functional.normalize(
+                torch.randn_like(bank.keys, dtype=torch.float), dim=-1).half())
+            bank.length.fill_(round(fill * bank.capacity))
+            keys = int(bank.length.sum())
 
-    def head_step():
-        head.zero_grad(set_to_none=True)
-        with autocast:
-            losses = head.loss(inputs, samples, None)
-        sum(losses.values()).backward()
-        return losses
+            def head_step():
+                head.zero_grad(set_to_none=True)
+                with autocast:
+                    losses = head.loss(inputs, samples, None)
+                sum(losses.values()).backward()
 
-    measure(head_step, device)
-    _, head_s, head_mib = measure(head_step, device)
+            if args.warmup:
+                measure(head_step, device)
+            _, seconds, mib = measure(head_step, device)
+            results[f'{kind}_bank{keys}'] = dict(
+                head_step_s=round(seconds, 3), time_ratio=round(seconds / backbone_s, 3),
+                head_peak_mib=round(mib, 1), memory_ratio=round(mib / max(backbone_mib, 1e-6), 3))
     print(json.dumps(dict(
-        device=str(device), backbone=args.backbone, head=args.head, batch=args.batch,
-        size=args.size, amp=args.amp, threads=args.threads,
-        bank_keys=int(bank.length.sum()), backbone_s=round(backbone_s, 3),
-        head_step_s=round(head_s, 3), time_ratio=round(head_s / backbone_s, 3),
-        backbone_peak_mib=round(backbone_mib, 1), head_peak_mib=round(head_mib, 1),
-        memory_ratio=round(head_mib / max(backbone_mib, 1e-6), 3))))
+        device=str(device), backbone=args.backbone, batch=args.batch, size=args.size,
+        amp=args.amp, threads=args.threads, backbone_s=round(backbone_s, 3),
+        backbone_peak_mib=round(backbone_mib, 1), heads=results)))
 
 
 if __name__ == '__main__':

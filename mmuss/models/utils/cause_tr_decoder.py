@@ -19,7 +19,8 @@ class CauseTRDecoder(nn.Module):
     4. ``out = CauseProjection(m + t)``
 
     (the reference adds the memory after the third norm). One head, width
-    ``C``, feed-forward width 2048, dropout 0.1.
+    ``C``, feed-forward width 2048, dropout 0.1. Attention weights are not
+    returned (``need_weights=False``), which lets torch use its fused kernel.
 
     Args:
         dims: Backbone width ``C``.
@@ -55,8 +56,11 @@ class CauseTRDecoder(nn.Module):
         tgt = queries.flatten(2).transpose(1, 2)
         mem = memory.flatten(2).transpose(1, 2)
         pos = self.query_pos[None]
-        tgt = self.norm1(tgt + self.dropout1(self.self_attn(tgt + pos, tgt + pos, tgt)[0]))
-        tgt = self.norm2(tgt + self.dropout2(self.cross_attn(tgt + pos, mem, mem)[0]))
+        query = tgt + pos
+        tgt = self.norm1(tgt + self.dropout1(
+            self.self_attn(query, query, tgt, need_weights=False)[0]))
+        tgt = self.norm2(tgt + self.dropout2(
+            self.cross_attn(tgt + pos, mem, mem, need_weights=False)[0]))
         tgt = self.norm3(tgt + self.dropout3(self.linear2(self.dropout(F.relu(
             self.linear1(tgt))))))
         out = (mem + tgt).transpose(1, 2).reshape(b, c, h, w)
