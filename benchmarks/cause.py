@@ -123,7 +123,7 @@ def main() -> None:
             def head_step():
                 head.zero_grad(set_to_none=True)
                 with autocast:
-                    losses = head.loss(inputs, samples, None)
+                    losses = head.loss(inputs, {}, samples)
                 sum(losses.values()).backward()
 
             if args.warmup:

@@ -2,10 +2,10 @@
 from mmengine.dist import master_only
 from mmengine.hooks import Hook
 from mmengine.logging import print_log
-from mmengine.model import is_model_wrapper
 from mmseg.registry import HOOKS
 
 from mmuss.models.utils.cause_clusterbook import save_clusterbook
+from mmuss.utils.model_wrapper import unwrap_model
 
 
 @HOOKS.register_module()
@@ -28,7 +28,7 @@ class CauseClusterbookHook(Hook):
 
     @master_only
     def save(self, runner) -> None:
-        model = runner.model.module if is_model_wrapper(runner.model) else runner.model
+        model = unwrap_model(runner.model)
         clusterbook = getattr(model.decode_head, 'clusterbook', None)
         if clusterbook is None:
             raise TypeError(f'CauseClusterbookHook needs a CauseMediatorHead, got '

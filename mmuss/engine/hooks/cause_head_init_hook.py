@@ -4,9 +4,10 @@ from typing import Sequence
 
 from mmengine.hooks import Hook
 from mmengine.logging import print_log
-from mmengine.model import is_model_wrapper
 from mmengine.runner import CheckpointLoader
 from mmseg.registry import HOOKS
+
+from mmuss.utils.model_wrapper import unwrap_model
 
 
 def resolve_checkpoint(path: str) -> str:
@@ -54,7 +55,7 @@ class CauseHeadInitHook(Hook):
         head_state = {k[len('decode_head.'):]: v for k, v in state.items()
                       if k.startswith('decode_head.')
                       and not k[len('decode_head.'):].startswith(self.exclude)}
-        model = runner.model.module if is_model_wrapper(runner.model) else runner.model
+        model = unwrap_model(runner.model)
         result = model.decode_head.load_state_dict(head_state, strict=False)
         missing = [k for k in result.missing_keys if not k.startswith(self.exclude)]
         if missing or result.unexpected_keys:

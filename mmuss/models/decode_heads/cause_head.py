@@ -14,7 +14,7 @@ from ..utils.cause_clusterbook import load_clusterbook
 from ..utils.cause_concept_bank import ConceptBank
 from ..utils.cause_quantize import codeword_indices, grid_sample, random_grid_sample
 from ..utils.ema import ema_update_
-from .base_uss_head import BaseUSSHead, has_gt_labels, stack_gt_labels
+from .base_uss_head import BaseUSSHead, Views, has_gt_labels, stack_gt_labels
 
 
 def flat_patches(maps: Tensor) -> Tensor:
@@ -184,8 +184,8 @@ class CauseHead(BaseUSSHead):
             self.ema_steps += 1
         return super().loss(*args, **kwargs)
 
-    def method_loss(self, inputs: BackboneOutput, code: Tensor,
-                    batch_data_samples: SampleList) -> Dict[str, Tensor]:
+    def method_loss(self, inputs: BackboneOutput, views: Views, code: Tensor,
+                    data_samples: SampleList) -> Dict[str, Tensor]:
         """``loss_front`` (step 2), then the concept-bank update; nothing in step 3."""
         if not self.front_door:
             return {}
@@ -198,14 +198,14 @@ class CauseHead(BaseUSSHead):
         self.bank.update(codes.flatten(), keys.flatten(0, 1))
         return {'loss_front': loss}
 
-    def probe_losses(self, code: Tensor, batch_data_samples: SampleList) -> Dict[str, Tensor]:
+    def probe_losses(self, code: Tensor, data_samples: SampleList) -> Dict[str, Tensor]:
         """Modularity loss of the cluster probe, cross-entropy of the linear probe."""
         losses = {}
         code = code.detach()
-        if self.cluster_probe is not None:
+        if self.trains_cluster_probe():
             losses['loss_cluster_probe'] = self.loss_probe(self.grid(code)[0],
                                                            self.cluster_probe.prototypes)
-        if self.linear_probe is not None and has_gt_labels(batch_data_samples):
+        if self.linear_probe is not None and has_gt_labels(data_samples):
             losses['loss_linear_probe'] = self.linear_probe.loss(
-                code, stack_gt_labels(batch_data_samples).to(code.device), self.ignore_index)
+                code, stack_gt_labels(data_samples).to(code.device), self.ignore_index)
         return losses

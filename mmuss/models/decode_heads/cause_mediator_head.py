@@ -9,7 +9,7 @@ from torch import Tensor
 
 from ..utils.backbone_output import BackboneOutput
 from ..utils.cause_quantize import random_grid_sample
-from .base_uss_head import BaseUSSHead
+from .base_uss_head import BaseUSSHead, Views
 
 
 @MODELS.register_module()
@@ -53,7 +53,7 @@ class CauseMediatorHead(BaseUSSHead):
         """The backbone map itself (``B×C×h×w``): the clusterbook is fitted to it."""
         return self.select_feature(inputs)
 
-    def method_loss(self, inputs: BackboneOutput, code: Tensor,
-                    batch_data_samples: SampleList) -> Dict[str, Tensor]:
+    def method_loss(self, inputs: BackboneOutput, views: Views, code: Tensor,
+                    data_samples: SampleList) -> Dict[str, Tensor]:
         feats = random_grid_sample(code, self.grid_stride)[0] if self.grid_stride else code
         return {'loss_mod': self.loss_mod(feats, self.clusterbook)}

@@ -49,7 +49,7 @@ def test_tr_head_shapes(tmp_path):
     assert code.shape == (2, 5, 4, 4)
     proj, proj_ema, sampled = head.embeddings(feats[0], code)
     assert proj.shape == proj_ema.shape == (2, 7, 2, 2) and sampled.shape == (2, 8, 2, 2)
-    assert head.predict_logits(feats)['seg'].shape == (2, 3, 4, 4)
+    assert head.logits_from_code(code)['seg'].shape == (2, 3, 4, 4)
     assert head.head.query_pos.shape == (16, 8)
     with pytest.raises(ValueError, match='built for 16 patches.*6×6'):
         head(BackboneOutput([torch.randn(1, 8, 6, 6)]))
@@ -59,12 +59,12 @@ def test_tr_head_shapes(tmp_path):
 def test_losses_and_gradients_reach_only_their_modules(tmp_path, kind):
     head = make_head(tmp_path, kind)
     head.train()
-    losses = head.loss(inputs(), samples(), None)
+    losses = head.loss(inputs(), {}, samples())
     assert set(losses) == {'loss_front', 'loss_cluster_probe', 'loss_linear_probe'}
 
     def grads(name):
         head.zero_grad()
-        losses = head.loss(inputs(), samples(), None)
+        losses = head.loss(inputs(), {}, samples())
         losses[name].backward()
         return {n for n, p in head.named_parameters() if p.grad is not None
                 and p.grad.abs().sum() > 0}
@@ -81,7 +81,7 @@ def test_ema_follows_each_optimiser_step(tmp_path):
     assert all(torch.equal(a, b) for a, b in zip(head.head.parameters(),
                                                  head.head_ema.parameters()))
     head.train()
-    head.loss(inputs(), samples(), None)  # first loss: no update yet
+    head.loss(inputs(), {}, samples())  # first loss: no update yet
     assert all(torch.equal(a, b) for a, b in zip(head.head.parameters(),
                                                  head.head_ema.parameters()))
     with torch.no_grad():  # as if an optimiser step moved the student
@@ -89,7 +89,7 @@ def test_ema_follows_each_optimiser_step(tmp_path):
             p.fill_(2.0)
         for p in head.head_ema.parameters():
             p.fill_(1.0)
-    head.loss(inputs(), samples(), None)
+    head.loss(inputs(), {}, samples())
     for p in head.head_ema.parameters():
         assert torch.allclose(p, torch.full_like(p, 0.99 * 1.0 + 0.01 * 2.0))
     assert head.ema_steps.item() == 2 and head.bank.step.item() == 2
@@ -103,7 +103,7 @@ def test_probe_stage_trains_only_the_probes(tmp_path):
                          'linear_probe.conv.bias'}
     head.train()
     before = head.head_ema.projection.f1.weight.clone()
-    assert set(head.loss(inputs(), samples(), None)) == {'loss_cluster_probe',
+    assert set(head.loss(inputs(), {}, samples())) == {'loss_cluster_probe',
                                                          'loss_linear_probe'}
     assert torch.equal(before, head.head_ema.projection.f1.weight)
 
@@ -129,7 +129,7 @@ def test_mediator_trains_only_its_clusterbook():
     head = CauseMediatorHead(in_channels=8, num_classes=3, num_codebook=5, grid_stride=2)
     assert head.clusterbook.abs().max() <= 1 / 5
     feats = inputs()
-    losses = head.loss(feats, samples(), None)
+    losses = head.loss(feats, {}, samples())
     assert set(losses) == {'loss_mod'}
     losses['loss_mod'].backward()
     assert [n for n, p in head.named_parameters() if p.grad is not None] == ['clusterbook']
