@@ -228,13 +228,13 @@ def test_two_process_mediator_equals_one_process_and_front_door_runs(data_root, 
     one = write(tmp_path / 'one.py', data_root, book1, MEDIATOR.format(grid=0), batch=4)
     two = write(tmp_path / 'two.py', data_root, book2, MEDIATOR.format(grid=0), batch=2)
     train(one, tmp_path / 'w1', 'one')
-    dist_train(two, tmp_path / 'w2', 29531)
+    dist_train(two, tmp_path / 'w2', 29541)
     assert np.allclose(np.load(book1), np.load(book2), atol=1e-5)
     after_one_epoch = state(tmp_path / 'w2' / 'epoch_1.pth')['decode_head.clusterbook']
     assert not np.allclose(after_one_epoch.numpy(), np.load(book2), atol=1e-3)
 
     step2 = head_config(tmp_path / 'step2.py', data_root, book2, 'tr', True)
-    dist_train(step2, tmp_path / 'w3', 29533)
+    dist_train(step2, tmp_path / 'w3', 29543)
     scalars = [json.loads(line) for line in
                next((tmp_path / 'w3').glob('*/vis_data/scalars.json')).read_text().splitlines()]
     assert any('decode.loss_front' in s for s in scalars)
