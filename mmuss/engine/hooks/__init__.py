@@ -1,5 +1,7 @@
 from .atomic_checkpoint_hook import AtomicCheckpointHook
 from .best_after_warmup_checkpoint_hook import BestAfterWarmupCheckpointHook
+from .cause_clusterbook_hook import CauseClusterbookHook
+from .cause_head_init_hook import CauseHeadInitHook
 from .checkpoint_prototype_init_hook import CheckpointPrototypeInitHook
 from .cluster_matching_hook import ClusterMatchingHook
 from .hp_lambda_hook import HPLambdaHook
@@ -11,7 +13,8 @@ from .prototype_init_hook import PrototypeInitHook
 from .reference_pool_hook import ReferencePoolHook
 
 __all__ = [
-    'AtomicCheckpointHook', 'BestAfterWarmupCheckpointHook', 'CheckpointPrototypeInitHook',
-    'ClusterMatchingHook', 'HPLambdaHook', 'IterationSeedHook', 'NonFiniteGuardHook',
-    'PredictionDumpHook', 'PrimapsEMHook', 'PrototypeInitHook', 'ReferencePoolHook'
+    'AtomicCheckpointHook', 'BestAfterWarmupCheckpointHook', 'CauseClusterbookHook',
+    'CauseHeadInitHook', 'CheckpointPrototypeInitHook', 'ClusterMatchingHook', 'HPLambdaHook',
+    'IterationSeedHook', 'NonFiniteGuardHook', 'PredictionDumpHook', 'PrimapsEMHook',
+    'PrototypeInitHook', 'ReferencePoolHook'
 ]

@@ -1,3 +1,5 @@
+from .cause_contrastive_loss import CauseContrastiveLoss
+from .cause_modularity_loss import CauseModularityLoss
 from .class_focal_loss import ClassFocalLoss
 from .hidden_positive_loss import HiddenPositiveLoss
 from .mask_contrast_loss import MaskContrastLoss
@@ -5,6 +7,6 @@ from .patch_consistency_loss import PatchConsistencyLoss
 from .stego_correlation_loss import StegoCorrelationLoss
 
 __all__ = [
-    'ClassFocalLoss', 'HiddenPositiveLoss', 'MaskContrastLoss', 'PatchConsistencyLoss',
-    'StegoCorrelationLoss'
+    'CauseContrastiveLoss', 'CauseModularityLoss', 'ClassFocalLoss', 'HiddenPositiveLoss',
+    'MaskContrastLoss', 'PatchConsistencyLoss', 'StegoCorrelationLoss'
 ]

@@ -15,6 +15,8 @@ def ema_update_(target: nn.Module, source: nn.Module, momentum: float) -> None:
     - HP's EMA head ← online head: :meth:`HPHead.update_ema`, inside
       :meth:`HPHead.method_loss` once the EMA code of the step is computed
       (before the optimiser step);
+    - CAUSE's EMA head ← student: :meth:`CauseHead.update_ema`, at the start of
+      :meth:`CauseHead.loss`, i.e. after the previous optimiser step;
     - MaskContrast's key encoder ← query encoder:
       :meth:`MaskContrast.momentum_update`, inside :meth:`MaskContrast.loss`
       before the key forward.

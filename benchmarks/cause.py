@@ -1,0 +1,142 @@
+"""Time and peak memory of one CAUSE step-2 iteration, relative to the backbone forward.
+
+Prints ONE JSON line. Measured side by side in one process:
+
+- ``backbone``: the frozen DINO forward (``torch.no_grad``) of a batch;
+- ``head``: for each of ``--heads`` and ``--bank-fill``, one
+  :meth:`CauseHead.loss` (EMA code, student code, contrastive loss against the
+  batch and the concept bank — the given fraction of its 2048 × 100 slots
+  used, 1.0 = full, the worst case; 0 = the first iterations — modularity and
+  linear probes, bank update) plus backward.
+
+Reference sizes (``train_front_door_tr.py``): batch 16, 320×320, DINO ViT-B/8
+(1600 patches), K = 2048, D = 90, P = 2048. Random weights and inputs. The
+backbone and each head step are timed once (``--warmup`` adds an untimed
+head step before each).
+
+``peak_mib``: memory the computation adds on top of what existed before it.
+CUDA: ``max_memory_allocated`` minus the allocation before; CPU: the largest
+resident set size sampled every 2 ms minus the resident size before.
+
+Usage::
+
+    python benchmarks/cause.py                       # CPU, reference sizes (minutes)
+    python benchmarks/cause.py --device cuda --amp   # GPU, autocast as the reference
+"""
+import argparse
+import json
+import os
+import sys
+import time
+
+import torch
+
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+from hp_stego import RssSampler, rss_mib  # noqa: E402
+
+BACKBONES = {
+    'dino-vit-s8': dict(type='DinoVisionTransformer', arch='small', patch_size=8),
+    'dino-vit-b8': dict(type='DinoVisionTransformer', arch='base', patch_size=8),
+    'dinov2-vit-b14': dict(type='DinoV2VisionTransformer', arch='base', patch_size=14),
+}
+
+
+def measure(fn, device: torch.device):
+    """``(seconds, extra peak MiB)`` of ``fn()``."""
+    if device.type == 'cuda':
+        torch.cuda.synchronize()
+        torch.cuda.reset_peak_memory_stats()
+        before = torch.cuda.memory_allocated()
+        start = time.perf_counter()
+        out = fn()
+        torch.cuda.synchronize()
+        peak = (torch.cuda.max_memory_allocated() - before) / 2**20
+        return out, time.perf_counter() - start, peak
+    sampler = RssSampler()
+    before = rss_mib()
+    sampler.start()
+    start = time.perf_counter()
+    out = fn()
+    seconds = time.perf_counter() - start
+    return out, seconds, sampler.stop() - before
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument('--device', default='cpu')
+    parser.add_argument('--backbone', default='dino-vit-b8', choices=sorted(BACKBONES))
+    parser.add_argument('--heads', nargs='+', default=['tr', 'mlp'], choices=['tr', 'mlp'])
+    parser.add_argument('--batch', type=int, default=16)
+    parser.add_argument('--size', type=int, default=320)
+    parser.add_argument('--bank-fill', type=float, nargs='+', default=[1.0, 0.0],
+                        help='fractions of the concept-bank slots holding keys')
+    parser.add_argument('--warmup', action='store_true',
+                        help='one untimed head step before each timed one')
+    parser.add_argument('--amp', action='store_true', help='CUDA fp16 autocast')
+    parser.add_argument('--threads', type=int, default=torch.get_num_threads())
+    args = parser.parse_args()
+
+    from mmengine.structures import PixelData
+    from mmseg.registry import MODELS
+    from mmseg.structures import SegDataSample
+
+    import mmuss  # noqa: F401
+    from mmuss.models.utils.backbone_output import BackboneOutput
+
+    torch.manual_seed(0)
+    torch.set_num_threads(args.threads)
+    device = torch.device(args.device)
+    backbone = MODELS.build(BACKBONES[args.backbone]).to(device).eval()
+    dims = backbone.embed_dims if hasattr(backbone, 'embed_dims') else 768
+    patch = BACKBONES[args.backbone]['patch_size']
+    side = args.size // patch
+    images = torch.randn(args.batch, 3, args.size, args.size, device=device)
+    samples = []
+    for _ in range(args.batch):
+        sample = SegDataSample()
+        sample.gt_sem_seg = PixelData(data=torch.randint(0, 27, (1, args.size, args.size),
+                                                         device=device))
+        samples.append(sample)
+    autocast = torch.autocast('cuda', dtype=torch.float16, enabled=args.amp)
+
+    def backbone_forward():
+        with torch.no_grad(), autocast:
+            return backbone(images)
+
+    feats, backbone_s, backbone_mib = measure(backbone_forward, device)
+    inputs = BackboneOutput([f.float() for f in feats])
+    results = {}
+    for kind in args.heads:
+        head_cfg = dict(type='CauseTRHead' if kind == 'tr' else 'CauseMLPHead',
+                        in_channels=dims, channels=90, num_classes=27)
+        if kind == 'tr':
+            head_cfg['num_queries'] = side * side
+        head = MODELS.build(head_cfg).to(device).train()
+        head.set_clusterbook(torch.randn(2048, dims, device=device))
+        for fill in args.bank_fill:
+            bank = head.bank
+            bank.keys.copy_(torch.nn.functional.normalize(
+                torch.randn_like(bank.keys, dtype=torch.float), dim=-1).half())
+            bank.length.fill_(round(fill * bank.capacity))
+            keys = int(bank.length.sum())
+
+            def head_step():
+                head.zero_grad(set_to_none=True)
+                with autocast:
+                    losses = head.loss(inputs, {}, samples)
+                sum(losses.values()).backward()
+
+            if args.warmup:
+                measure(head_step, device)
+            _, seconds, mib = measure(head_step, device)
+            results[f'{kind}_bank{keys}'] = dict(
+                head_step_s=round(seconds, 3), time_ratio=round(seconds / backbone_s, 3),
+                head_peak_mib=round(mib, 1), memory_ratio=round(mib / max(backbone_mib, 1e-6), 3))
+    print(json.dumps(dict(
+        device=str(device), backbone=args.backbone, batch=args.batch, size=args.size,
+        amp=args.amp, threads=args.threads, backbone_s=round(backbone_s, 3),
+        backbone_peak_mib=round(backbone_mib, 1), heads=results)))
+
+
+if __name__ == '__main__':
+    main()

@@ -1,0 +1,29 @@
+# CAUSE step 2, front-door adjustment (reference train_front_door_{mlp,tr}.py;
+# docs/methods/cause.md): the head trained by the concept-wise contrastive loss against its EMA
+# teacher and the concept bank. Adam lr 4e-3 (1e-3 × 4 GPUs), 2 epochs, AMP, constant LR,
+# batch 16 per GPU (the reference ran 4 GPUs). Gradient clipping on the head, projection and
+# linear probe (not the cluster probe, which the reference does not train here); a leaf sets
+# max_norm (COCO: MLP 0.1, TR 2; Cityscapes 1) and weight_decay (COCO 1e-4, Cityscapes 0).
+# Validation once per epoch without flip/CRF (the reported numbers use
+# tools/test.py --flip --crf on the step-3 model). On a CPU:
+#   --cfg-options optim_wrapper.type=OptimWrapper optim_wrapper.loss_scale=None
+optim_wrapper = dict(
+    type='AmpOptimWrapper',
+    constructor='SubsetClipOptimWrapperConstructor',
+    loss_scale='dynamic',
+    optimizer=dict(type='Adam', lr=4e-3, weight_decay=1e-4),
+    clip_grad=dict(max_norm=2.0),
+    clip_prefixes=('decode_head.head.', 'decode_head.projection.', 'decode_head.linear_probe.'),
+    paramwise_cfg=dict(custom_keys={'decode_head.cluster_probe': dict(decay_mult=0.0)}))
+param_scheduler = []
+train_cfg = dict(type='EpochBasedTrainLoop', max_epochs=2, val_interval=1)
+val_cfg = dict(type='ValLoop')
+test_cfg = dict(type='TestLoop')
+default_hooks = dict(
+    timer=dict(type='IterTimerHook'),
+    logger=dict(type='LoggerHook', interval=50, log_metric_by_epoch=False),
+    param_scheduler=dict(type='ParamSchedulerHook'),
+    checkpoint=dict(type='AtomicCheckpointHook', by_epoch=True, interval=1, max_keep_ckpts=1),
+    sampler_seed=dict(type='DistSamplerSeedHook'),
+    visualization=dict(type='SegVisualizationHook'),
+    cluster_matching=dict(type='ClusterMatchingHook'))

@@ -1,0 +1,23 @@
+# PriMaPs-EM on top of CAUSE-TR (as primaps_em/dino_vitb8_stego_cityscapes.py on top of STEGO): the
+# prototypes are fitted to the EMA code of the trained CAUSE-TR head (step 3 of
+# configs/cause/cause-tr-probe_dino-vit-b8_5e_cityscapes27-320.py, clusterbook included in the
+# checkpoint), starting from its cluster probe (no PCA, no warm-up). The PriMaPs masks are the
+# plain DINO ViT-B/8 ones of primaps_em/dino_vitb8_cityscapes.py (pre-compute them with that
+# config). Another checkpoint:
+#   --cfg-options model.backbone.checkpoint=CKPT custom_hooks.0.checkpoint=CKPT
+_base_ = ['../primaps_em/dino_vitb8_cityscapes.py']
+sota_checkpoint = 'work_dirs/cause-tr-probe_dino-vit-b8_5e_cityscapes27-320/epoch_5.pth'
+model = dict(
+    backbone=dict(
+        _delete_=True,
+        type='FrozenCodeBackbone',
+        backbone={{_base_.model.backbone}},
+        head=dict(type='CauseTRHead', in_channels=768, channels=90, num_classes=27,
+                  num_queries=1600, front_door=False),
+        checkpoint=sota_checkpoint),
+    decode_head=dict(in_channels=90))
+train_cfg = dict(max_epochs=50)
+custom_hooks = [
+    dict(type='CheckpointPrototypeInitHook', checkpoint=sota_checkpoint),
+    dict(type='PrimapsEMHook', warmup_epochs=0, interval=10, max_decay=0.98),
+]

@@ -1,0 +1,65 @@
+"""Start CAUSE's probe fine-tuning (step 3) from the front-door head of step 2."""
+import os.path as osp
+from typing import Sequence
+
+from mmengine.hooks import Hook
+from mmengine.logging import print_log
+from mmengine.runner import CheckpointLoader
+from mmseg.registry import HOOKS
+
+from mmuss.utils.model_wrapper import unwrap_model
+
+
+def resolve_checkpoint(path: str) -> str:
+    """``path`` itself, or for a work directory the checkpoint named in its ``last_checkpoint``."""
+    if osp.isdir(path):
+        pointer = osp.join(path, 'last_checkpoint')
+        if not osp.isfile(pointer):
+            raise FileNotFoundError(f'{path!r} is a directory without last_checkpoint: give the '
+                                    f'step-2 checkpoint file instead.')
+        with open(pointer) as f:
+            path = f.read().strip()
+    if not osp.isfile(path):
+        raise FileNotFoundError(f'CAUSE step-2 checkpoint {path!r} does not exist: train the '
+                                f'front-door stage (configs/cause/cause-{{mlp,tr}}_*.py) first.')
+    return path
+
+
+@HOOKS.register_module()
+class CauseHeadInitHook(Hook):
+    """Load ``decode_head.*`` of a step-2 checkpoint, except ``exclude``, before training.
+
+    The reference's fine-tuning loads the trained segmentation head and
+    starts a fresh cluster probe; the concept bank is no longer needed.
+    Every other head weight must be present. Skipped when resuming (the
+    weights then come from the resumed checkpoint).
+
+    Args:
+        checkpoint: Step-2 checkpoint, or its work directory (``last_checkpoint``).
+        exclude: Head-relative key prefixes not loaded.
+    """
+
+    priority = 'LOW'
+
+    def __init__(self, checkpoint: str,
+                 exclude: Sequence[str] = ('cluster_probe.', 'bank.')) -> None:
+        self.checkpoint = checkpoint
+        self.exclude = tuple(exclude)
+
+    def before_train(self, runner) -> None:
+        if runner.iter > 0:
+            return
+        path = resolve_checkpoint(self.checkpoint)
+        state = CheckpointLoader.load_checkpoint(path, map_location='cpu')
+        state = state.get('state_dict', state)
+        head_state = {k[len('decode_head.'):]: v for k, v in state.items()
+                      if k.startswith('decode_head.')
+                      and not k[len('decode_head.'):].startswith(self.exclude)}
+        model = unwrap_model(runner.model)
+        result = model.decode_head.load_state_dict(head_state, strict=False)
+        missing = [k for k in result.missing_keys if not k.startswith(self.exclude)]
+        if missing or result.unexpected_keys:
+            raise KeyError(f'{path} does not match decode_head: missing {missing}, unexpected '
+                           f'{result.unexpected_keys}.')
+        print_log(f'CauseHeadInitHook: decode_head from {path} (not {list(self.exclude)}).',
+                  logger='current')

@@ -1,0 +1,211 @@
+"""The shared part of CAUSE's heads: EMA teacher, projections, concept bank, losses."""
+import copy
+from abc import abstractmethod
+from typing import Dict, Optional
+
+import torch
+import torch.nn as nn
+from mmseg.registry import MODELS
+from mmseg.utils import OptConfigType, SampleList
+from torch import Tensor
+
+from ..utils.backbone_output import BackboneOutput
+from ..utils.cause_clusterbook import load_clusterbook
+from ..utils.cause_concept_bank import ConceptBank
+from ..utils.cause_quantize import codeword_indices, grid_sample, random_grid_sample
+from ..utils.ema import ema_update_
+from .base_uss_head import BaseUSSHead, Views, has_gt_labels, stack_gt_labels
+
+
+def flat_patches(maps: Tensor) -> Tensor:
+    """``B×C×h×w`` -> ``B×(h·w)×C``."""
+    return maps.flatten(2).transpose(1, 2)
+
+
+class CauseHead(BaseUSSHead):
+    """CAUSE's segmentation head (Kim et al., front-door adjustment), shared by MLP and TR.
+
+    Modules: the student ``head`` (built by :meth:`build_head`) with its
+    ``projection`` (1×1 conv ``D -> P``), their EMA teachers ``head_ema`` and
+    ``projection_ema`` (no gradient), the ``clusterbook`` buffer (``K×C``,
+    read from ``clusterbook_file`` by :meth:`init_weights`) and, with
+    ``front_door``, the :class:`ConceptBank`. The code (:meth:`forward`) is
+    the EMA head's output, as the reference predicts with ``head_ema``.
+
+    Training (``front_door=True``, step 2): ``loss_front``
+    (:class:`CauseContrastiveLoss`) between the student and EMA embeddings of
+    grid-sampled patches, positives/negatives from the clusterbook concepts;
+    then the bank receives the EMA embeddings. The EMA update
+    ``θ' <- m θ' + (1 − m) θ`` runs at the start of every training loss but
+    the first (:meth:`loss`), i.e. after each optimiser step, as in the
+    reference. Step 3
+    (``front_door=False``) freezes the student and trains the probes only.
+    The cluster probe is fitted by the modularity objective
+    (``loss_probe``) on grid-sampled code, the linear probe by cross-entropy;
+    both read the detached EMA code.
+
+    Args:
+        in_channels: Backbone width ``C``.
+        channels: Code width ``D`` (``reduced_dim``, 90).
+        num_classes: Ground-truth classes (and cluster-probe prototypes).
+        clusterbook_file: ``.npy`` written by the mediator stage; ``None`` when the
+            weights (clusterbook included) come from a checkpoint.
+        num_codebook: Clusterbook size ``K`` (2048).
+        proj_channels: Embedding width ``P`` (``projection_dim``, 2048).
+        dropout_ratio: Element dropout on the head inputs (0.1).
+        ema_momentum: ``m`` (0.99).
+        grid_stride: Grid-sampling cell side (4); 0 keeps every patch.
+        front_door: Train the head (step 2) or only the probes (step 3).
+        bank_size: Concept-bank slots per concept (100).
+        bank_keep_ratio: Fraction of a concept's new keys banked (0.5).
+        loss_front: Contrastive loss config.
+        loss_probe: Cluster-probe loss config (modularity, τ = 0.1).
+        cluster_alpha: Logit scale of the cluster probe for CRF unaries (3).
+        **kwargs: See :class:`BaseUSSHead`.
+    """
+
+    def __init__(self,
+                 in_channels: int,
+                 channels: int,
+                 num_classes: int,
+                 clusterbook_file: Optional[str] = None,
+                 num_codebook: int = 2048,
+                 proj_channels: int = 2048,
+                 dropout_ratio: float = 0.1,
+                 ema_momentum: float = 0.99,
+                 grid_stride: int = 4,
+                 front_door: bool = True,
+                 bank_size: int = 100,
+                 bank_keep_ratio: float = 0.5,
+                 loss_front: OptConfigType = None,
+                 loss_probe: OptConfigType = None,
+                 cluster_alpha: float = 3.0,
+                 **kwargs) -> None:
+        super().__init__(in_channels=in_channels, channels=channels, num_classes=num_classes,
+                         cluster_alpha=cluster_alpha, **kwargs)
+        self.clusterbook_file = clusterbook_file
+        self.ema_momentum = ema_momentum
+        self.grid_stride = grid_stride
+        self.front_door = front_door
+        self.dropout = nn.Dropout(dropout_ratio)
+        self.register_buffer('clusterbook', torch.zeros(num_codebook, in_channels))
+        self.register_buffer('clusterbook_ready', torch.zeros((), dtype=torch.bool))
+        self.register_buffer('ema_steps', torch.zeros((), dtype=torch.long))
+        self.head = self.build_head()
+        self.projection = nn.Conv2d(channels, proj_channels, 1)
+        self.head_ema = copy.deepcopy(self.head).requires_grad_(False)
+        self.projection_ema = copy.deepcopy(self.projection).requires_grad_(False)
+        self.loss_probe = MODELS.build(loss_probe or dict(type='CauseModularityLoss'))
+        if front_door:
+            self.loss_front = MODELS.build(loss_front or dict(type='CauseContrastiveLoss'))
+            self.bank = ConceptBank(num_codebook, bank_size, proj_channels, bank_keep_ratio)
+        else:
+            self.head.requires_grad_(False)
+            self.projection.requires_grad_(False)
+
+    @abstractmethod
+    def build_head(self) -> nn.Module:
+        """The student code module (its EMA copy is made from it)."""
+
+    @abstractmethod
+    def code_of(self, module: nn.Module, feats: Tensor) -> Tensor:
+        """``module``'s ``B×D×h×w`` code of ``B×C×h×w`` backbone features."""
+
+    #: Whether grid sampling may precede the head (per-patch heads) or must follow it.
+    grid_before_head = True
+
+    def init_weights(self) -> None:
+        """Initialise, copy the student into the teacher, reset the probe, read the clusterbook."""
+        super().init_weights()
+        ema_update_(self.head_ema, self.head, 0.0)
+        ema_update_(self.projection_ema, self.projection, 0.0)
+        if self.cluster_probe is not None:
+            bound = 1.0 / self.num_clusters
+            with torch.no_grad():
+                self.cluster_probe.prototypes.uniform_(-bound, bound)
+        if self.clusterbook_file is not None:
+            self.set_clusterbook(load_clusterbook(self.clusterbook_file, *self.clusterbook.shape))
+
+    @torch.no_grad()
+    def set_clusterbook(self, clusterbook: Tensor) -> None:
+        """Copy a ``K×C`` clusterbook in."""
+        if clusterbook.shape != self.clusterbook.shape:
+            raise ValueError(f'Clusterbook of shape {tuple(clusterbook.shape)}, expected '
+                             f'{tuple(self.clusterbook.shape)}.')
+        self.clusterbook.copy_(clusterbook)
+        self.clusterbook_ready.fill_(True)
+
+    def checked_clusterbook(self) -> Tensor:
+        """The clusterbook, refusing an unset one."""
+        if not bool(self.clusterbook_ready):
+            raise RuntimeError(f'{type(self).__name__} has no clusterbook: set '
+                               f'decode_head.clusterbook_file to the mediator stage output.')
+        return self.clusterbook
+
+    def forward(self, inputs: BackboneOutput) -> Tensor:
+        """EMA-head code ``B×D×h×w`` (dropout active in training, as in the reference)."""
+        with torch.no_grad():
+            return self.code_of(self.head_ema, self.select_feature(inputs))
+
+    @torch.no_grad()
+    def update_ema(self) -> None:
+        """``θ' <- m θ' + (1 − m) θ`` for the head and the projection."""
+        ema_update_(self.head_ema, self.head, self.ema_momentum)
+        ema_update_(self.projection_ema, self.projection, self.ema_momentum)
+
+    def grid(self, maps: Tensor):
+        """Grid-sampled ``maps`` and the order used (``None`` when ``grid_stride`` is 0)."""
+        if not self.grid_stride:
+            return maps, None
+        return random_grid_sample(maps, self.grid_stride)
+
+    def embeddings(self, feats: Tensor, code: Tensor):
+        """Student and EMA embeddings ``B×P×n×n'`` of grid-sampled patches, and their features.
+
+        ``code`` is the EMA code of ``feats`` (:meth:`forward`); the 1×1
+        projections commute with grid sampling, so it is sampled before them.
+        """
+        feats_g, order = self.grid(feats)
+        if order is None:
+            code_g, student = code, self.code_of(self.head, feats)
+        else:
+            code_g = grid_sample(code, order, self.grid_stride)
+            student = (self.code_of(self.head, feats_g) if self.grid_before_head else
+                       grid_sample(self.code_of(self.head, feats), order, self.grid_stride))
+        with torch.no_grad():
+            proj_ema = self.projection_ema(code_g)
+        return self.projection(student), proj_ema, feats_g
+
+    def loss(self, *args, **kwargs) -> Dict[str, Tensor]:
+        """The EMA catches up with the last optimiser step, then :class:`BaseUSSHead` losses."""
+        if self.front_door:
+            if int(self.ema_steps) > 0:
+                self.update_ema()
+            self.ema_steps += 1
+        return super().loss(*args, **kwargs)
+
+    def method_loss(self, inputs: BackboneOutput, views: Views, code: Tensor,
+                    data_samples: SampleList) -> Dict[str, Tensor]:
+        """``loss_front`` (step 2), then the concept-bank update; nothing in step 3."""
+        if not self.front_door:
+            return {}
+        clusterbook = self.checked_clusterbook()
+        proj, proj_ema, feats = self.embeddings(self.select_feature(inputs), code)
+        codes = codeword_indices(feats, clusterbook).flatten(1)
+        keys = flat_patches(proj_ema)
+        loss = self.loss_front(flat_patches(proj), keys, codes, clusterbook,
+                               *self.bank.entries())
+        self.bank.update(codes.flatten(), keys.flatten(0, 1))
+        return {'loss_front': loss}
+
+    def probe_losses(self, code: Tensor, data_samples: SampleList) -> Dict[str, Tensor]:
+        """Modularity loss of the cluster probe, cross-entropy of the linear probe."""
+        losses = {}
+        code = code.detach()
+        if self.trains_cluster_probe():
+            losses['loss_cluster_probe'] = self.loss_probe(self.grid(code)[0],
+                                                           self.cluster_probe.prototypes)
+        if self.linear_probe is not None and has_gt_labels(data_samples):
+            losses['loss_linear_probe'] = self.linear_probe.loss(
+                code, stack_gt_labels(data_samples).to(code.device), self.ignore_index)
+        return losses
