@@ -3,11 +3,11 @@
 # (DINO ViT-B/8, COCO-Stuff-27; five crops at 224, evaluated at 320).
 # The paper's protocol: tools/test.py THIS_CONFIG CKPT --flip --crf (test_mlp.py).
 _base_ = [
-    '../_base_/models/dino_vit-b8.py', '../_base_/datasets/cocostuff27.py',
+    '../_base_/models/dino-vit-b8.py', '../_base_/datasets/cocostuff27.py',
     '../_base_/default_runtime.py', '../_base_/cause/cause_probe.py',
     '../_base_/cause/cause_train_cocostuff27.py'
 ]
-clusterbook_file = 'work_dirs/cause_clusterbooks/cocostuff27_dino-vit-b8_2048.npy'
+clusterbook_file = 'work_dirs/cause-mediator_dino-vit-b8_1e_cocostuff27-320/clusterbook_2048.npy'
 model = dict(
     decode_head=dict(
         type='CauseMLPHead', in_channels=768, channels=90, num_classes=27,

@@ -3,11 +3,11 @@
 # (DINO ViT-S/8, Cityscapes-27; five crops at 224, evaluated at 320).
 # The paper's protocol: tools/test.py THIS_CONFIG CKPT --flip --crf (test_mlp.py).
 _base_ = [
-    '../_base_/models/dino_vit-s8.py', '../_base_/datasets/cityscapes27.py',
+    '../_base_/models/dino-vit-s8.py', '../_base_/datasets/cityscapes27.py',
     '../_base_/default_runtime.py', '../_base_/cause/cause_probe.py',
     '../_base_/cause/cause_train_cityscapes27.py'
 ]
-clusterbook_file = 'work_dirs/cause_clusterbooks/cityscapes27_dino-vit-s8_2048.npy'
+clusterbook_file = 'work_dirs/cause-mediator_dino-vit-s8_1e_cityscapes27-320/clusterbook_2048.npy'
 model = dict(
     decode_head=dict(
         type='CauseMLPHead', in_channels=384, channels=90, num_classes=27,

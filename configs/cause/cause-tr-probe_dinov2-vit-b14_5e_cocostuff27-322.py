@@ -3,11 +3,11 @@
 # (DINOv2 ViT-B/14, COCO-Stuff-27; five crops at 322, evaluated at 322).
 # The paper's protocol: tools/test.py THIS_CONFIG CKPT --flip --crf (test_tr.py).
 _base_ = [
-    '../_base_/models/dinov2_vit-b14.py', '../_base_/datasets/cocostuff27_322.py',
+    '../_base_/models/dinov2-vit-b14.py', '../_base_/datasets/cocostuff27_322.py',
     '../_base_/default_runtime.py', '../_base_/cause/cause_probe.py',
     '../_base_/cause/cause_train_cocostuff27.py'
 ]
-clusterbook_file = 'work_dirs/cause_clusterbooks/cocostuff27_dinov2-vit-b14_2048.npy'
+clusterbook_file = 'work_dirs/cause-mediator_dinov2-vit-b14_1e_cocostuff27-322/clusterbook_2048.npy'
 model = dict(
     decode_head=dict(
         type='CauseTRHead', in_channels=768, channels=90, num_classes=27, num_queries=529,

@@ -3,11 +3,11 @@
 # Needs the clusterbook of cause-mediator_dino-vit-s8_1e_cocostuff27-320.py.
 # Step 3: cause-tr-probe_dino-vit-s8_5e_cocostuff27-320.py.
 _base_ = [
-    '../_base_/models/dino_vit-s8.py', '../_base_/datasets/cocostuff27.py',
+    '../_base_/models/dino-vit-s8.py', '../_base_/datasets/cocostuff27.py',
     '../_base_/default_runtime.py', '../_base_/cause/cause_front_door.py',
     '../_base_/cause/cause_train_cocostuff27.py'
 ]
-clusterbook_file = 'work_dirs/cause_clusterbooks/cocostuff27_dino-vit-s8_2048.npy'
+clusterbook_file = 'work_dirs/cause-mediator_dino-vit-s8_1e_cocostuff27-320/clusterbook_2048.npy'
 model = dict(
     decode_head=dict(
         type='CauseTRHead', in_channels=384, channels=90, num_classes=27, num_queries=1600,

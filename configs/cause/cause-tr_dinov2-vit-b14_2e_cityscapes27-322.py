@@ -3,11 +3,12 @@
 # Needs the clusterbook of cause-mediator_dinov2-vit-b14_1e_cityscapes27-322.py.
 # Step 3: cause-tr-probe_dinov2-vit-b14_5e_cityscapes27-322.py.
 _base_ = [
-    '../_base_/models/dinov2_vit-b14.py', '../_base_/datasets/cityscapes27_322.py',
+    '../_base_/models/dinov2-vit-b14.py', '../_base_/datasets/cityscapes27_322.py',
     '../_base_/default_runtime.py', '../_base_/cause/cause_front_door.py',
     '../_base_/cause/cause_train_cityscapes27.py'
 ]
-clusterbook_file = 'work_dirs/cause_clusterbooks/cityscapes27_dinov2-vit-b14_2048.npy'
+clusterbook_file = ('work_dirs/cause-mediator_dinov2-vit-b14_1e_cityscapes27-322/'
+                    'clusterbook_2048.npy')
 model = dict(
     decode_head=dict(
         type='CauseTRHead', in_channels=768, channels=90, num_classes=27, num_queries=529,

@@ -1,11 +1,11 @@
-# PriMaPs-EM on top of CAUSE-TR (as primaps_em/dino_vitb8_stego_cityscapes.py on top of STEGO): the
-# prototypes are fitted to the EMA code of the trained CAUSE-TR head (step 3 of
-# configs/cause/cause-tr-probe_dino-vit-b8_5e_cityscapes27-320.py, clusterbook included in the
-# checkpoint), starting from its cluster probe (no PCA, no warm-up). The PriMaPs masks are the
-# plain DINO ViT-B/8 ones of primaps_em/dino_vitb8_cityscapes.py (pre-compute them with that
-# config). Another checkpoint:
+# PriMaPs-EM on top of CAUSE-TR, as primaps_em/primaps-em-stego_dino-vit-b8_50e_cityscapes27-320.py
+# on top of STEGO: the prototypes are fitted to the EMA code of the trained CAUSE-TR head (step 3
+# of configs/cause/cause-tr-probe_dino-vit-b8_5e_cityscapes27-320.py, clusterbook included in the
+# checkpoint), starting from its cluster probe (no PCA, no warm-up). The PriMaPs masks are the plain
+# DINO ViT-B/8 ones of primaps_em/primaps-em_dino-vit-b8_52e_cityscapes27-320.py (pre-compute them
+# with that config). Another checkpoint:
 #   --cfg-options model.backbone.checkpoint=CKPT custom_hooks.0.checkpoint=CKPT
-_base_ = ['../primaps_em/dino_vitb8_cityscapes.py']
+_base_ = ['../primaps_em/primaps-em_dino-vit-b8_52e_cityscapes27-320.py']
 sota_checkpoint = 'work_dirs/cause-tr-probe_dino-vit-b8_5e_cityscapes27-320/epoch_5.pth'
 model = dict(
     backbone=dict(

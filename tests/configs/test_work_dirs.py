@@ -46,9 +46,13 @@ def test_work_dir_reads_follow_the_method():
         for value in strings(Config.fromfile(str(path)).to_dict()):
             if not value.startswith('work_dirs/'):
                 continue
-            folder = os.path.normpath(os.path.dirname(value))
+            folder = os.path.normpath(value)
+            if folder not in by_dir:  # a file inside the work dir
+                folder = os.path.dirname(folder)
             assert folder in by_dir, f'{path.name} reads {value}: no shipped config trains there'
+            if by_dir[folder] == path:  # its own output (CAUSE's mediator writes the clusterbook)
+                continue
             source = by_dir[folder].stem.split('_')[0].split('-')[0]
-            assert source in method and by_dir[folder] != path, (path.name, value)
+            assert source in method, (path.name, value)
             reads += 1
     assert reads >= 6 * 3 + 3  # PriMaPs-EM on STEGO/HP (3 keys each), the linear probe (3)

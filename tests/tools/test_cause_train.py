@@ -11,6 +11,8 @@ import torch
 
 from mmuss.datasets.synthetic_textures import generate_synthetic_textures
 
+from .conftest import free_port
+
 REPO = Path(__file__).resolve().parents[2]
 
 COMMON = '''
@@ -211,8 +213,8 @@ def test_probe_stage_without_a_step_two_checkpoint_names_it(mediator, data_root,
         train(cfg, tmp_path / 'w', 'nowhere')
 
 
-def dist_train(cfg, work, port):
-    env = dict(os.environ, PYTHON=sys.executable, PORT=str(port), OMP_NUM_THREADS='1',
+def dist_train(cfg, work):
+    env = dict(os.environ, PYTHON=sys.executable, PORT=str(free_port()), OMP_NUM_THREADS='1',
                PYTHONPATH=str(REPO))
     proc = subprocess.run(
         ['bash', str(REPO / 'tools' / 'dist_train.sh'), cfg, '2', '--work-dir', str(work),
@@ -228,13 +230,13 @@ def test_two_process_mediator_equals_one_process_and_front_door_runs(data_root, 
     one = write(tmp_path / 'one.py', data_root, book1, MEDIATOR.format(grid=0), batch=4)
     two = write(tmp_path / 'two.py', data_root, book2, MEDIATOR.format(grid=0), batch=2)
     train(one, tmp_path / 'w1', 'one')
-    dist_train(two, tmp_path / 'w2', 29541)
+    dist_train(two, tmp_path / 'w2')
     assert np.allclose(np.load(book1), np.load(book2), atol=1e-5)
     after_one_epoch = state(tmp_path / 'w2' / 'epoch_1.pth')['decode_head.clusterbook']
     assert not np.allclose(after_one_epoch.numpy(), np.load(book2), atol=1e-3)
 
     step2 = head_config(tmp_path / 'step2.py', data_root, book2, 'tr', True)
-    dist_train(step2, tmp_path / 'w3', 29543)
+    dist_train(step2, tmp_path / 'w3')
     scalars = [json.loads(line) for line in
                next((tmp_path / 'w3').glob('*/vis_data/scalars.json')).read_text().splitlines()]
     assert any('decode.loss_front' in s for s in scalars)
