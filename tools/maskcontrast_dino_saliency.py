@@ -129,6 +129,10 @@ def build_backbone(config: str, checkpoint: Optional[str]) -> torch.nn.Module:
     if not hasattr(backbone, 'blocks') or not hasattr(backbone, 'num_register_tokens'):
         raise TypeError(f'{config} does not configure a DINO/DINOv2 backbone '
                         f'(got {type(backbone).__name__}).')
+    if hasattr(backbone, 'rope_embed'):
+        raise TypeError(f'{config} configures {type(backbone).__name__}, whose attention rotates '
+                        f'q and k (RoPE); this tool rebuilds the CLS attention from the plain qkv '
+                        f'projection as DINO/DINOv2 compute it. Use a DINO or DINOv2 backbone.')
     return backbone.eval()
 
 

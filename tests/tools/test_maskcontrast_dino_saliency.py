@@ -1,6 +1,7 @@
 """tools/maskcontrast_dino_saliency.py on a random tiny DINO backbone."""
 import cv2
 import numpy as np
+import pytest
 import torch
 
 from .conftest import load_tool
@@ -62,3 +63,13 @@ def test_tool_writes_0_255_masks_drops_tiny_ones_and_scores_against_reference(tm
     dropped = tool.main([str(tmp_path / 'big'), '--split', 'split.txt', '--mass', '0.001',
                          '--backbone-config', cfg, '--checkpoint', 'none'])
     assert dropped == dict(images=1, written=0, dropped=1)
+
+
+def test_rope_backbone_is_refused(tmp_path):
+    """DINOv3 rotates q/k, so the CLS attention cannot be rebuilt from its qkv projection."""
+    path = tmp_path / 'tiny_dinov3.py'
+    path.write_text("model = dict(backbone=dict(type='DinoV3VisionTransformer', "
+                    "arch=dict(embed_dims=32, num_layers=1, num_heads=2), patch_size=16, "
+                    "init_cfg=None))\n")
+    with pytest.raises(TypeError, match=r'DinoV3VisionTransformer.*RoPE'):
+        tool.build_backbone(str(path), 'none')
