@@ -5,15 +5,16 @@
 # reference step: 320 (mediator, TR), 322 (DINOv2), 224 (MLP steps 2-3). Batch 16 per GPU,
 # shuffled every epoch. A leaf sets
 #   train_dataloader = {{_base_.cause_loader_320}}  (or _224, _322)
-cause_pipeline_224 = [
+# One pipeline and one loader per training size; they differ only in that size.
+cause_pipeline_224, cause_pipeline_320, cause_pipeline_322 = [[
     dict(type='LoadImageFromFile', imdecode_backend='pillow'),
     dict(type='LoadAnnotations'),
     dict(type='LabelLUT', mapping='five_crop27', unmapped='error'),
-    dict(type='ResizeShortSide', size=224, interpolation='nearest', backend='pillow'),
-    dict(type='CenterCrop', crop_size=224),
+    dict(type='ResizeShortSide', size=size, interpolation='nearest', backend='pillow'),
+    dict(type='CenterCrop', crop_size=size),
     dict(type='PackSegInputs'),
-]
-cause_loader_224 = dict(
+] for size in (224, 320, 322)]
+cause_loader_224, cause_loader_320, cause_loader_322 = [dict(
     batch_size=16,
     sampler=dict(_delete_=True, type='DefaultSampler', shuffle=True),
     dataset=dict(
@@ -21,38 +22,5 @@ cause_loader_224 = dict(
         seg_map_suffix='.png',
         data_prefix=dict(img_path='cropped/cityscapes_five_crop_0.5/img/train',
                          seg_map_path='cropped/cityscapes_five_crop_0.5/label/train'),
-        pipeline=cause_pipeline_224))
-cause_pipeline_320 = [
-    dict(type='LoadImageFromFile', imdecode_backend='pillow'),
-    dict(type='LoadAnnotations'),
-    dict(type='LabelLUT', mapping='five_crop27', unmapped='error'),
-    dict(type='ResizeShortSide', size=320, interpolation='nearest', backend='pillow'),
-    dict(type='CenterCrop', crop_size=320),
-    dict(type='PackSegInputs'),
-]
-cause_loader_320 = dict(
-    batch_size=16,
-    sampler=dict(_delete_=True, type='DefaultSampler', shuffle=True),
-    dataset=dict(
-        img_suffix='.jpg',
-        seg_map_suffix='.png',
-        data_prefix=dict(img_path='cropped/cityscapes_five_crop_0.5/img/train',
-                         seg_map_path='cropped/cityscapes_five_crop_0.5/label/train'),
-        pipeline=cause_pipeline_320))
-cause_pipeline_322 = [
-    dict(type='LoadImageFromFile', imdecode_backend='pillow'),
-    dict(type='LoadAnnotations'),
-    dict(type='LabelLUT', mapping='five_crop27', unmapped='error'),
-    dict(type='ResizeShortSide', size=322, interpolation='nearest', backend='pillow'),
-    dict(type='CenterCrop', crop_size=322),
-    dict(type='PackSegInputs'),
-]
-cause_loader_322 = dict(
-    batch_size=16,
-    sampler=dict(_delete_=True, type='DefaultSampler', shuffle=True),
-    dataset=dict(
-        img_suffix='.jpg',
-        seg_map_suffix='.png',
-        data_prefix=dict(img_path='cropped/cityscapes_five_crop_0.5/img/train',
-                         seg_map_path='cropped/cityscapes_five_crop_0.5/label/train'),
-        pipeline=cause_pipeline_322))
+        pipeline=pipeline))
+    for pipeline in (cause_pipeline_224, cause_pipeline_320, cause_pipeline_322)]
