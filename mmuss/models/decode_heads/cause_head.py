@@ -111,9 +111,6 @@ class CauseHead(BaseUSSHead):
     def code_of(self, module: nn.Module, feats: Tensor) -> Tensor:
         """``module``'s ``B×D×h×w`` code of ``B×C×h×w`` backbone features."""
 
-    #: Whether grid sampling may precede the head (per-patch heads) or must follow it.
-    grid_before_head = True
-
     def init_weights(self) -> None:
         """Initialise, copy the student into the teacher, reset the probe, read the clusterbook."""
         super().init_weights()
@@ -159,22 +156,29 @@ class CauseHead(BaseUSSHead):
             return maps, None
         return random_grid_sample(maps, self.grid_stride)
 
+    def student_code(self, feats: Tensor, order: Optional[Tensor]) -> Tensor:
+        """Student code at the grid cells ``order`` (all patches when ``None``).
+
+        ``B×C×h×w`` features -> ``B×D×(h//s)×(w//s)`` (``B×D×h×w``). This
+        default runs the head on the whole map and samples its output; heads
+        that can compute the sampled patches alone override it.
+        """
+        code = self.code_of(self.head, feats)
+        return code if order is None else grid_sample(code, order, self.grid_stride)
+
     def embeddings(self, feats: Tensor, code: Tensor):
-        """Student and EMA embeddings ``B×P×n×n'`` of grid-sampled patches, and their features.
+        """Student code and EMA embeddings ``B×P×n×n'`` of grid-sampled patches, and their features.
 
         ``code`` is the EMA code of ``feats`` (:meth:`forward`); the 1×1
-        projections commute with grid sampling, so it is sampled before them.
+        projection commutes with grid sampling, so it is sampled before it.
+        The student's projection is left to the loss, which uses its
+        low-rank form (:func:`concept_contrastive_loss`).
         """
         feats_g, order = self.grid(feats)
-        if order is None:
-            code_g, student = code, self.code_of(self.head, feats)
-        else:
-            code_g = grid_sample(code, order, self.grid_stride)
-            student = (self.code_of(self.head, feats_g) if self.grid_before_head else
-                       grid_sample(self.code_of(self.head, feats), order, self.grid_stride))
+        code_g = code if order is None else grid_sample(code, order, self.grid_stride)
         with torch.no_grad():
             proj_ema = self.projection_ema(code_g)
-        return self.projection(student), proj_ema, feats_g
+        return self.student_code(feats, order), proj_ema, feats_g
 
     def loss(self, *args, **kwargs) -> Dict[str, Tensor]:
         """The EMA catches up with the last optimiser step, then :class:`BaseUSSHead` losses."""
@@ -190,10 +194,11 @@ class CauseHead(BaseUSSHead):
         if not self.front_door:
             return {}
         clusterbook = self.checked_clusterbook()
-        proj, proj_ema, feats = self.embeddings(self.select_feature(inputs), code)
+        student, proj_ema, feats = self.embeddings(self.select_feature(inputs), code)
         codes = codeword_indices(feats, clusterbook).flatten(1)
         keys = flat_patches(proj_ema)
-        loss = self.loss_front(flat_patches(proj), keys, codes, clusterbook,
+        loss = self.loss_front(flat_patches(student), self.projection.weight.flatten(1),
+                               self.projection.bias, keys, codes, clusterbook,
                                *self.bank.entries())
         self.bank.update(codes.flatten(), keys.flatten(0, 1))
         return {'loss_front': loss}

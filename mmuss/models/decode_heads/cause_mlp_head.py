@@ -1,9 +1,12 @@
 """CAUSE-MLP: the per-patch CAUSE head."""
+from typing import Optional
+
 import torch.nn as nn
 from mmseg.registry import MODELS
 from torch import Tensor
 
 from ..utils.cause_projection import CauseProjection
+from ..utils.cause_quantize import grid_sample
 from .cause_head import CauseHead
 
 
@@ -11,13 +14,17 @@ from .cause_head import CauseHead
 class CauseMLPHead(CauseHead):
     """CAUSE-MLP: the code is :class:`CauseProjection` of each patch feature.
 
-    Per-patch, so grid sampling may precede the head. See :class:`CauseHead`.
+    Per-patch, so the student runs on the grid-sampled patches only. See
+    :class:`CauseHead`.
     """
-
-    grid_before_head = True
 
     def build_head(self) -> nn.Module:
         return CauseProjection(self.in_channels, self.channels)
 
     def code_of(self, module: nn.Module, feats: Tensor) -> Tensor:
         return module(feats, self.dropout)
+
+    def student_code(self, feats: Tensor, order: Optional[Tensor]) -> Tensor:
+        if order is not None:
+            feats = grid_sample(feats, order, self.grid_stride)
+        return self.code_of(self.head, feats)

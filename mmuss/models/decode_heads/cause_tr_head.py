@@ -23,8 +23,6 @@ class CauseTRHead(CauseHead):
         **kwargs: See :class:`CauseHead`.
     """
 
-    grid_before_head = False
-
     def __init__(self, num_queries: int, **kwargs) -> None:
         self.num_queries = num_queries
         super().__init__(**kwargs)

@@ -23,140 +23,235 @@ def key_chunks(keys: Tensor, key_codes: Tensor, chunk: int):
         yield idx, keys[idx].float(), key_codes[idx]
 
 
-class _ConceptInfoNCE(torch.autograd.Function):
-    """Per-anchor ``Σ_{j∈pos_i} ℓ_ij``, streamed over key chunks, gradient formed in forward.
+def unit_anchor_factors(code: Tensor, weight: Tensor, bias: Tensor) -> Tuple[Tensor, Tensor]:
+    """The student embeddings ``a_i = z_i/‖z_i‖``, ``z_i = W c_i + b``, as ``a_i = V ũ_i``.
 
-    Keys are constants, so ``∂L_i/∂a_i = (1/τ)(n_i Σ_l p_il k_l − Σ_{j∈pos_i} k_j)``
-    with ``p_i`` the softmax over the row's positives and negatives and
-    ``n_i = |pos_i|``. The softmax-weighted key sum and the log-sum-exp are
-    accumulated chunk by chunk with a running maximum (as in streaming
-    attention), ``Σ_{pos} k`` from per-concept key sums; only ``R×P`` tensors
-    are kept, never the ``R×M`` similarities (the bank has ``M`` = 204,800).
-    """
-
-    @staticmethod
-    def forward(ctx, anchors: Tensor, keys: Tensor, concept_rows: Tensor, key_codes: Tensor,
-                temperature: float, pos_thresh: float, neg_thresh: float, exclude_self: bool,
-                chunk: int):
-        a = anchors.float()
-        r, p = a.shape
-        run_max = a.new_full((r, ), float('-inf'))
-        run_sum = a.new_zeros(r)
-        acc = a.new_zeros(r, p)
-        concept_sums = a.new_zeros(concept_rows.shape[1], p)
-        row_ids = torch.arange(r, device=a.device)
-        for idx, kc, codes in key_chunks(keys, key_codes, chunk):
-            g = concept_rows[:, codes]
-            keep = (g > pos_thresh) | (g < neg_thresh)
-            if exclude_self:
-                keep &= row_ids[:, None] != idx[None, :]
-            logits = (a @ kc.T / temperature).masked_fill_(~keep, float('-inf'))
-            new_max = torch.maximum(run_max, logits.amax(dim=1))
-            shift = torch.where(torch.isfinite(new_max), new_max, 0.0)
-            scale = torch.exp(run_max - shift)
-            weights = logits.sub_(shift[:, None]).exp_()
-            run_sum = run_sum * scale + weights.sum(dim=1, dtype=torch.float32)
-            acc = acc * scale[:, None] + weights @ kc
-            run_max = new_max
-            concept_sums.index_add_(0, codes, kc)
-        counts = torch.bincount(key_codes[key_codes >= 0], minlength=concept_rows.shape[1])
-        positive = (concept_rows > pos_thresh).float()
-        num_pos = positive @ counts.float()
-        pos_sum = positive @ concept_sums
-        if exclude_self:
-            self_pos = (concept_rows.gather(1, key_codes[:r, None]) > pos_thresh).float()
-            num_pos = num_pos - self_pos[:, 0]
-            pos_sum = pos_sum - self_pos * keys[:r].float()
-        has = num_pos > 0
-        lse = run_max + torch.log(run_sum.clamp_min(1e-30))
-        totals = torch.where(has, num_pos * lse - (a * pos_sum).sum(dim=1) / temperature, 0.0)
-        grad = (num_pos / run_sum.clamp_min(1e-30))[:, None] * acc - pos_sum
-        grad = torch.where(has[:, None], grad / temperature, 0.0)
-        ctx.save_for_backward(grad.to(anchors.dtype))
-        ctx.mark_non_differentiable(num_pos)
-        return totals, num_pos
-
-    @staticmethod
-    def backward(ctx, grad_totals: Tensor, grad_counts: Tensor):
-        grad, = ctx.saved_tensors
-        return (grad * grad_totals[:, None], ) + (None, ) * 8
-
-
-def concept_info_nce(anchors: Tensor, keys: Tensor, concept_rows: Tensor, key_codes: Tensor,
-                     temperature: float, pos_thresh: float, neg_thresh: float,
-                     exclude_self: bool = False, chunk: int = 16384) -> Tuple[Tensor, Tensor]:
-    """Per-anchor sum and count of ``ℓ_ij`` over its positive keys.
-
-    ``ℓ_ij = −s_ij/τ + log Σ_{l: pos_il ∨ neg_il} exp(s_il/τ)``, ``s = a kᵀ``;
-    key ``j`` is a positive of anchor ``i`` when the concept similarity
-    ``g_ij = concept_rows[i, key_codes[j]] > pos_thresh``, a negative when
-    ``g_ij < neg_thresh``; keys in between are left out of the denominator.
-    Differentiable in ``anchors`` only.
+    ``V = [W | b]`` (``P×(D+1)``) and ``ũ_i = [c_i; 1] / ‖z_i‖``, so every
+    similarity ``a_i·k = ũ_i·(Vᵀk)`` has inner width ``D + 1`` instead of ``P``.
 
     Args:
-        anchors: ``R×P`` unit anchors.
-        keys: ``M×P`` unit keys (any float dtype; converted chunk by chunk).
+        code: ``R×D`` student code.
+        weight: ``P×D`` projection weight ``W``.
+        bias: ``P`` projection bias ``b``.
+
+    Returns:
+        ``(ũ, V)``: ``R×(D+1)`` and ``P×(D+1)``, differentiable.
+    """
+    u = torch.cat([code.float(), code.new_ones(code.shape[0], 1, dtype=torch.float)], dim=1)
+    v = torch.cat([weight.float(), bias.float()[:, None]], dim=1)
+    norms = (u @ v.T).norm(dim=1, keepdim=True).clamp_min(1e-12)
+    return u / norms, v
+
+
+class ConceptPairs:
+    """Which keys are positives/negatives of each anchor (``g`` thresholds), and the keys' sums.
+
+    Args:
         concept_rows: ``R×K`` similarity of each anchor's concept to every concept.
         key_codes: ``M`` concept of every key; ``-1`` marks an unused row.
+        pos_thresh, neg_thresh: Thresholds on ``g``.
+        exclude_self: Anchor ``i`` and key ``i`` are the same patch.
+    """
+
+    def __init__(self, concept_rows: Tensor, key_codes: Tensor, pos_thresh: float,
+                 neg_thresh: float, exclude_self: bool) -> None:
+        self.positive = concept_rows > pos_thresh
+        self.kept = self.positive | (concept_rows < neg_thresh)
+        self.exclude_self = exclude_self
+        num = concept_rows.shape[0]
+        used = key_codes[key_codes >= 0]
+        counts = torch.bincount(used, minlength=concept_rows.shape[1]).float()
+        self.num_pos = self.positive.float() @ counts
+        if exclude_self:
+            self.self_pos = self.positive.gather(1, key_codes[:num, None]).float()
+            self.num_pos = self.num_pos - self.self_pos[:, 0]
+
+    def kept_mask(self, idx: Tensor, codes: Tensor) -> Tensor:
+        """``R×m`` pairs in the denominator (positive or negative, never an anchor with itself)."""
+        keep = self.kept[:, codes]
+        if self.exclude_self:
+            keep &= torch.arange(keep.shape[0], device=idx.device)[:, None] != idx[None, :]
+        return keep
+
+
+@torch.no_grad()
+def concept_log_partition(anchors: Tensor, v: Tensor, keys: Tensor, pairs: ConceptPairs,
+                          key_codes: Tensor, temperature: float,
+                          chunk: int) -> Tuple[Tensor, Tensor]:
+    """``lse_i = log Σ_{l ∈ pos_i ∪ neg_i} exp(a_i·k_l/τ)``, streamed over key chunks.
+
+    Args:
+        anchors: ``R×r`` factors ``ũ`` (:func:`unit_anchor_factors`).
+        v: ``P×r`` factor ``V``.
+        keys: ``M×P`` unit keys (any float dtype).
+        pairs: The anchors' positives/negatives.
+        key_codes: ``M`` key concepts, ``-1`` unused.
         temperature: ``τ``.
-        pos_thresh: Positive threshold on ``g``.
-        neg_thresh: Negative threshold on ``g``.
-        exclude_self: Anchor ``i`` and key ``i`` are the same patch (the
-            in-batch term): that pair is neither positive nor negative.
         chunk: Keys per chunk.
 
     Returns:
-        ``(totals, counts)``: ``R`` sums ``Σ_{j∈pos_i} ℓ_ij`` and ``R`` counts ``|pos_i|``.
+        ``(lse, y)``: ``R`` log-partitions (``-inf`` without any kept key) and
+        the used keys' ``Vᵀk`` rows, ``M'×r``.
     """
-    return _ConceptInfoNCE.apply(anchors, keys.detach(), concept_rows, key_codes, temperature,
-                                 pos_thresh, neg_thresh, exclude_self, chunk)
+    run_max = anchors.new_full((anchors.shape[0], ), float('-inf'))
+    run_sum = anchors.new_zeros(anchors.shape[0])
+    projected = []
+    for idx, kc, codes in key_chunks(keys, key_codes, chunk):
+        y = kc @ v
+        projected.append(y)
+        logits = (anchors @ y.T).div_(temperature)
+        logits.masked_fill_(~pairs.kept_mask(idx, codes), float('-inf'))
+        new_max = torch.maximum(run_max, logits.amax(dim=1))
+        shift = torch.where(torch.isfinite(new_max), new_max, 0.0)
+        run_sum = (run_sum * torch.exp(run_max - shift)
+                   + logits.sub_(shift[:, None]).exp_().sum(dim=1))
+        run_max = new_max
+    lse = run_max + torch.log(run_sum.clamp_min(1e-30))
+    y = torch.cat(projected) if projected else v.new_zeros(0, v.shape[1])
+    return lse, y
 
 
-def concept_contrastive_loss(proj: Tensor, proj_ema: Tensor, codes: Tensor, codebook: Tensor,
+class _ConceptInfoNCE(torch.autograd.Function):
+    """``Σ_i w_i Σ_{j∈pos_i} ℓ_ij`` with ``a_i = V ũ_i``; gradient formed in forward.
+
+    With ``s_il = ũ_i·y_l/τ``, ``y_l = Vᵀk_l``, ``p_il = exp(s_il − lse_i)``
+    over the kept keys and ``c_il = w_i(n_i p_il − [l ∈ pos_i])``:
+    ``∂L/∂ũ_i = (1/τ) Σ_l c_il y_l`` and ``∂L/∂V = (1/τ) Σ_l k_l (Σ_i c_il ũ_i)ᵀ``.
+    The positive parts come from per-concept sums, the softmax parts from a
+    second pass over the key chunks with the known ``lse``; every product has
+    inner width ``r = D + 1`` (or runs over keys), none ``R×M×P``.
+    """
+
+    @staticmethod
+    def forward(ctx, anchors: Tensor, v: Tensor, weights: Tensor, keys: Tensor, y: Tensor,
+                lse: Tensor, pairs: ConceptPairs, key_codes: Tensor, temperature: float,
+                chunk: int) -> Tensor:
+        u, vf = anchors.float(), v.float()
+        has = pairs.num_pos > 0
+        w = torch.where(has, weights.float(), 0.0)
+        wn = w * pairs.num_pos
+        concept_y = u.new_zeros(pairs.positive.shape[1], u.shape[1])
+        used_codes = key_codes[key_codes >= 0]
+        concept_y.index_add_(0, used_codes, y)
+        pos_y = pairs.positive.float() @ concept_y
+        if pairs.exclude_self:
+            pos_y = pos_y - pairs.self_pos * y[:u.shape[0]]
+        safe_lse = torch.where(has, lse, 0.0)
+        total = (w * (pairs.num_pos * safe_lse - (u * pos_y).sum(dim=1) / temperature)).sum()
+        soft_y = torch.zeros_like(u)
+        grad_v = torch.zeros_like(vf)
+        pos_u = pairs.positive.float().T @ (w[:, None] * u)
+        start = 0
+        for idx, kc, codes in key_chunks(keys, key_codes, chunk):
+            yc = y[start:start + idx.numel()]
+            start += idx.numel()
+            logits = (u @ yc.T).div_(temperature).sub_(safe_lse[:, None])
+            p = logits.exp_().masked_fill_(~pairs.kept_mask(idx, codes), 0.0)
+            soft_y += p @ yc
+            t = p.T @ (wn[:, None] * u) - pos_u[codes]
+            if pairs.exclude_self:
+                own = idx < u.shape[0]
+                t[own] += (w[idx[own], None] * pairs.self_pos[idx[own]]) * u[idx[own]]
+            grad_v += kc.T @ t
+        grad_u = (wn[:, None] * soft_y - w[:, None] * pos_y) / temperature
+        ctx.save_for_backward(grad_u.to(anchors.dtype), (grad_v / temperature).to(v.dtype))
+        return total
+
+    @staticmethod
+    def backward(ctx, grad_total: Tensor):
+        grad_u, grad_v = ctx.saved_tensors
+        return (grad_u * grad_total, grad_v * grad_total) + (None, ) * 8
+
+
+def concept_info_nce(anchors: Tensor, v: Tensor, keys: Tensor, pairs: ConceptPairs,
+                     key_codes: Tensor, weights: Tensor, temperature: float,
+                     chunk: int = 8192) -> Tensor:
+    """``Σ_i w_i Σ_{j∈pos_i} ℓ_ij``, differentiable in ``ũ`` and ``V`` (the keys are constants).
+
+    ``ℓ_ij = −s_ij/τ + log Σ_{l: pos_il ∨ neg_il} exp(s_il/τ)``,
+    ``s_ij = a_i·k_j`` with ``a_i = V ũ_i`` (:func:`unit_anchor_factors`);
+    key ``j`` is a positive of anchor ``i`` when the concept similarity
+    ``g_ij > pos_thresh``, a negative when ``g_ij < neg_thresh``
+    (:class:`ConceptPairs`); keys in between are left out of the denominator.
+    Two streamed passes over the keys (:func:`concept_log_partition`, then
+    :class:`_ConceptInfoNCE`); anchors without a positive contribute 0.
+
+    Args:
+        anchors: ``R×r`` anchor factors ``ũ``.
+        v: ``P×r`` factor ``V``.
+        keys: ``M×P`` unit keys (any float dtype; converted chunk by chunk).
+        pairs: Positives/negatives of the anchors against ``key_codes``.
+        key_codes: ``M`` concept of every key; ``-1`` marks an unused row.
+        weights: ``R`` weights ``w_i``.
+        temperature: ``τ``.
+        chunk: Keys per chunk.
+
+    Returns:
+        Scalar weighted total.
+    """
+    keys = keys.detach()
+    lse, y = concept_log_partition(anchors.detach().float(), v.detach().float(), keys, pairs,
+                                   key_codes, temperature, chunk)
+    return _ConceptInfoNCE.apply(anchors, v, weights.detach(), keys, y, lse, pairs, key_codes,
+                                 temperature, chunk)
+
+
+def concept_contrastive_loss(code: Tensor, weight: Tensor, bias: Tensor, proj_ema: Tensor,
+                             codes: Tensor, codebook: Tensor,
                              bank_keys: Optional[Tensor] = None,
                              bank_codes: Optional[Tensor] = None, temperature: float = 0.07,
-                             pos_thresh: float = 0.3, neg_thresh: float = 0.1) -> Tensor:
+                             pos_thresh: float = 0.3, neg_thresh: float = 0.1,
+                             chunk: int = 8192) -> Tensor:
     """CAUSE's front-door contrastive loss (student anchors vs EMA keys).
 
-    For the patches ``i`` of image ``b`` (anchors, student embeddings ``z``)
-    and keys ``j`` (EMA embeddings ``z'`` of all patches in the batch, then of
-    the concept bank), with ``s_ij = cos(z_i, z'_j)`` and the concept
-    similarity ``g_ij = cos(c_{q(i)}, c_{q(j)})``: positives ``g_ij > pos_thresh``
-    (in the batch term not ``j = i``), negatives ``g_ij < neg_thresh``, and
+    For the patches ``i`` of image ``b`` (anchors, student embeddings
+    ``z_i = W c_i + b`` of the student code ``c``) and keys ``j`` (EMA
+    embeddings ``z'`` of all patches in the batch, then of the concept bank),
+    with ``s_ij = cos(z_i, z'_j)`` and the concept similarity
+    ``g_ij = cos(c_{q(i)}, c_{q(j)})``: positives ``g_ij > pos_thresh`` (in the
+    batch term not ``j = i``), negatives ``g_ij < neg_thresh``, and
     ``L_b = mean_{(i,j) pos} ℓ_ij`` (:func:`concept_info_nce`). The loss is the
     mean of the ``B`` in-batch terms and, with a non-empty bank, the ``B``
     bank terms. A term without a positive pair is left out of the mean (the
-    reference returns NaN then); without any, the loss is ``0·Σz``.
+    reference returns NaN then); without any, the loss is ``0·Σc``. The
+    projection is passed as ``(W, b)`` so that the similarities are computed
+    at the code's width (:func:`unit_anchor_factors`), never at ``P``.
 
     Args:
-        proj: ``B×N×P`` student embeddings (gradient flows here).
+        code: ``B×N×D`` student code (gradient flows here and to ``W``, ``b``).
+        weight: ``P×D`` student projection weight.
+        bias: ``P`` student projection bias.
         proj_ema: ``B×N×P`` EMA-teacher embeddings (constants).
         codes: ``B×N`` codeword index of every patch.
-        codebook: ``K×D`` clusterbook.
+        codebook: ``K×C`` clusterbook.
         bank_keys: ``M×P`` unit EMA embeddings of the concept bank, or ``None``.
         bank_codes: ``M`` concept of every bank row, ``-1`` for an empty slot.
         temperature: ``τ`` (0.07).
         pos_thresh: Positive threshold on ``g`` (0.3).
         neg_thresh: Negative threshold on ``g`` (0.1).
+        chunk: Keys per streamed chunk (memory, not result).
 
     Returns:
         Scalar loss.
     """
-    b, n, _ = proj.shape
-    anchors = F.normalize(proj.float(), dim=-1).reshape(b * n, -1)
+    b, n, _ = code.shape
+    anchors, v = unit_anchor_factors(code.reshape(b * n, -1), weight, bias)
     keys = F.normalize(proj_ema.detach().float(), dim=-1).reshape(b * n, -1)
     flat_codes = codes.reshape(-1)
-    rows = codeword_similarity(codebook).to(proj.device)[flat_codes]
-    args = (temperature, pos_thresh, neg_thresh)
-    terms = [concept_info_nce(anchors, keys, rows, flat_codes, *args, exclude_self=True)]
+    rows = codeword_similarity(codebook).to(code.device)[flat_codes]
+    terms = [(keys, flat_codes, True)]
     if bank_keys is not None and bool((bank_codes >= 0).any()):
-        terms.append(concept_info_nce(anchors, bank_keys, rows, bank_codes, *args))
-    totals = torch.cat([t.reshape(b, n).sum(dim=1) for t, _ in terms])
-    counts = torch.cat([c.reshape(b, n).sum(dim=1) for _, c in terms])
+        terms.append((bank_keys, bank_codes, False))
+    pairs = [ConceptPairs(rows, key_codes, pos_thresh, neg_thresh, exclude_self)
+             for _, key_codes, exclude_self in terms]
+    counts = torch.stack([p.num_pos.reshape(b, n).sum(dim=1) for p in pairs])
     valid = counts > 0
     if not bool(valid.any()):
-        return proj.sum() * 0.0
-    return (totals[valid] / counts[valid]).mean()
+        return code.sum() * 0.0 + weight.sum() * 0.0 + bias.sum() * 0.0
+    per_term = torch.where(valid, 1.0 / (counts.clamp_min(1) * valid.sum()), 0.0)
+    return sum(concept_info_nce(anchors, v, term_keys, p, key_codes,
+                                w.repeat_interleave(n), temperature, chunk)
+               for (term_keys, key_codes, _), p, w in zip(terms, pairs, per_term))
 
 
 @MODELS.register_module()
@@ -180,9 +275,9 @@ class CauseContrastiveLoss(nn.Module):
         self.neg_thresh = neg_thresh
         self.loss_weight = loss_weight
 
-    def forward(self, proj: Tensor, proj_ema: Tensor, codes: Tensor, codebook: Tensor,
-                bank_keys: Optional[Tensor] = None,
+    def forward(self, code: Tensor, weight: Tensor, bias: Tensor, proj_ema: Tensor,
+                codes: Tensor, codebook: Tensor, bank_keys: Optional[Tensor] = None,
                 bank_codes: Optional[Tensor] = None) -> Tensor:
         return self.loss_weight * concept_contrastive_loss(
-            proj, proj_ema, codes, codebook, bank_keys, bank_codes, self.temperature,
-            self.pos_thresh, self.neg_thresh)
+            code, weight, bias, proj_ema, codes, codebook, bank_keys, bank_codes,
+            self.temperature, self.pos_thresh, self.neg_thresh)

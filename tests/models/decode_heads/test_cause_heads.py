@@ -47,8 +47,9 @@ def test_tr_head_shapes(tmp_path):
     feats = inputs()
     code = head(feats)
     assert code.shape == (2, 5, 4, 4)
-    proj, proj_ema, sampled = head.embeddings(feats[0], code)
-    assert proj.shape == proj_ema.shape == (2, 7, 2, 2) and sampled.shape == (2, 8, 2, 2)
+    student, proj_ema, sampled = head.embeddings(feats[0], code)
+    assert student.shape == (2, 5, 2, 2) and proj_ema.shape == (2, 7, 2, 2)
+    assert sampled.shape == (2, 8, 2, 2)
     assert head.logits_from_code(code)['seg'].shape == (2, 3, 4, 4)
     assert head.head.query_pos.shape == (16, 8)
     with pytest.raises(ValueError, match='built for 16 patches.*6×6'):

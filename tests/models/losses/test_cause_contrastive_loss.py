@@ -4,9 +4,9 @@ import math
 import pytest
 import torch
 
-from mmuss.models.losses.cause_contrastive_loss import (CauseContrastiveLoss,
+from mmuss.models.losses.cause_contrastive_loss import (CauseContrastiveLoss, ConceptPairs,
                                                         concept_contrastive_loss,
-                                                        concept_info_nce)
+                                                        concept_info_nce, unit_anchor_factors)
 
 # cos(c0, c1) = 0.8 (positive), cos(c1, c2) = 0.6 (positive), cos(c0, c2) = 0 (negative)
 CODEBOOK = torch.tensor([[1.0, 0.0], [0.8, 0.6], [0.0, 1.0]])
@@ -37,8 +37,11 @@ def in_batch_term():
     return sum(pairs) / 4
 
 
+IDENTITY = (torch.eye(2), torch.zeros(2))  # projection z = c: the anchors are the student code
+
+
 def loss(**kwargs):
-    return concept_contrastive_loss(unit(STUDENT)[None], unit(TEACHER)[None],
+    return concept_contrastive_loss(unit(STUDENT)[None], *IDENTITY, unit(TEACHER)[None],
                                     torch.tensor([[0, 1, 2]]), CODEBOOK, temperature=TAU,
                                     **kwargs)
 
@@ -64,54 +67,94 @@ def test_bank_term_is_averaged_with_the_batch_term():
 def test_pairs_between_the_thresholds_leave_the_denominator():
     keys = torch.tensor([[0.2], [-0.4], [0.9]])  # s = (0.2, -0.4, 0.9) for the anchor (1)
     rows = torch.tensor([[0.5, 0.0, 0.2]])  # concept 0 positive, 1 negative, 2 in between
-    total, count = concept_info_nce(torch.ones(1, 1), keys, rows, torch.tensor([0, 1, 2]),
-                                    0.1, 0.3, 0.1, chunk=2)
-    assert count.item() == 1
+    codes = torch.tensor([0, 1, 2])
+    anchors, v = unit_anchor_factors(torch.ones(1, 1), torch.ones(1, 1), torch.zeros(1))
+    pairs = ConceptPairs(rows, codes, 0.3, 0.1, exclude_self=False)
+    total = concept_info_nce(anchors, v, keys, pairs, codes, torch.ones(1), 0.1, chunk=2)
+    assert pairs.num_pos.item() == 1
     expected = -2.0 + math.log(math.exp(2.0) + math.exp(-4.0))
     assert total.item() == pytest.approx(expected, abs=1e-6)
+
+
+def test_factors_give_the_normalised_projection():
+    gen = torch.Generator().manual_seed(1)
+    code, weight, bias = torch.randn(5, 3, generator=gen), torch.randn(7, 3, generator=gen), \
+        torch.randn(7, generator=gen)
+    anchors, v = unit_anchor_factors(code, weight, bias)
+    plain = torch.nn.functional.normalize(code @ weight.T + bias, dim=1)
+    assert torch.allclose(anchors @ v.T, plain, atol=1e-6)
 
 
 @pytest.mark.parametrize('exclude_self', [False, True])
 def test_streamed_loss_and_gradient_equal_autograd_of_the_plain_sum(exclude_self):
     gen = torch.Generator().manual_seed(0)
-    anchors = torch.randn(6, 4, generator=gen)
-    keys = torch.nn.functional.normalize(torch.randn(6, 4, generator=gen), dim=1)
+    code = torch.randn(6, 3, generator=gen)
+    weight, bias = torch.randn(5, 3, generator=gen), torch.randn(5, generator=gen)
+    keys = torch.nn.functional.normalize(torch.randn(8, 5, generator=gen), dim=1)
     rows = torch.rand(6, 3, generator=gen) * 2 - 1
     rows[2] = -1.0  # an anchor without positives
-    codes = torch.randint(3, (6, ), generator=gen)
-    a1, a2 = anchors.clone().requires_grad_(True), anchors.clone().requires_grad_(True)
-    totals, counts = concept_info_nce(a1, keys, rows, codes, 0.2, 0.3, 0.1, exclude_self, chunk=4)
-    (totals * torch.arange(1.0, 7.0)).sum().backward()
-    logits = a2 @ keys.T / 0.2
+    codes = torch.randint(3, (8, ), generator=gen)
+    codes[7] = -1  # an empty bank slot: no pair at all
+    rows[torch.arange(6), codes[:6]] = 1.0  # an anchor's own concept, as cos(c, c)
+    rows[2] = -1.0
+    weights = torch.arange(1.0, 7.0)
+    params = [[t.clone().requires_grad_(True) for t in (code, weight, bias)] for _ in range(2)]
+    anchors, v = unit_anchor_factors(*params[0])
+    pairs = ConceptPairs(rows, codes, 0.3, 0.1, exclude_self)
+    concept_info_nce(anchors, v, keys, pairs, codes, weights, 0.2, chunk=3).backward()
+    c2, w2, b2 = params[1]
+    logits = torch.nn.functional.normalize(c2 @ w2.T + b2, dim=1) @ keys.T / 0.2
     plain, plain_counts = [], []
     for i in range(6):
-        g = rows[i, codes].clone()
+        g = torch.where(codes >= 0, rows[i, codes.clamp_min(0)], 0.2)
         if exclude_self:
             g[i] = 0.2  # neither positive nor negative
         pos, keep = g > 0.3, (g > 0.3) | (g < 0.1)
-        plain.append(sum(-logits[i, j] + torch.logsumexp(logits[i][keep], 0)
-                         for j in range(6) if pos[j]) * 1.0)
+        plain.append(sum((-logits[i, j] + torch.logsumexp(logits[i][keep], 0)
+                          for j in range(8) if pos[j]), torch.zeros(())))
         plain_counts.append(int(pos.sum()))
-    (torch.stack([torch.as_tensor(x) for x in plain]) * torch.arange(1.0, 7.0)).sum().backward()
-    assert counts.tolist() == plain_counts and totals[2].item() == 0.0
-    assert torch.allclose(totals, torch.stack([torch.as_tensor(x) for x in plain]).detach(),
-                          atol=1e-5)
-    assert torch.allclose(a1.grad, a2.grad, atol=1e-5)
+    (torch.stack(plain) * weights).sum().backward()
+    assert pairs.num_pos.tolist() == plain_counts and plain_counts[2] == 0
+    for got, want in zip(params[0], params[1]):
+        assert torch.allclose(got.grad, want.grad, atol=1e-5)
+
+
+def test_weighted_total_equals_the_plain_sum():
+    gen = torch.Generator().manual_seed(3)
+    code, weight, bias = torch.randn(4, 2, generator=gen), torch.randn(3, 2, generator=gen), \
+        torch.randn(3, generator=gen)
+    keys = torch.nn.functional.normalize(torch.randn(5, 3, generator=gen), dim=1)
+    rows = torch.tensor([[1.0, 0.5, 0.0], [0.5, 1.0, 0.2], [0.0, 0.2, 1.0], [1.0, 0.5, 0.0]])
+    codes = torch.tensor([0, 1, 2, 0, 2])
+    anchors, v = unit_anchor_factors(code, weight, bias)
+    pairs = ConceptPairs(rows, codes, 0.3, 0.1, exclude_self=False)
+    total = concept_info_nce(anchors, v, keys, pairs, codes, torch.tensor([1.0, 2, 3, 4]), 0.5)
+    a = torch.nn.functional.normalize(code @ weight.T + bias, dim=1)
+    expected = 0.0
+    for i in range(4):
+        g = rows[i, codes]
+        keep = [j for j in range(5) if g[j] > 0.3 or g[j] < 0.1]
+        denominator = math.log(sum(math.exp(float(a[i] @ keys[j]) / 0.5) for j in keep))
+        expected += (i + 1) * sum(-float(a[i] @ keys[j]) / 0.5 + denominator
+                                  for j in range(5) if g[j] > 0.3)
+    assert total.item() == pytest.approx(expected, rel=1e-5)
 
 
 def test_gradient_reaches_the_student_only():
     student = unit(STUDENT)[None].requires_grad_(True)
+    weight, bias = (t.clone().requires_grad_(True) for t in IDENTITY)
     teacher = unit(TEACHER)[None].requires_grad_(True)
-    CauseContrastiveLoss(temperature=TAU)(student, teacher, torch.tensor([[0, 1, 2]]),
-                                          CODEBOOK).backward()
+    CauseContrastiveLoss(temperature=TAU)(student, weight, bias, teacher,
+                                          torch.tensor([[0, 1, 2]]), CODEBOOK).backward()
     assert teacher.grad is None
-    assert student.grad is not None and student.grad.abs().sum() > 0
+    for param in (student, weight, bias):
+        assert param.grad is not None and param.grad.abs().sum() > 0
 
 
 def test_no_positive_pair_gives_a_finite_zero():
     student = unit(STUDENT[:2])[None].requires_grad_(True)
-    out = concept_contrastive_loss(student, unit(TEACHER[:2])[None], torch.tensor([[0, 2]]),
-                                   CODEBOOK)
+    out = concept_contrastive_loss(student, *IDENTITY, unit(TEACHER[:2])[None],
+                                   torch.tensor([[0, 2]]), CODEBOOK)
     out.backward()
     assert out.item() == 0.0 and torch.isfinite(student.grad).all()
 
