@@ -14,15 +14,6 @@ def codeword_similarity(codebook: Tensor) -> Tensor:
     return unit @ unit.T
 
 
-def key_chunks(keys: Tensor, key_codes: Tensor, chunk: int):
-    """``(index, keys, codes)`` of the used key rows (``key_codes >= 0``), ``chunk`` at a time,
-    each chunk converted to float32 on its own."""
-    rows = torch.nonzero(key_codes >= 0).flatten()
-    for start in range(0, rows.numel(), chunk):
-        idx = rows[start:start + chunk]
-        yield idx, keys[idx].float(), key_codes[idx]
-
-
 def unit_anchor_factors(code: Tensor, weight: Tensor, bias: Tensor) -> Tuple[Tensor, Tensor]:
     """The student embeddings ``a_i = z_i/‖z_i‖``, ``z_i = W c_i + b``, as ``a_i = V ũ_i``.
 
@@ -44,71 +35,90 @@ def unit_anchor_factors(code: Tensor, weight: Tensor, bias: Tensor) -> Tuple[Ten
 
 
 class ConceptPairs:
-    """Which keys are positives/negatives of each anchor (``g`` thresholds), and the keys' sums.
+    """Which keys are positives/negatives of each anchor, from the concept similarity ``g``.
+
+    Keys of the unused concept ``-1`` (empty bank slots) are skipped: the keys
+    are streamed in contiguous chunks when all are used, gathered otherwise.
 
     Args:
-        concept_rows: ``R×K`` similarity of each anchor's concept to every concept.
+        concept_rows: ``R×K`` similarity ``g`` of each anchor's concept to every concept.
         key_codes: ``M`` concept of every key; ``-1`` marks an unused row.
-        pos_thresh, neg_thresh: Thresholds on ``g``.
-        exclude_self: Anchor ``i`` and key ``i`` are the same patch.
+        pos_thresh: ``g`` above it: positive.
+        neg_thresh: ``g`` below it: negative; in between: left out.
+        exclude_self: Anchor ``i`` and key ``i`` are the same patch (the
+            in-batch term, all keys used): that pair is neither positive nor negative.
     """
 
     def __init__(self, concept_rows: Tensor, key_codes: Tensor, pos_thresh: float,
                  neg_thresh: float, exclude_self: bool) -> None:
-        self.positive = concept_rows > pos_thresh
-        self.kept = self.positive | (concept_rows < neg_thresh)
+        num, concepts = concept_rows.shape
+        used = key_codes >= 0
+        self.rows = None if bool(used.all()) else torch.nonzero(used).flatten()
+        if exclude_self and self.rows is not None:
+            raise ValueError('exclude_self pairs anchor i with key i: every key must be used.')
+        self.key_codes = key_codes if self.rows is None else key_codes[self.rows]
+        positive = concept_rows > pos_thresh
+        self.positive = positive.float()
+        self.dropped_by_concept = (~(positive | (concept_rows < neg_thresh))).T.contiguous()
         self.exclude_self = exclude_self
-        num = concept_rows.shape[0]
-        used = key_codes[key_codes >= 0]
-        counts = torch.bincount(used, minlength=concept_rows.shape[1]).float()
-        self.num_pos = self.positive.float() @ counts
+        counts = torch.bincount(self.key_codes, minlength=concepts).float()
+        self.num_pos = self.positive @ counts
         if exclude_self:
-            self.self_pos = self.positive.gather(1, key_codes[:num, None]).float()
+            self.self_pos = self.positive.gather(1, self.key_codes[:num, None])
             self.num_pos = self.num_pos - self.self_pos[:, 0]
 
-    def kept_mask(self, idx: Tensor, codes: Tensor) -> Tensor:
-        """``R×m`` pairs in the denominator (positive or negative, never an anchor with itself)."""
-        keep = self.kept[:, codes]
+    def chunks(self, keys: Tensor, chunk: int):
+        """``(start, keys, codes)`` of ``chunk`` used keys at a time, converted to float32."""
+        for start in range(0, self.key_codes.numel(), chunk):
+            codes = self.key_codes[start:start + chunk]
+            if self.rows is None:
+                part = keys[start:start + chunk]
+            else:
+                part = keys.index_select(0, self.rows[start:start + chunk])
+            yield start, part.float(), codes
+
+    def dropped_mask(self, start: int, codes: Tensor) -> Tensor:
+        """``m×R`` pairs outside the denominator for the keys ``start …`` with ``codes``."""
+        dropped = self.dropped_by_concept.index_select(0, codes)
         if self.exclude_self:
-            keep &= torch.arange(keep.shape[0], device=idx.device)[:, None] != idx[None, :]
-        return keep
+            own = torch.arange(start, min(start + codes.numel(), dropped.shape[1]),
+                               device=codes.device)
+            dropped[own - start, own] = True
+        return dropped
 
 
 @torch.no_grad()
 def concept_log_partition(anchors: Tensor, v: Tensor, keys: Tensor, pairs: ConceptPairs,
-                          key_codes: Tensor, temperature: float,
-                          chunk: int) -> Tuple[Tensor, Tensor]:
+                          temperature: float, chunk: int) -> Tuple[Tensor, Tensor]:
     """``lse_i = log Σ_{l ∈ pos_i ∪ neg_i} exp(a_i·k_l/τ)``, streamed over key chunks.
 
     Args:
         anchors: ``R×r`` factors ``ũ`` (:func:`unit_anchor_factors`).
         v: ``P×r`` factor ``V``.
         keys: ``M×P`` unit keys (any float dtype).
-        pairs: The anchors' positives/negatives.
-        key_codes: ``M`` key concepts, ``-1`` unused.
+        pairs: The anchors' positives/negatives against the keys.
         temperature: ``τ``.
         chunk: Keys per chunk.
 
     Returns:
         ``(lse, y)``: ``R`` log-partitions (``-inf`` without any kept key) and
-        the used keys' ``Vᵀk`` rows, ``M'×r``.
+        the keys' ``y_l = Vᵀk_l``, ``M×r``.
     """
+    scaled = (anchors / temperature).T
     run_max = anchors.new_full((anchors.shape[0], ), float('-inf'))
     run_sum = anchors.new_zeros(anchors.shape[0])
     projected = []
-    for idx, kc, codes in key_chunks(keys, key_codes, chunk):
+    for start, kc, codes in pairs.chunks(keys, chunk):
         y = kc @ v
         projected.append(y)
-        logits = (anchors @ y.T).div_(temperature)
-        logits.masked_fill_(~pairs.kept_mask(idx, codes), float('-inf'))
-        new_max = torch.maximum(run_max, logits.amax(dim=1))
+        logits = y @ scaled
+        logits.masked_fill_(pairs.dropped_mask(start, codes), float('-inf'))
+        new_max = torch.maximum(run_max, logits.amax(dim=0))
         shift = torch.where(torch.isfinite(new_max), new_max, 0.0)
         run_sum = (run_sum * torch.exp(run_max - shift)
-                   + logits.sub_(shift[:, None]).exp_().sum(dim=1))
+                   + logits.sub_(shift).exp_().sum(dim=0))
         run_max = new_max
-    lse = run_max + torch.log(run_sum.clamp_min(1e-30))
-    y = torch.cat(projected) if projected else v.new_zeros(0, v.shape[1])
-    return lse, y
+    return run_max + torch.log(run_sum.clamp_min(1e-30)), torch.cat(projected)
 
 
 class _ConceptInfoNCE(torch.autograd.Function):
@@ -124,34 +134,32 @@ class _ConceptInfoNCE(torch.autograd.Function):
 
     @staticmethod
     def forward(ctx, anchors: Tensor, v: Tensor, weights: Tensor, keys: Tensor, y: Tensor,
-                lse: Tensor, pairs: ConceptPairs, key_codes: Tensor, temperature: float,
-                chunk: int) -> Tensor:
-        u, vf = anchors.float(), v.float()
+                lse: Tensor, pairs: ConceptPairs, temperature: float, chunk: int) -> Tensor:
+        u = anchors.detach().float()
         has = pairs.num_pos > 0
         w = torch.where(has, weights.float(), 0.0)
         wn = w * pairs.num_pos
         concept_y = u.new_zeros(pairs.positive.shape[1], u.shape[1])
-        used_codes = key_codes[key_codes >= 0]
-        concept_y.index_add_(0, used_codes, y)
-        pos_y = pairs.positive.float() @ concept_y
+        concept_y.index_add_(0, pairs.key_codes, y)
+        pos_y = pairs.positive @ concept_y
         if pairs.exclude_self:
             pos_y = pos_y - pairs.self_pos * y[:u.shape[0]]
         safe_lse = torch.where(has, lse, 0.0)
         total = (w * (pairs.num_pos * safe_lse - (u * pos_y).sum(dim=1) / temperature)).sum()
         soft_y = torch.zeros_like(u)
-        grad_v = torch.zeros_like(vf)
-        pos_u = pairs.positive.float().T @ (w[:, None] * u)
-        start = 0
-        for idx, kc, codes in key_chunks(keys, key_codes, chunk):
-            yc = y[start:start + idx.numel()]
-            start += idx.numel()
-            logits = (u @ yc.T).div_(temperature).sub_(safe_lse[:, None])
-            p = logits.exp_().masked_fill_(~pairs.kept_mask(idx, codes), 0.0)
-            soft_y += p @ yc
-            t = p.T @ (wn[:, None] * u) - pos_u[codes]
-            if pairs.exclude_self:
-                own = idx < u.shape[0]
-                t[own] += (w[idx[own], None] * pairs.self_pos[idx[own]]) * u[idx[own]]
+        grad_v = u.new_zeros(v.shape)
+        scaled = (u / temperature).T
+        neg_lse = torch.where(has, -lse, -1.0 / temperature)[None]
+        pos_u = pairs.positive.T @ (w[:, None] * u)
+        self_u = (w[:, None] * pairs.self_pos) * u if pairs.exclude_self else None
+        for start, kc, codes in pairs.chunks(keys, chunk):
+            yc = y[start:start + codes.numel()]
+            p = torch.addmm(neg_lse, yc, scaled).exp_()
+            p.masked_fill_(pairs.dropped_mask(start, codes), 0.0)
+            soft_y += p.T @ yc
+            t = p @ (wn[:, None] * u) - pos_u[codes]
+            if self_u is not None:
+                t[:max(0, self_u.shape[0] - start)] += self_u[start:start + codes.numel()]
             grad_v += kc.T @ t
         grad_u = (wn[:, None] * soft_y - w[:, None] * pos_y) / temperature
         ctx.save_for_backward(grad_u.to(anchors.dtype), (grad_v / temperature).to(v.dtype))
@@ -160,12 +168,11 @@ class _ConceptInfoNCE(torch.autograd.Function):
     @staticmethod
     def backward(ctx, grad_total: Tensor):
         grad_u, grad_v = ctx.saved_tensors
-        return (grad_u * grad_total, grad_v * grad_total) + (None, ) * 8
+        return (grad_u * grad_total, grad_v * grad_total) + (None, ) * 7
 
 
 def concept_info_nce(anchors: Tensor, v: Tensor, keys: Tensor, pairs: ConceptPairs,
-                     key_codes: Tensor, weights: Tensor, temperature: float,
-                     chunk: int = 8192) -> Tensor:
+                     weights: Tensor, temperature: float, chunk: int = 8192) -> Tensor:
     """``Σ_i w_i Σ_{j∈pos_i} ℓ_ij``, differentiable in ``ũ`` and ``V`` (the keys are constants).
 
     ``ℓ_ij = −s_ij/τ + log Σ_{l: pos_il ∨ neg_il} exp(s_il/τ)``,
@@ -180,8 +187,7 @@ def concept_info_nce(anchors: Tensor, v: Tensor, keys: Tensor, pairs: ConceptPai
         anchors: ``R×r`` anchor factors ``ũ``.
         v: ``P×r`` factor ``V``.
         keys: ``M×P`` unit keys (any float dtype; converted chunk by chunk).
-        pairs: Positives/negatives of the anchors against ``key_codes``.
-        key_codes: ``M`` concept of every key; ``-1`` marks an unused row.
+        pairs: Positives/negatives of the anchors against the keys.
         weights: ``R`` weights ``w_i``.
         temperature: ``τ``.
         chunk: Keys per chunk.
@@ -191,8 +197,8 @@ def concept_info_nce(anchors: Tensor, v: Tensor, keys: Tensor, pairs: ConceptPai
     """
     keys = keys.detach()
     lse, y = concept_log_partition(anchors.detach().float(), v.detach().float(), keys, pairs,
-                                   key_codes, temperature, chunk)
-    return _ConceptInfoNCE.apply(anchors, v, weights.detach(), keys, y, lse, pairs, key_codes,
+                                   temperature, chunk)
+    return _ConceptInfoNCE.apply(anchors, v, weights.detach(), keys, y, lse, pairs,
                                  temperature, chunk)
 
 
@@ -249,9 +255,9 @@ def concept_contrastive_loss(code: Tensor, weight: Tensor, bias: Tensor, proj_em
     if not bool(valid.any()):
         return code.sum() * 0.0 + weight.sum() * 0.0 + bias.sum() * 0.0
     per_term = torch.where(valid, 1.0 / (counts.clamp_min(1) * valid.sum()), 0.0)
-    return sum(concept_info_nce(anchors, v, term_keys, p, key_codes,
-                                w.repeat_interleave(n), temperature, chunk)
-               for (term_keys, key_codes, _), p, w in zip(terms, pairs, per_term))
+    return sum(concept_info_nce(anchors, v, term_keys, p, w.repeat_interleave(n), temperature,
+                                chunk)
+               for (term_keys, _, _), p, w in zip(terms, pairs, per_term))
 
 
 @MODELS.register_module()

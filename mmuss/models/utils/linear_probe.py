@@ -1,4 +1,5 @@
 """Supervised linear probe on detached features (the tables' "linear" column)."""
+import torch
 import torch.nn as nn
 import torch.nn.functional as F
 from torch import Tensor
@@ -6,11 +7,44 @@ from torch import Tensor
 from mmuss.utils.ignore_index import IGNORE_INDEX
 
 
+class _UpsampledCrossEntropy(torch.autograd.Function):
+    """Summed cross-entropy of bilinearly upsampled logits, one image at a time.
+
+    The gradient with respect to the low-resolution logits is formed in the
+    forward pass, image by image, so only one image's ``C×H×W`` upsampled
+    logits and their log-softmax exist at a time (instead of the batch's,
+    kept for backward); the values are those of the batched computation.
+    """
+
+    @staticmethod
+    def forward(ctx, logits: Tensor, labels: Tensor, ignore_index: int) -> Tensor:
+        total = logits.new_zeros((), dtype=torch.float)
+        grads = []
+        for image, label in zip(logits.detach(), labels.long()):
+            with torch.enable_grad():
+                image = image[None].requires_grad_(True)
+                up = F.interpolate(image, size=labels.shape[-2:], mode='bilinear',
+                                   align_corners=False)
+                loss = F.cross_entropy(up, label[None], ignore_index=ignore_index,
+                                       reduction='sum')
+                grads.append(torch.autograd.grad(loss, image)[0])
+            total += loss.detach().float()
+        ctx.save_for_backward(torch.cat(grads))
+        return total
+
+    @staticmethod
+    def backward(ctx, grad_total: Tensor):
+        grad, = ctx.saved_tensors
+        return grad * grad_total, None, None
+
+
 def linear_probe_loss(logits: Tensor, labels: Tensor, ignore_index: int = IGNORE_INDEX) -> Tensor:
     """Pixel-mean cross-entropy of upsampled probe logits (docs/methods/baseline.md eq. 5).
 
     ``logits`` are bilinearly upsampled (``align_corners=False``) to the label
-    size; pixels labelled ``ignore_index`` do not count.
+    size; pixels labelled ``ignore_index`` do not count. Computed image by
+    image (:class:`_UpsampledCrossEntropy`): the full-resolution logits of
+    the batch are never held at once.
 
     Args:
         logits: ``B×C×h×w`` probe logits.
@@ -26,12 +60,10 @@ def linear_probe_loss(logits: Tensor, labels: Tensor, ignore_index: int = IGNORE
     if bad.any():
         raise ValueError(f'Label value {int(labels[bad][0])} is outside [0, {num_classes}) and '
                          f'is not the ignore index {ignore_index}.')
-    if logits.shape[-2:] != labels.shape[-2:]:
-        logits = F.interpolate(logits, size=labels.shape[-2:], mode='bilinear',
-                               align_corners=False)
     if not valid.any():
         return logits.sum() * 0
-    return F.cross_entropy(logits, labels.long(), ignore_index=ignore_index)
+    total = _UpsampledCrossEntropy.apply(logits, labels, ignore_index)
+    return (total / valid.sum()).to(logits.dtype)
 
 
 class LinearProbe(nn.Module):

@@ -70,7 +70,7 @@ def test_pairs_between_the_thresholds_leave_the_denominator():
     codes = torch.tensor([0, 1, 2])
     anchors, v = unit_anchor_factors(torch.ones(1, 1), torch.ones(1, 1), torch.zeros(1))
     pairs = ConceptPairs(rows, codes, 0.3, 0.1, exclude_self=False)
-    total = concept_info_nce(anchors, v, keys, pairs, codes, torch.ones(1), 0.1, chunk=2)
+    total = concept_info_nce(anchors, v, keys, pairs, torch.ones(1), 0.1, chunk=2)
     assert pairs.num_pos.item() == 1
     expected = -2.0 + math.log(math.exp(2.0) + math.exp(-4.0))
     assert total.item() == pytest.approx(expected, abs=1e-6)
@@ -94,14 +94,15 @@ def test_streamed_loss_and_gradient_equal_autograd_of_the_plain_sum(exclude_self
     rows = torch.rand(6, 3, generator=gen) * 2 - 1
     rows[2] = -1.0  # an anchor without positives
     codes = torch.randint(3, (8, ), generator=gen)
-    codes[7] = -1  # an empty bank slot: no pair at all
+    if not exclude_self:
+        codes[7] = -1  # an empty bank slot: no pair at all
     rows[torch.arange(6), codes[:6]] = 1.0  # an anchor's own concept, as cos(c, c)
     rows[2] = -1.0
     weights = torch.arange(1.0, 7.0)
     params = [[t.clone().requires_grad_(True) for t in (code, weight, bias)] for _ in range(2)]
     anchors, v = unit_anchor_factors(*params[0])
     pairs = ConceptPairs(rows, codes, 0.3, 0.1, exclude_self)
-    concept_info_nce(anchors, v, keys, pairs, codes, weights, 0.2, chunk=3).backward()
+    concept_info_nce(anchors, v, keys, pairs, weights, 0.2, chunk=3).backward()
     c2, w2, b2 = params[1]
     logits = torch.nn.functional.normalize(c2 @ w2.T + b2, dim=1) @ keys.T / 0.2
     plain, plain_counts = [], []
@@ -128,7 +129,7 @@ def test_weighted_total_equals_the_plain_sum():
     codes = torch.tensor([0, 1, 2, 0, 2])
     anchors, v = unit_anchor_factors(code, weight, bias)
     pairs = ConceptPairs(rows, codes, 0.3, 0.1, exclude_self=False)
-    total = concept_info_nce(anchors, v, keys, pairs, codes, torch.tensor([1.0, 2, 3, 4]), 0.5)
+    total = concept_info_nce(anchors, v, keys, pairs, torch.tensor([1.0, 2, 3, 4]), 0.5)
     a = torch.nn.functional.normalize(code @ weight.T + bias, dim=1)
     expected = 0.0
     for i in range(4):

@@ -51,6 +51,19 @@ def test_linear_probe_loss_matches_cross_entropy_of_upsampled_logits():
         linear_probe_loss(logits, torch.full((1, 4, 4), 7))
 
 
+def test_linear_probe_loss_gradient_equals_autograd_of_the_batched_formula():
+    gen = torch.Generator().manual_seed(0)
+    logits = torch.randn(3, 4, 5, 6, generator=gen)
+    labels = torch.randint(0, 4, (3, 11, 13), generator=gen)
+    labels[1, :4] = 255
+    labels[2] = 255  # an image without a labelled pixel
+    mine, plain = logits.clone().requires_grad_(True), logits.clone().requires_grad_(True)
+    (2.0 * linear_probe_loss(mine, labels)).backward()
+    up = F.interpolate(plain, size=(11, 13), mode='bilinear', align_corners=False)
+    (2.0 * F.cross_entropy(up, labels, ignore_index=255)).backward()
+    torch.testing.assert_close(mine.grad, plain.grad)
+
+
 def test_principal_directions_of_known_covariance():
     gen = torch.Generator().manual_seed(0)
     # variance 9 along (1,1,0)/√2, 1 along (0,0,1), 0.01 along (1,-1,0)/√2, mean offset
