@@ -1,9 +1,11 @@
 """CAUSE-TR: the CAUSE head with a transformer decoder over concept-quantised queries."""
+from typing import Optional
+
 import torch.nn as nn
 from mmseg.registry import MODELS
 from torch import Tensor
 
-from ..utils.cause_quantize import quantise
+from ..utils.cause_quantize import grid_positions, quantise
 from ..utils.cause_tr_decoder import CauseTRDecoder
 from .cause_head import CauseHead
 
@@ -13,9 +15,11 @@ class CauseTRHead(CauseHead):
     """CAUSE-TR: ``code = CauseTRDecoder(quantise(F, clusterbook), F)``.
 
     The queries are the patches replaced by their clusterbook concepts; the
-    decoder mixes patches, so grid sampling follows the head. The decoder's
-    positional embedding fixes the number of patches: train and evaluate at
-    one resolution. See :class:`CauseHead`.
+    decoder mixes patches, so the student's code at the grid-sampled patches
+    needs the keys and values of all of them, but nothing else
+    (:meth:`student_code`). The decoder's positional embedding fixes the
+    number of patches: train and evaluate at one resolution. See
+    :class:`CauseHead`.
 
     Args:
         num_queries: Patches per image ``(size / patch)²`` (1600 at 320 with /8,
@@ -30,5 +34,14 @@ class CauseTRHead(CauseHead):
     def build_head(self) -> nn.Module:
         return CauseTRDecoder(self.in_channels, self.channels, self.num_queries)
 
-    def code_of(self, module: nn.Module, feats: Tensor) -> Tensor:
-        return module(quantise(feats, self.checked_clusterbook()), feats, self.dropout)
+    def code_of(self, module: nn.Module, feats: Tensor,
+                positions: Optional[Tensor] = None) -> Tensor:
+        """``module``'s code, at the flat patch indices ``positions`` only if given."""
+        return module(quantise(feats, self.checked_clusterbook()), feats, self.dropout,
+                      positions)
+
+    def student_code(self, feats: Tensor, order: Optional[Tensor]) -> Tensor:
+        """The student decoder run at the grid cells ``order`` only (see :class:`CauseHead`)."""
+        positions = None if order is None else grid_positions(order, feats.shape[-1],
+                                                              self.grid_stride)
+        return self.code_of(self.head, feats, positions)

@@ -40,6 +40,18 @@ def grid_order(batch: int, height: int, width: int, stride: int,
                          generator=generator)
 
 
+def grid_positions(order: Tensor, width: int, stride: int) -> Tensor:
+    """Flat index ``row · w + col`` of the patch :func:`grid_sample` keeps in each cell.
+
+    ``B×(h//s)×(w//s)`` :func:`grid_order` -> ``B×(h//s)×(w//s)`` long indices
+    into the row-major ``h·w`` patches of a map ``width`` patches wide.
+    """
+    _, gh, gw = order.shape
+    rows = stride * torch.arange(gh, device=order.device)[None, :, None] + order // stride
+    cols = stride * torch.arange(gw, device=order.device)[None, None, :] + order % stride
+    return rows * width + cols
+
+
 def grid_sample(maps: Tensor, order: Tensor, stride: int) -> Tensor:
     """One patch per ``stride×stride`` cell: ``B×C×h×w`` -> ``B×C×(h//s)×(w//s)``.
 
@@ -53,10 +65,7 @@ def grid_sample(maps: Tensor, order: Tensor, stride: int) -> Tensor:
     if order.shape != (b, gh, gw):
         raise ValueError(f'Grid order of shape {tuple(order.shape)} does not fit maps of shape '
                          f'{tuple(maps.shape)} with stride {stride} (expected {(b, gh, gw)}).')
-    order = order.to(maps.device)
-    rows = stride * torch.arange(gh, device=maps.device)[None, :, None] + order // stride
-    cols = stride * torch.arange(gw, device=maps.device)[None, None, :] + order % stride
-    flat = (rows * w + cols).flatten(1)
+    flat = grid_positions(order.to(maps.device), w, stride).flatten(1)
     picked = maps.flatten(2).gather(2, flat[:, None, :].expand(b, c, -1))
     return picked.reshape(b, c, gh, gw)
 

@@ -175,3 +175,24 @@ def test_primaps_em_backbone_runs_the_trained_cause_head(tmp_path):
     with torch.no_grad():
         expected = head.eval()(BackboneOutput(list(inner(images))))
         assert torch.allclose(frozen(images)[0], expected, atol=1e-6)
+
+
+def test_tr_student_code_at_the_grid_is_the_sampled_full_code(tmp_path):
+    from mmuss.models.utils.cause_quantize import grid_order, grid_sample
+    head = make_head(tmp_path, 'tr', in_channels=8)
+    feats = torch.randn(3, 8, 4, 4, generator=torch.Generator().manual_seed(2))
+    order = grid_order(3, 4, 4, 2, torch.Generator().manual_seed(3))
+    head.eval()
+    with torch.no_grad():
+        full = head.code_of(head.head, feats)
+        assert torch.allclose(head.student_code(feats, order), grid_sample(full, order, 2),
+                              atol=1e-6)
+        assert torch.equal(head.student_code(feats, None), full)
+        eval_code = head.student_code(feats, order)
+    head.train()
+    code = head.student_code(feats, order)
+    assert code.shape == (3, 5, 2, 2)
+    assert not torch.allclose(code, eval_code)  # dropout is on in training
+    code.sum().backward()
+    grads = {n for n, p in head.named_parameters() if p.grad is not None}
+    assert grads == {n for n, _ in head.head.named_parameters(prefix='head')}

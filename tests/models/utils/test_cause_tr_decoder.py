@@ -1,0 +1,71 @@
+"""CAUSE-TR decoder at chosen patches: the full decoder's output and gradients gathered there."""
+import pytest
+import torch
+import torch.nn as nn
+
+from mmuss.models.utils.cause_quantize import grid_order, grid_positions, grid_sample
+from mmuss.models.utils.cause_tr_decoder import CauseTRDecoder
+
+
+def decoder_and_maps(batch, height, width, num_heads=1, seed=0):
+    torch.manual_seed(seed)
+    decoder = CauseTRDecoder(8, 5, height * width, hidden_dims=16,
+                             num_heads=num_heads).double().eval()
+    queries = torch.randn(batch, 8, height, width, dtype=torch.double)
+    memory = torch.randn(batch, 8, height, width, dtype=torch.double)
+    return decoder, queries, memory
+
+
+@pytest.mark.parametrize('batch,height,width,stride,num_heads', [
+    (3, 7, 9, 2, 1), (2, 9, 7, 3, 2), (1, 4, 4, 4, 1), (2, 5, 6, 1, 1)])
+def test_grid_positions_give_the_grid_sample_of_the_full_code(batch, height, width, stride,
+                                                              num_heads):
+    decoder, queries, memory = decoder_and_maps(batch, height, width, num_heads)
+    drop = nn.Dropout(0.1).eval()
+    with torch.no_grad():
+        full = decoder(queries, memory, drop)
+        for seed in range(3):
+            order = grid_order(batch, height, width, stride, torch.Generator().manual_seed(seed))
+            sampled = decoder(queries, memory, drop, grid_positions(order, width, stride))
+            expected = grid_sample(full, order, stride)
+            assert sampled.shape == (batch, 5, height // stride, width // stride)
+            assert torch.allclose(sampled, expected, atol=1e-12)
+
+
+def test_arbitrary_positions_give_the_full_code_at_those_patches():
+    decoder, queries, memory = decoder_and_maps(2, 5, 3)
+    positions = torch.tensor([[[14, 0, 7]], [[3, 3, 11]]])  # B×1×3, repeats allowed
+    with torch.no_grad():
+        full = decoder(queries, memory, nn.Identity()).flatten(2)  # B×D×15
+        sampled = decoder(queries, memory, nn.Identity(), positions)
+    assert sampled.shape == (2, 5, 1, 3)
+    for b in range(2):
+        for j, p in enumerate(positions[b, 0].tolist()):
+            assert torch.allclose(sampled[b, :, 0, j], full[b, :, p], atol=1e-12)
+
+
+def test_gradients_at_grid_positions_equal_those_of_the_gathered_full_code():
+    batch, height, width, stride = 2, 7, 9, 3
+    decoder, queries, memory = decoder_and_maps(batch, height, width, num_heads=2)
+    queries.requires_grad_(True)
+    memory.requires_grad_(True)
+    order = grid_order(batch, height, width, stride, torch.Generator().manual_seed(5))
+    weights = torch.randn(batch, 5, height // stride, width // stride, dtype=torch.double)
+    inputs = [queries, memory, *decoder.parameters()]
+
+    def grads(code):
+        return torch.autograd.grad((code * weights).sum(), inputs)
+
+    expected = grads(grid_sample(decoder(queries, memory, nn.Identity()), order, stride))
+    got = grads(decoder(queries, memory, nn.Identity(), grid_positions(order, width, stride)))
+    names = ['queries', 'memory', *(n for n, _ in decoder.named_parameters())]
+    for name, g, e in zip(names, got, expected):
+        assert torch.allclose(g, e, atol=1e-10), name
+    # every positional embedding row is a key, so all of them receive gradient
+    assert (got[names.index('query_pos')].abs().sum(1) > 0).all()
+
+
+def test_positions_of_the_wrong_shape_are_refused():
+    decoder, queries, memory = decoder_and_maps(2, 4, 4)
+    with pytest.raises(ValueError, match=r'positions must be B×h.×w. = 2×.*got shape \(2, 4\)'):
+        decoder(queries, memory, nn.Identity(), torch.zeros(2, 4, dtype=torch.long))
