@@ -18,6 +18,11 @@ head step before each).
 CUDA: ``max_memory_allocated`` minus the allocation before; CPU: the largest
 resident set size sampled every 2 ms minus the resident size before.
 
+``--flops`` adds, from one extra untimed pass of each under
+``torch.utils.flop_counter.FlopCounterMode``, the matrix-product and
+attention FLOPs (``*_gflop``) and their ratio: a machine-independent
+measure, unlike the times on a shared CPU.
+
 Usage::
 
     python benchmarks/cause.py                       # CPU, reference sizes (minutes)
@@ -61,6 +66,28 @@ def measure(fn, device: torch.device):
     return out, seconds, sampler.stop() - before
 
 
+def count_gflop(fn) -> float:
+    """GFLOP of the matrix products and attention ``fn()`` runs.
+
+    torch's counter knows the CUDA attention kernels; the CPU one is added
+    with the same formulas.
+    """
+    from torch.utils import flop_counter as fc
+
+    def cpu_attention(query, key, value, *args, **kwargs):
+        return fc.sdpa_flop_count(query, key, value)
+
+    def cpu_attention_backward(grad_out, query, key, value, *args, **kwargs):
+        return fc.sdpa_backward_flop_count(grad_out, query, key, value)
+
+    aten = torch.ops.aten
+    mapping = {aten._scaled_dot_product_flash_attention_for_cpu: cpu_attention,
+               aten._scaled_dot_product_flash_attention_for_cpu_backward: cpu_attention_backward}
+    with fc.FlopCounterMode(display=False, custom_mapping=mapping) as counter:
+        fn()
+    return counter.get_total_flops() / 1e9
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument('--device', default='cpu')
@@ -74,6 +101,8 @@ def main() -> None:
                         help='one untimed head step before each timed one')
     parser.add_argument('--amp', action='store_true', help='CUDA fp16 autocast')
     parser.add_argument('--threads', type=int, default=torch.get_num_threads())
+    parser.add_argument('--flops', action='store_true',
+                        help='also count FLOPs in one extra untimed pass of each')
     args = parser.parse_args()
 
     from mmengine.structures import PixelData
@@ -104,6 +133,7 @@ def main() -> None:
             return backbone(images)
 
     feats, backbone_s, backbone_mib = measure(backbone_forward, device)
+    backbone_gflop = count_gflop(backbone_forward) if args.flops else None
     inputs = BackboneOutput([f.float() for f in feats])
     results = {}
     for kind in args.heads:
@@ -129,13 +159,19 @@ def main() -> None:
             if args.warmup:
                 measure(head_step, device)
             _, seconds, mib = measure(head_step, device)
-            results[f'{kind}_bank{keys}'] = dict(
+            result = dict(
                 head_step_s=round(seconds, 3), time_ratio=round(seconds / backbone_s, 3),
                 head_peak_mib=round(mib, 1), memory_ratio=round(mib / max(backbone_mib, 1e-6), 3))
+            if args.flops:
+                gflop = count_gflop(head_step)
+                result.update(head_gflop=round(gflop, 1),
+                              flop_ratio=round(gflop / backbone_gflop, 3))
+            results[f'{kind}_bank{keys}'] = result
     print(json.dumps(dict(
         device=str(device), backbone=args.backbone, batch=args.batch, size=args.size,
         amp=args.amp, threads=args.threads, backbone_s=round(backbone_s, 3),
-        backbone_peak_mib=round(backbone_mib, 1), heads=results)))
+        backbone_peak_mib=round(backbone_mib, 1),
+        **(dict(backbone_gflop=round(backbone_gflop, 1)) if args.flops else {}), heads=results)))
 
 
 if __name__ == '__main__':
