@@ -49,6 +49,9 @@ def test_mediator(bb, ds):
     assert head.loss_mod.temperature == 0.1
     assert cfg.optim_wrapper.optimizer == dict(type='Adam', lr=4e-3)
     assert cfg.train_cfg.max_epochs == 1 and cfg.val_cfg is None
+    assert cfg.train_cfg.type == 'ResumableEpochBasedTrainLoop'
+    assert cfg.default_hooks.iter_checkpoint == dict(type='IterCheckpointHook', interval=500,
+                                                     max_keep_ckpts=1)
     assert train_size(cfg) == size and cfg.train_dataloader.batch_size == 16
     assert 'five_crop' in cfg.train_dataloader.dataset.data_prefix.img_path
     hook = next(h for h in cfg.custom_hooks if h.type == 'CauseClusterbookHook')
@@ -66,6 +69,9 @@ def test_front_door_and_probe_steps(bb, ds, kind):
     step3 = load(f"cause-{kind}-probe_{bb}_{5 if kind == 'tr' else 1}e_{ds}-{size}")
     for cfg, front_door in ((step2, True), (step3, False)):
         head = cfg.model.decode_head
+        assert cfg.train_cfg.type == 'ResumableEpochBasedTrainLoop'
+        assert cfg.default_hooks.iter_checkpoint == dict(type='IterCheckpointHook',
+                                                         interval=1000, max_keep_ckpts=1)
         assert head.type == ('CauseTRHead' if kind == 'tr' else 'CauseMLPHead')
         assert (head.in_channels, head.channels, head.num_codebook, head.proj_channels) == (
             dims, 90, 2048, 2048)

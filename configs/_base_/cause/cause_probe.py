@@ -2,7 +2,9 @@
 # docs/methods/cause.md): the step-2 head is frozen, a fresh cluster probe is fitted by the
 # modularity objective to the EMA code and the linear probe goes on training. Adam lr 4e-3 for
 # both probes (weight decay, COCO only, on the linear probe), StepLR halving every 2 epochs,
-# clipping of the linear probe at the step-2 max_norm, AMP, batch 16 per GPU. A leaf sets
+# clipping of the linear probe at the step-2 max_norm, AMP, batch 16 per GPU. Besides the epoch
+# checkpoints, one every 1000 iterations, from which an interrupted epoch resumes at its next
+# batch (ResumableEpochBasedTrainLoop). A leaf sets
 # max_epochs (TR 5, MLP 1) and
 #   custom_hooks = [dict(type='IterationSeedHook', seed=0),
 #                   dict(type='CauseHeadInitHook', checkpoint='work_dirs/<step-2 config>')]
@@ -15,7 +17,7 @@ optim_wrapper = dict(
     clip_prefixes=('decode_head.linear_probe.', ),
     paramwise_cfg=dict(custom_keys={'decode_head.cluster_probe': dict(decay_mult=0.0)}))
 param_scheduler = [dict(type='StepLR', step_size=2, gamma=0.5, by_epoch=True)]
-train_cfg = dict(type='EpochBasedTrainLoop', max_epochs=5, val_interval=1)
+train_cfg = dict(type='ResumableEpochBasedTrainLoop', max_epochs=5, val_interval=1)
 val_cfg = dict(type='ValLoop')
 test_cfg = dict(type='TestLoop')
 default_hooks = dict(
@@ -24,6 +26,7 @@ default_hooks = dict(
     param_scheduler=dict(type='ParamSchedulerHook'),
     checkpoint=dict(type='AtomicCheckpointHook', by_epoch=True, interval=1, max_keep_ckpts=1,
                     save_best='cluster/mIoU', rule='greater'),
+    iter_checkpoint=dict(type='IterCheckpointHook', interval=1000, max_keep_ckpts=1),
     sampler_seed=dict(type='DistSamplerSeedHook'),
     visualization=dict(type='SegVisualizationHook'),
     cluster_matching=dict(type='ClusterMatchingHook'))

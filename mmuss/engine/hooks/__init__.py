@@ -5,6 +5,7 @@ from .cause_head_init_hook import CauseHeadInitHook
 from .checkpoint_prototype_init_hook import CheckpointPrototypeInitHook
 from .cluster_matching_hook import ClusterMatchingHook
 from .hp_lambda_hook import HPLambdaHook
+from .iter_checkpoint_hook import IterCheckpointHook
 from .iteration_seed_hook import IterationSeedHook
 from .non_finite_guard_hook import NonFiniteGuardHook
 from .prediction_dump_hook import PredictionDumpHook
@@ -15,6 +16,6 @@ from .reference_pool_hook import ReferencePoolHook
 __all__ = [
     'AtomicCheckpointHook', 'BestAfterWarmupCheckpointHook', 'CauseClusterbookHook',
     'CauseHeadInitHook', 'CheckpointPrototypeInitHook', 'ClusterMatchingHook', 'HPLambdaHook',
-    'IterationSeedHook', 'NonFiniteGuardHook', 'PredictionDumpHook', 'PrimapsEMHook',
-    'PrototypeInitHook', 'ReferencePoolHook'
+    'IterCheckpointHook', 'IterationSeedHook', 'NonFiniteGuardHook', 'PredictionDumpHook',
+    'PrimapsEMHook', 'PrototypeInitHook', 'ReferencePoolHook'
 ]
