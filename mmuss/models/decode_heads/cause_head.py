@@ -113,6 +113,8 @@ class CauseHead(BaseUSSHead):
 
     #: Whether grid sampling may precede the head (per-patch heads) or must follow it.
     grid_before_head = True
+    #: The code is the EMA head's; CAUSE-TR's queries read the clusterbook (and its ready flag).
+    code_state_prefixes = ('head_ema.', 'clusterbook')
 
     def init_weights(self) -> None:
         """Initialise, copy the student into the teacher, reset the probe, read the clusterbook."""
