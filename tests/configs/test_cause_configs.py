@@ -1,4 +1,5 @@
 """The CAUSE configs load, chain their three steps and carry the reference's settings."""
+import argparse
 import functools
 from pathlib import Path
 
@@ -7,6 +8,7 @@ from mmengine.config import Config
 from mmseg.registry import MODELS
 
 import mmuss  # noqa: F401
+from mmuss.utils.run_setup import load_run_config
 
 CONFIGS = Path(__file__).resolve().parents[2] / 'configs'
 BACKBONES = {'dino-vit-s8': (384, 8, 320), 'dino-vit-b8': (768, 8, 320),
@@ -165,3 +167,15 @@ def test_primaps_em_on_top_of_cause_tr(ds):
     assert f'cause-tr-probe_dino-vit-b8_5e_{ds}-320' in cfg.sota_checkpoint
     assert cfg.model.decode_head.in_channels == 90
     assert cfg.custom_hooks[0].checkpoint == cfg.sota_checkpoint
+
+
+def test_documented_cpu_override_gives_a_plain_optim_wrapper():
+    """configs/cause/README.md: `--cfg-options optim_wrapper.type=OptimWrapper
+    optim_wrapper.loss_scale=None` (mmengine's OptimWrapper takes no loss_scale)."""
+    for name in ('cause-mediator_dino-vit-s8_1e_voc-320', 'cause-tr_dino-vit-s8_2e_voc-320'):
+        args = argparse.Namespace(
+            config=str(CONFIGS / 'cause' / f'{name}.py'), launcher='none', work_dir=None,
+            cfg_options={'optim_wrapper.type': 'OptimWrapper', 'optim_wrapper.loss_scale': None})
+        wrapper = load_run_config(args).optim_wrapper
+        assert wrapper.type == 'OptimWrapper' and 'loss_scale' not in wrapper
+        assert wrapper.optimizer.lr == 4e-3
