@@ -3,9 +3,10 @@ from .cityscapes27 import Cityscapes27Dataset
 from .coco_stuff27 import COCOStuff27Dataset
 from .image_folder_dataset import ImageFolderDataset
 from .knn_pair_dataset import KNNPairDataset
+from .pascal_voc21 import PascalVOC21Dataset
 from .potsdam3 import Potsdam3Dataset
 
 __all__ = [
     'COCOStuff27Dataset', 'Cityscapes27Dataset', 'ImageFolderDataset', 'KNNPairDataset',
-    'Potsdam3Dataset'
+    'PascalVOC21Dataset', 'Potsdam3Dataset'
 ]

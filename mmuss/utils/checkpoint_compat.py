@@ -29,6 +29,7 @@ import os
 import os.path as osp
 import pickle
 import re
+import zipfile
 from typing import Any, List, Optional
 
 import numpy as np
@@ -83,13 +84,19 @@ def offending_global(err: Exception) -> str:
     return found.group(1) if found else str(err).strip().splitlines()[-1][:200]
 
 
-def load_local_checkpoint(filename: str, map_location: Optional[Any] = None) -> Any:
-    """mmengine's local-file loader: torch's safe load, unpickling only on explicit opt-in."""
+def load_local_checkpoint(filename: str, map_location: Optional[Any] = None,
+                          mmap: bool = False) -> Any:
+    """mmengine's local-file loader: torch's safe load, unpickling only on explicit opt-in.
+
+    ``mmap=True`` memory-maps a zip-format file (``torch.save``'s default), so
+    tensors the caller never reads are never loaded; legacy files load fully.
+    """
     filename = osp.expanduser(filename)
     if not osp.isfile(filename):
         raise FileNotFoundError(f'{filename} can not be found.')
+    mmap = mmap and zipfile.is_zipfile(filename)
     try:
-        return torch.load(filename, map_location=map_location, weights_only=True)
+        return torch.load(filename, map_location=map_location, weights_only=True, mmap=mmap)
     except pickle.UnpicklingError as err:
         culprit = offending_global(err)
         if not checkpoints_trusted():
@@ -101,7 +108,7 @@ def load_local_checkpoint(filename: str, map_location: Optional[Any] = None) -> 
             ) from None
         print_log(f'{filename} holds {culprit}; loading it with weights_only=False because '
                   f'{TRUST_ENV}=1.', logger='current', level=logging.WARNING)
-        return torch.load(filename, map_location=map_location, weights_only=False)
+        return torch.load(filename, map_location=map_location, weights_only=False, mmap=mmap)
 
 
 def allow_mmengine_checkpoints() -> None:

@@ -64,6 +64,7 @@ def load_run_config(args: argparse.Namespace) -> Config:
         cfg = merge_cfg_options(cfg, args.cfg_options)
         if 'custom_imports' in args.cfg_options:
             import_modules_from_strings(**cfg.custom_imports)
+        drop_null_loss_scale(cfg)
     if getattr(args, 'trust_checkpoint', False) or cfg.get('trust_checkpoint', False):
         os.environ[TRUST_ENV] = '1'
     if getattr(args, 'allow_shape_mismatch', False):
@@ -73,6 +74,19 @@ def load_run_config(args: argparse.Namespace) -> Config:
     elif cfg.get('work_dir') is None:
         cfg.work_dir = osp.join('./work_dirs', osp.splitext(osp.basename(args.config))[0])
     return cfg
+
+
+def drop_null_loss_scale(cfg: Config) -> None:
+    """Remove ``optim_wrapper.loss_scale=None`` from a plain ``OptimWrapper``.
+
+    ``--cfg-options optim_wrapper.type=OptimWrapper optim_wrapper.loss_scale=None`` is how an
+    AMP config (e.g. CAUSE's) trains on a CPU; options cannot delete a key, and mmengine's
+    ``OptimWrapper`` takes no ``loss_scale``.
+    """
+    wrapper = cfg.get('optim_wrapper')
+    if (isinstance(wrapper, dict) and wrapper.get('type') == 'OptimWrapper'
+            and 'loss_scale' in wrapper and wrapper['loss_scale'] is None):
+        del wrapper['loss_scale']
 
 
 def build_runner(cfg: Config) -> Runner:

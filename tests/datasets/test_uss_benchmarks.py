@@ -254,6 +254,42 @@ def test_pascal_voc_fixed_512_resize_and_original_labels(tmp_path, build_loader)
         np.testing.assert_array_equal(sample.gt_sem_seg.data[0].numpy(), labels)
 
 
+@pytest.mark.parametrize('name,size', [('pascal_voc_320.py', 320), ('pascal_voc_322.py', 322)])
+def test_pascal_voc_cause_protocol_squashes_image_and_labels(tmp_path, build_loader, name, size):
+    """CAUSE: Resize((res, res), NEAREST) of image and annotation, scored at res×res."""
+    rng = np.random.default_rng(8)
+    ids, sources = ['2008_000002', '2008_000003'], []
+    # 320/16 = 20, 320/20 = 16, 322/14 = 23, 322/23 = 14: no pixel-centre ties
+    height, width = (16, 20) if size == 320 else (14, 23)
+    for image_id in ids:
+        rgb = random_rgb(rng, height, width)
+        write_png(osp.join(tmp_path, 'JPEGImages', image_id + '.png'), rgb)  # lossless
+        labels = rng.integers(0, 22, (height, width)).astype(np.uint8)
+        labels[labels == 21] = 255
+        write_png(osp.join(tmp_path, 'SegmentationClass', image_id + '.png'), labels,
+                  palette=True)
+        sources.append((rgb, labels))
+    (tmp_path / 'ImageSets/Segmentation').mkdir(parents=True)
+    (tmp_path / 'ImageSets/Segmentation/val.txt').write_text('\n'.join(ids) + '\n')
+    loader, _ = build_loader(name, tmp_path, img_suffix='.png')
+    batch = next(iter(loader))
+    rows, cols = pil_nearest_source(size, height), pil_nearest_source(size, width)
+    for img, sample, (rgb, labels) in zip(batch['inputs'], batch['data_samples'], sources,
+                                          strict=True):
+        np.testing.assert_array_equal(img.permute(1, 2, 0).numpy(), rgb[rows][:, cols][:, :, ::-1])
+        np.testing.assert_array_equal(sample.gt_sem_seg.data[0].numpy(), labels[rows][:, cols])
+        assert tuple(sample.ori_shape) == (size, size) == tuple(sample.img_shape)
+
+
+def test_voc_crop_folder_without_images_is_named(tmp_path, build_loader):
+    (tmp_path / 'crops' / 'img').mkdir(parents=True)
+    with pytest.raises(FileNotFoundError, match=r"PascalVOC21Dataset found no image ending in "
+                       r"'\.jpg' under '.*crops/img'"):
+        build_loader('pascal_voc_320.py', tmp_path, split='train', type='PascalVOC21Dataset',
+                     ann_file='', data_prefix=dict(img_path='crops/img',
+                                                   seg_map_path='crops/label'))
+
+
 @pytest.mark.parametrize('name,size', [
     ('cityscapes27.py', 320), ('cityscapes27_322.py', 322), ('cocostuff27.py', 320),
     ('cocostuff27_322.py', 322), ('potsdam3.py', 320), ('potsdam3_322.py', 322),

@@ -65,7 +65,7 @@ class LabelLUT(BaseTransform):
 
     Args:
         mapping: Name of a built-in table (``'cityscapes27'``, ``'cocostuff27'``,
-            ``'potsdam3'``, ``'voc21'``, ``'five_crop27'``; see
+            ``'potsdam3'``, ``'voc21'``, ``'five_crop27'``, ``'super_crop21'``; see
             :mod:`mmuss.datasets.transforms.label_maps`) or a ``{fine: coarse}``
             dict (coarse ``255`` = ignore).
         unmapped: What a label value missing from the table becomes:

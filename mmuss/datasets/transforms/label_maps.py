@@ -71,7 +71,7 @@ VOC21 = {**{i: i for i in range(21)}, IGNORE_INDEX: IGNORE_INDEX}
 
 
 def five_crop_table(num_classes: int) -> Dict[int, int]:
-    """STEGO's five-crop label files hold ``label + 1`` (0 = ignore); undo the shift."""
+    """Crop label files (STEGO's five, CAUSE's VOC super crops) hold ``label + 1``, 0 = ignore."""
     return {0: IGNORE_INDEX, **{i + 1: i for i in range(num_classes)}}
 
 
@@ -81,4 +81,5 @@ LABEL_MAPS: Dict[str, Dict[int, int]] = dict(
     potsdam3=POTSDAM3,
     voc21=VOC21,
     five_crop27=five_crop_table(27),
+    super_crop21=five_crop_table(21),
 )

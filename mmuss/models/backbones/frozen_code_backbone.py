@@ -1,4 +1,4 @@
-"""A frozen backbone followed by a trained STEGO/HP head: the head's code as the feature map."""
+"""A frozen backbone followed by a trained head (STEGO, HP, CAUSE): its code as the feature map."""
 import os.path as osp
 from typing import Optional
 
@@ -18,20 +18,27 @@ def split_segmentor_state(state: dict, prefix: str) -> dict:
 
 @MODELS.register_module()
 class FrozenCodeBackbone(BaseModule):
-    """``code = head(backbone(x))`` of a trained STEGO/HP model, used as a frozen backbone.
+    """``code = head(backbone(x))`` of a trained model, used as a frozen backbone.
 
     PriMaPs-EM's "+STEGO"/"+HP" variants
-    (docs/methods/primaps_em.md#variants-on-stego-and-hp) fit their prototypes
-    to the SotA model's code instead of the DINO features. Both parts come from
-    one ``tools/train.py`` checkpoint of a STEGO/HP config (``backbone.*`` and
-    ``decode_head.*``); the head runs in eval mode (no dropout) once the
-    segmentor freezes this module. The extras of the inner backbone (``attn``,
-    ``qkv``, ``cls_token``) are passed on.
+    (docs/methods/primaps_em.md#variants-on-stego-and-hp), and the same on
+    CAUSE-TR, fit their prototypes to the SotA model's code instead of the
+    DINO features. Both parts come from one ``tools/train.py`` checkpoint
+    (``backbone.*`` and ``decode_head.*``); the head runs in eval mode (no
+    dropout) once the segmentor freezes this module. The extras of the inner
+    backbone (``attn``, ``qkv``, ``cls_token``) are passed on.
+
+    The checkpoint must hold every head entry under the head's
+    ``code_state_prefixes`` (:class:`BaseUSSHead`: STEGO/HP ``linear.*``,
+    ``nonlinear.*``; CAUSE ``head_ema.*`` and the clusterbook). It is
+    memory-mapped and only the head's own entries are read, so a CAUSE
+    step-2 checkpoint's concept bank is not loaded when the head is built
+    with ``front_door=False``.
 
     Args:
         backbone: The inner backbone config (e.g. DINO ViT-B/8).
-        head: The trained head's config (``StegoHead``/``HPHead``, same sizes).
-        checkpoint: Path of the STEGO/HP training checkpoint.
+        head: The trained head's config (same type and sizes as in training).
+        checkpoint: Path of the training checkpoint.
         init_cfg: Initialisation config of the inner modules.
     """
 
@@ -40,25 +47,32 @@ class FrozenCodeBackbone(BaseModule):
         super().__init__(init_cfg=init_cfg)
         self.backbone = MODELS.build(backbone)
         self.head = MODELS.build(head)
+        self.head.code_state_keys()  # refuses a head without code_state_prefixes now
         self.checkpoint = checkpoint
 
     def init_weights(self) -> None:
-        """Initialise the inner modules, then load the STEGO/HP checkpoint over them."""
+        """Initialise the inner modules, then load the checkpoint over them."""
         super().init_weights()
         if self.checkpoint is None:
             return
+        head_type = type(self.head).__name__
         if not osp.isfile(self.checkpoint):
-            raise FileNotFoundError(f'STEGO/HP checkpoint {self.checkpoint!r} of '
+            raise FileNotFoundError(f'{head_type} checkpoint {self.checkpoint!r} of '
                                     f'FrozenCodeBackbone does not exist.')
-        state = checkpoint_state_dict(self.checkpoint)
-        head_state = split_segmentor_state(state, 'decode_head.')
-        needed = [k for k in self.head.state_dict() if k.startswith(('linear.', 'nonlinear.'))]
-        missing = [k for k in needed if k not in head_state]
-        if missing:
-            raise KeyError(f'{self.checkpoint} has no trained head weights {missing} (expected '
-                           f'decode_head.* of a StegoHead/HPHead checkpoint).')
-        self.head.load_state_dict(head_state, strict=False)
+        state = checkpoint_state_dict(self.checkpoint, mmap=True)
+        own = self.head.state_dict().keys()
+        head_state = {k: v for k, v in split_segmentor_state(state, 'decode_head.').items()
+                      if k in own}
         backbone_state = split_segmentor_state(state, 'backbone.')
+        del state
+        missing = [k for k in self.head.code_state_keys() if k not in head_state]
+        if missing:
+            more = f' and {len(missing) - 10} more' if len(missing) > 10 else ''
+            raise KeyError(f'{self.checkpoint} has no trained head weights {missing[:10]}{more} '
+                           f'(expected decode_head.* of a {head_type} checkpoint: '
+                           f'FrozenCodeBackbone needs its entries under '
+                           f'{self.head.code_state_prefixes}).')
+        self.head.load_state_dict(head_state, strict=False)
         if backbone_state:
             self.backbone.load_state_dict(backbone_state)
 

@@ -1,6 +1,6 @@
 """The decode-head contract shared by every mmuss method."""
 from abc import ABCMeta, abstractmethod
-from typing import Dict, Optional, Sequence, Tuple
+from typing import Dict, List, Optional, Sequence, Tuple
 
 import torch
 from mmengine.model import BaseModule
@@ -41,7 +41,9 @@ class BaseUSSHead(BaseModule, metaclass=ABCMeta):
     - :meth:`method_loss`: the method's own losses;
     - optionally :attr:`view_names`, :meth:`trains_cluster_probe`, and
       :meth:`logits_from_code` when predictions do not come from the cluster
-      probe (e.g. PriMaPs-EM's momentum prototypes).
+      probe (e.g. PriMaPs-EM's momentum prototypes);
+    - :attr:`code_state_prefixes` when a trained head may serve as
+      :class:`FrozenCodeBackbone` (PriMaPs-EM on top of the method).
 
     Predictions are cluster ids: the ``'seg'`` logits have ``num_clusters``
     channels and are matched to classes by :class:`HungarianIoUMetric`.
@@ -61,6 +63,11 @@ class BaseUSSHead(BaseModule, metaclass=ABCMeta):
         align_corners: ``align_corners`` of every resize.
         init_cfg: Initialisation config.
     """
+
+    #: State-dict prefixes of the trained entries :meth:`forward` computes the code from.
+    #: :class:`FrozenCodeBackbone` requires every entry under them in a checkpoint's
+    #: ``decode_head.*``. ``None``: the head cannot serve as a frozen code.
+    code_state_prefixes: Optional[Tuple[str, ...]] = None
 
     def __init__(self,
                  in_channels: int,
@@ -99,6 +106,18 @@ class BaseUSSHead(BaseModule, metaclass=ABCMeta):
     @abstractmethod
     def forward(self, inputs: BackboneOutput) -> Tensor:
         """Backbone output → the method's code ``B×D×h×w``."""
+
+    def code_state_keys(self) -> List[str]:
+        """This head's state-dict keys under :attr:`code_state_prefixes`.
+
+        Raises ``TypeError`` for a head that declares none.
+        """
+        if self.code_state_prefixes is None:
+            raise TypeError(f'{type(self).__name__} declares no code_state_prefixes, so a '
+                            f'checkpoint of it cannot be checked for the weights of its code; '
+                            f'FrozenCodeBackbone takes StegoHead, HPHead, CauseMLPHead or '
+                            f'CauseTRHead.')
+        return [k for k in self.state_dict() if k.startswith(self.code_state_prefixes)]
 
     @property
     def view_names(self) -> Tuple[str, ...]:

@@ -111,6 +111,9 @@ class CauseHead(BaseUSSHead):
     def code_of(self, module: nn.Module, feats: Tensor) -> Tensor:
         """``module``'s ``B×D×h×w`` code of ``B×C×h×w`` backbone features."""
 
+    #: The code is the EMA head's; CAUSE-TR's queries read the clusterbook (and its ready flag).
+    code_state_prefixes = ('head_ema.', 'clusterbook')
+
     def init_weights(self) -> None:
         """Initialise, copy the student into the teacher, reset the probe, read the clusterbook."""
         super().init_weights()

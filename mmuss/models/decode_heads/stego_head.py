@@ -41,6 +41,8 @@ class StegoHead(BaseUSSHead):
         **kwargs: See :class:`BaseUSSHead`.
     """
 
+    code_state_prefixes = ('linear.', 'nonlinear.')
+
     def __init__(self,
                  in_channels: int,
                  channels: int,

@@ -28,6 +28,10 @@ def test_built_in_tables_by_name():
     np.testing.assert_array_equal(crops['gt_seg_map'], [[255, 0, 26]])
     with pytest.raises(ValueError, match=r'\[28\]'):
         LabelLUT('five_crop27')(dict(gt_seg_map=np.array([[28]], np.uint8)))
+    voc = LabelLUT('super_crop21')(dict(gt_seg_map=np.array([[0, 1, 21]], np.uint8)))
+    np.testing.assert_array_equal(voc['gt_seg_map'], [[255, 0, 20]])
+    with pytest.raises(ValueError, match=r'\[22\]'):
+        LabelLUT('super_crop21')(dict(gt_seg_map=np.array([[22]], np.uint8)))
 
 
 def test_bad_tables_and_options_are_refused():

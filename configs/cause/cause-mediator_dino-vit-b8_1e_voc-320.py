@@ -1,0 +1,23 @@
+# CAUSE step 1, the mediator (Kim et al., Pattern Recognition; reference train_mediator.py)
+# on frozen DINO ViT-B/8, PASCAL VOC super crops at 320: fits the 2048-concept clusterbook and
+# writes it to `clusterbook_file`, which the CAUSE-MLP and CAUSE-TR configs of this backbone
+# and dataset read. See configs/cause/README.md for the three steps.
+_base_ = [
+    '../_base_/models/dino-vit-b8.py', '../_base_/datasets/pascal_voc_320.py',
+    '../_base_/default_runtime.py', '../_base_/cause/cause_mediator.py',
+    '../_base_/cause/cause_train_voc.py'
+]
+clusterbook_file = 'work_dirs/cause-mediator_dino-vit-b8_1e_voc-320/clusterbook_2048.npy'
+model = dict(
+    decode_head=dict(
+        type='CauseMediatorHead', in_channels=768, num_classes=21, num_codebook=2048,
+        grid_stride=4, loss_mod=dict(type='CauseModularityLoss', temperature=0.1)))
+train_dataloader = {{_base_.cause_loader_320}}
+val_dataloader = None
+val_evaluator = None
+test_dataloader = None
+test_evaluator = None
+custom_hooks = [
+    dict(type='IterationSeedHook', seed=0),
+    dict(type='CauseClusterbookHook', out_file=clusterbook_file),
+]
