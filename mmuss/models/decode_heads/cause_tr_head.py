@@ -1,5 +1,5 @@
 """CAUSE-TR: the CAUSE head with a transformer decoder over concept-quantised queries."""
-from typing import Optional
+from typing import Dict, Optional
 
 import torch.nn as nn
 from mmseg.registry import MODELS
@@ -30,6 +30,24 @@ class CauseTRHead(CauseHead):
     def __init__(self, num_queries: int, **kwargs) -> None:
         self.num_queries = num_queries
         super().__init__(**kwargs)
+        self._memo: Optional[tuple] = None
+
+    def loss(self, *args, **kwargs) -> Dict[str, Tensor]:
+        """:meth:`CauseHead.loss`, quantising the features once for teacher and student."""
+        self._memo = (None, None)
+        try:
+            return super().loss(*args, **kwargs)
+        finally:
+            self._memo = None
+
+    def queries(self, feats: Tensor) -> Tensor:
+        """The decoder queries ``quantise(feats, clusterbook)``, reused within one :meth:`loss`."""
+        if self._memo is not None and self._memo[0] is feats:
+            return self._memo[1]
+        queries = quantise(feats, self.checked_clusterbook())
+        if self._memo is not None:
+            self._memo = (feats, queries)
+        return queries
 
     def build_head(self) -> nn.Module:
         return CauseTRDecoder(self.in_channels, self.channels, self.num_queries)
@@ -37,7 +55,7 @@ class CauseTRHead(CauseHead):
     def code_of(self, module: nn.Module, feats: Tensor,
                 positions: Optional[Tensor] = None) -> Tensor:
         """``module``'s code, at the flat patch indices ``positions`` only if given."""
-        return module(quantise(feats, self.checked_clusterbook()), feats, self.dropout,
+        return module(self.queries(feats), feats, self.dropout,
                       positions)
 
     def student_code(self, feats: Tensor, order: Optional[Tensor]) -> Tensor:

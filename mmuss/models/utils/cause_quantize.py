@@ -16,11 +16,12 @@ def codeword_indices(feats: Tensor, codebook: Tensor) -> Tensor:
         codebook: ``K×D`` concept clusterbook.
 
     Returns:
-        ``B×h×w`` long indices in ``[0, K)``.
+        ``B×h×w`` long indices in ``[0, K)``. One image at a time, so only a
+        ``K×h·w`` score matrix exists at once.
     """
-    scores = torch.einsum('bdhw,kd->bkhw', F.normalize(feats, dim=1),
-                          F.normalize(codebook.to(feats), dim=1))
-    return scores.argmax(dim=1)
+    unit_codebook = F.normalize(codebook.to(feats), dim=1)
+    return torch.stack([(unit_codebook @ F.normalize(image.flatten(1), dim=0)).argmax(dim=0)
+                        for image in feats]).reshape(feats.shape[0], *feats.shape[2:])
 
 
 def quantise(feats: Tensor, codebook: Tensor) -> Tensor:

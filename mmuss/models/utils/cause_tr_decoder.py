@@ -1,5 +1,5 @@
 """CAUSE-TR's decoder: concept-quantised queries attend to the patch features."""
-from typing import Optional
+from typing import Optional, Sequence
 
 import torch
 import torch.nn as nn
@@ -16,6 +16,52 @@ def gather_rows(tokens: Tensor, positions: Optional[Tensor]) -> Tensor:
     return tokens.gather(1, positions[..., None].expand(-1, -1, tokens.shape[-1]))
 
 
+def absorbed_attention(attn: nn.MultiheadAttention, query: Tensor, keys: Sequence[Tensor],
+                       value: Tensor, block: int = 512) -> Tensor:
+    """``attn(query, Σ keys, value)`` (batch first, no mask) with the key and value
+    projections moved to the query side.
+
+    Per head ``h`` (width ``d``), ``q_h = (x W_q + b_q)_h / √d``, the weights
+    ``α = drop(softmax(q_h (k W_k + b_k)_hᵀ))`` and the output
+    ``α (v W_v + b_v)_h``, then ``W_o``. The key bias adds one constant per
+    query row, which the softmax ignores; ``q_h W_{k,h}`` is computed once per
+    query, and ``W_{v,h}`` after the weighted sum:
+    ``(α v) W_{v,h}ᵀ + b_{v,h} Σ_j α_j`` (``Σ α ≠ 1`` under attention dropout).
+    So no ``B×N×C`` projected keys or values exist: with ``n ≪ N`` queries
+    (CAUSE-TR's grid-sampled student) the projections cost ``n·C²`` instead
+    of ``N·C²`` and backward keeps only the ``n×N`` weights. Queries are
+    processed ``block`` at a time. The parameters are ``attn``'s own
+    (``in_proj_*``, ``out_proj``, ``dropout``), so checkpoints are unchanged.
+
+    Args:
+        attn: The attention module (``batch_first``, ``C`` divisible by its heads).
+        query: ``B×n×C``.
+        keys: Summands of the key input, each ``B×N×C`` or ``N×C`` (shared by the batch).
+        value: ``B×N×C`` value input.
+        block: Queries per block (bounds the ``B×H×block×N`` weights).
+
+    Returns:
+        ``B×n×C``.
+    """
+    b, n, c = query.shape
+    heads = attn.num_heads
+    d = c // heads
+    w_q, w_k, w_v = attn.in_proj_weight.chunk(3)
+    b_q, _, b_v = attn.in_proj_bias.chunk(3)
+    q = F.linear(query, w_q, b_q).unflatten(-1, (heads, d)).transpose(1, 2) * d**-0.5
+    q = q @ w_k.unflatten(0, (heads, d))
+    value = value[:, None]
+    mixed = []
+    for start in range(0, n, block):
+        q_block = q[:, :, start:start + block]
+        scores = sum(q_block @ (k[:, None] if k.dim() == 3 else k).transpose(-1, -2)
+                     for k in keys)
+        weights = F.dropout(scores.softmax(dim=-1), attn.dropout, attn.training)
+        mixed.append(weights @ value @ w_v.unflatten(0, (heads, d)).transpose(1, 2)
+                     + b_v.view(heads, 1, d) * weights.sum(dim=-1, keepdim=True))
+    return attn.out_proj(torch.cat(mixed, dim=2).transpose(1, 2).flatten(2))
+
+
 class CauseTRDecoder(nn.Module):
     """One post-norm transformer-decoder layer plus :class:`CauseProjection`.
 
@@ -28,8 +74,9 @@ class CauseTRDecoder(nn.Module):
     4. ``out = CauseProjection(m + t)``
 
     (the reference adds the memory after the third norm). One head, width
-    ``C``, feed-forward width 2048, dropout 0.1. Attention weights are not
-    returned (``need_weights=False``), which lets torch use its fused kernel.
+    ``C``, feed-forward width 2048, dropout 0.1. The attentions run through
+    :func:`absorbed_attention` (the modules' own parameters, another order of
+    the products).
 
     With one layer, a patch's output depends on the other patches only
     through the attention keys and values; everything else is per patch. So
@@ -86,13 +133,12 @@ class CauseTRDecoder(nn.Module):
         tgt = queries.flatten(2).transpose(1, 2)
         mem = memory.flatten(2).transpose(1, 2)
         pos = self.query_pos[None].expand(b, -1, -1)
-        keys = tgt + pos
         pos_q = gather_rows(pos, positions)
         out = gather_rows(tgt, positions)
-        out = self.norm1(out + self.dropout1(self.self_attn(
-            gather_rows(keys, positions), keys, tgt, need_weights=False)[0]))
+        out = self.norm1(out + self.dropout1(absorbed_attention(
+            self.self_attn, out + pos_q, (tgt, self.query_pos), tgt)))
         out = self.norm2(out + self.dropout2(
-            self.cross_attn(out + pos_q, mem, mem, need_weights=False)[0]))
+            absorbed_attention(self.cross_attn, out + pos_q, (mem, ), mem)))
         out = self.norm3(out + self.dropout3(self.linear2(self.dropout(F.relu(
             self.linear1(out))))))
         out = gather_rows(mem, positions) + out

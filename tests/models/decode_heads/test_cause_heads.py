@@ -5,9 +5,10 @@ import torch
 from mmseg.structures import SegDataSample
 from mmengine.structures import PixelData
 
-from mmuss.models.decode_heads import CauseMediatorHead, CauseMLPHead, CauseTRHead
+from mmuss.models.decode_heads import CauseMediatorHead, CauseMLPHead, CauseTRHead, cause_tr_head
 from mmuss.models.utils.backbone_output import BackboneOutput
 from mmuss.models.utils.cause_clusterbook import save_clusterbook
+from mmuss.models.utils.cause_quantize import quantise
 
 
 def book_file(tmp_path, num=6, dims=8, seed=0):
@@ -196,3 +197,21 @@ def test_tr_student_code_at_the_grid_is_the_sampled_full_code(tmp_path):
     code.sum().backward()
     grads = {n for n, p in head.named_parameters() if p.grad is not None}
     assert grads == {n for n, _ in head.head.named_parameters(prefix='head')}
+
+
+def test_tr_loss_quantises_the_features_once(tmp_path, monkeypatch):
+    head = make_head(tmp_path, 'tr')
+    head.train()
+    calls = []
+
+    def counting_quantise(feats, codebook):
+        calls.append(feats)
+        return quantise(feats, codebook)
+
+    monkeypatch.setattr(cause_tr_head, 'quantise', counting_quantise)
+    feats = inputs()
+    head.loss(feats, {}, samples())
+    assert len(calls) == 1 and calls[0] is feats[0]  # teacher and student share it
+    head(feats)
+    head(feats)
+    assert len(calls) == 3 and head._memo is None  # outside a loss: no reuse, nothing kept

@@ -3,8 +3,9 @@ import pytest
 import torch
 import torch.nn as nn
 
+from mmuss.models.utils import cause_tr_decoder
 from mmuss.models.utils.cause_quantize import grid_order, grid_positions, grid_sample
-from mmuss.models.utils.cause_tr_decoder import CauseTRDecoder
+from mmuss.models.utils.cause_tr_decoder import CauseTRDecoder, absorbed_attention
 
 
 def decoder_and_maps(batch, height, width, num_heads=1, seed=0):
@@ -69,3 +70,62 @@ def test_positions_of_the_wrong_shape_are_refused():
     decoder, queries, memory = decoder_and_maps(2, 4, 4)
     with pytest.raises(ValueError, match=r'positions must be B×h.×w. = 2×.*got shape \(2, 4\)'):
         decoder(queries, memory, nn.Identity(), torch.zeros(2, 4, dtype=torch.long))
+
+
+def attention_and_inputs(num_heads, n=5, length=7, seed=0):
+    torch.manual_seed(seed)
+    attn = nn.MultiheadAttention(8, num_heads, dropout=0.25, batch_first=True).double()
+    with torch.no_grad():
+        attn.in_proj_bias.normal_()  # torch initialises the biases to 0
+        attn.out_proj.bias.normal_()
+    query = torch.randn(2, n, 8, dtype=torch.double)
+    keys = (torch.randn(2, length, 8, dtype=torch.double),
+            torch.randn(length, 8, dtype=torch.double))  # a batch-shared summand, as query_pos
+    value = torch.randn(2, length, 8, dtype=torch.double)
+    return attn, query, keys, value
+
+
+@pytest.mark.parametrize('num_heads,block', [(1, 512), (2, 2)])
+def test_absorbed_attention_equals_torch_multihead_attention(num_heads, block):
+    attn, query, keys, value = attention_and_inputs(num_heads)
+    attn.eval()
+    inputs = [t.clone().requires_grad_(True) for t in (query, *keys, value)]
+    mine = absorbed_attention(attn, inputs[0], inputs[1:3], inputs[3], block=block)
+    weights = torch.randn_like(mine)
+    grads_mine = torch.autograd.grad((mine * weights).sum(), [*inputs, *attn.parameters()])
+    torch_out = attn(inputs[0], inputs[1] + inputs[2], inputs[3], need_weights=False)[0]
+    grads_torch = torch.autograd.grad((torch_out * weights).sum(),
+                                      [*inputs, *attn.parameters()])
+    assert torch.allclose(mine, torch_out, atol=1e-10)
+    for got, want in zip(grads_mine, grads_torch):
+        assert torch.allclose(got, want, atol=1e-10)
+
+
+def test_absorbed_attention_keeps_the_value_bias_under_attention_dropout(monkeypatch):
+    attn, query, keys, value = attention_and_inputs(2)
+    attn.train()
+    gen = torch.Generator().manual_seed(1)
+    masks = []
+
+    def fixed_dropout(x, p, training):
+        mask = (torch.rand(x.shape, generator=gen) > p).double()
+        masks.append(mask)
+        return x * mask / (1 - p)
+
+    monkeypatch.setattr(cause_tr_decoder.F, 'dropout', fixed_dropout)
+    with torch.no_grad():
+        mine = absorbed_attention(attn, query, keys, value)
+        # the definition: project, split heads, drop the softmax weights, weight the values
+        w_q, w_k, w_v = attn.in_proj_weight.chunk(3)
+        b_q, b_k, b_v = attn.in_proj_bias.chunk(3)
+
+        def heads(x):
+            return x.unflatten(-1, (2, 4)).transpose(1, 2)
+
+        q = heads(query @ w_q.T + b_q)
+        k = heads((keys[0] + keys[1]) @ w_k.T + b_k)
+        v = heads(value @ w_v.T + b_v)
+        alpha = (q @ k.transpose(-1, -2) / 2.0).softmax(-1) * masks[0] / 0.75
+        expected = attn.out_proj((alpha @ v).transpose(1, 2).flatten(2))
+    assert masks[0].shape == (2, 2, 5, 7) and (masks[0] == 0).any()
+    assert torch.allclose(mine, expected, atol=1e-10)
