@@ -147,10 +147,10 @@ def main() -> None:
             bank = head.bank
             bank.keys.copy_(torch.nn.functional.normalize(
                 torch.randn_like(bank.keys, dtype=torch.float), dim=-1).half())
-            bank.length.fill_(round(fill * bank.capacity))
-            keys = int(bank.length.sum())
+            keys = round(fill * bank.capacity) * bank.keys.shape[0]
 
             def head_step():
+                bank.length.fill_(round(fill * bank.capacity))  # each pass sees this fill
                 head.zero_grad(set_to_none=True)
                 with autocast:
                     losses = head.loss(inputs, {}, samples)

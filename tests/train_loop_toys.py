@@ -61,7 +61,8 @@ class StopAfter(Hook):
 
 def toy_runner(work_dir: Path, name: str, hooks: list, loop: str = 'ResumableEpochBasedTrainLoop',
                resume_from: Optional[Path] = None, shuffle: bool = False, batch_size: int = 2,
-               max_epochs: int = 2, epoch_keep: int = -1, num_workers: int = 0) -> Runner:
+               max_epochs: int = 2, epoch_keep: int = -1, num_workers: int = 0,
+               seed: Optional[int] = 0) -> Runner:
     """A runner over :class:`NumberedSamples` with an epoch checkpoint hook and ``hooks``."""
     return Runner(
         model=Mean(), work_dir=str(work_dir), experiment_name=name, default_scope='mmseg',
@@ -72,6 +73,6 @@ def toy_runner(work_dir: Path, name: str, hooks: list, loop: str = 'ResumableEpo
         optim_wrapper=dict(optimizer=dict(type='SGD', lr=0.1)),
         default_hooks=dict(checkpoint=dict(type='CheckpointHook', interval=1,
                                            max_keep_ckpts=epoch_keep)),
-        custom_hooks=hooks, randomness=dict(seed=0), log_level='WARNING',
+        custom_hooks=hooks, randomness=dict(seed=seed), log_level='WARNING',
         load_from=None if resume_from is None else str(resume_from),
         resume=resume_from is not None)

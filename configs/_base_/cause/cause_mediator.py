@@ -7,7 +7,7 @@
 # resume at its next batch (ResumableEpochBasedTrainLoop). A leaf adds the model, the data and
 #   custom_hooks = [dict(type='IterationSeedHook', seed=0),
 #                   dict(type='CauseClusterbookHook', out_file=clusterbook_file)]
-# On a CPU: --cfg-options optim_wrapper.type=OptimWrapper
+# On a CPU: --cfg-options optim_wrapper.type=OptimWrapper optim_wrapper.loss_scale=None
 optim_wrapper = dict(type='AmpOptimWrapper', loss_scale='dynamic',
                      optimizer=dict(type='Adam', lr=4e-3))
 param_scheduler = []

@@ -21,8 +21,9 @@ class IterCheckpointHook(AtomicCheckpointHook):
     hooks would share and then delete each other's files (or none); this hook
     keeps its own list under ``keep_iter_ckpt_ids`` and deletes an old file
     only after the new one is written. Saves are atomic and refuse non-finite
-    models (:class:`AtomicCheckpointHook`). No extra save at the last
-    iteration: the epoch checkpoint follows it.
+    models (:class:`AtomicCheckpointHook`). When ``interval`` divides an
+    epoch, its last iteration writes both ``iter_<k>.pth`` and the epoch
+    checkpoint; no extra save is made at the run's last iteration.
 
     Args:
         interval: Iterations between saves.

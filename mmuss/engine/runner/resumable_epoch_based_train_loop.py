@@ -100,7 +100,8 @@ class ResumableEpochBasedTrainLoop(EpochBasedTrainLoop):
 
     def _record_progress(self, batches_done: int) -> None:
         self.runner.message_hub.update_info(
-            PROGRESS_KEY, dict(batches_done=batches_done, batches=len(self.dataloader)))
+            PROGRESS_KEY, dict(batches_done=batches_done, batches=len(self.dataloader),
+                               sampler_seed=getattr(self.dataloader.sampler, 'seed', None)))
 
     def _resumed_batch(self) -> int:
         """Batches of the current epoch a resumed checkpoint had consumed (0 if none)."""
@@ -114,4 +115,13 @@ class ResumableEpochBasedTrainLoop(EpochBasedTrainLoop):
                 f'{len(self.dataloader)} batches per epoch: the dataset, batch size or number of '
                 f'processes changed, so the epoch\'s remaining samples are unknown. Resume with '
                 f'the original settings, or from an epoch checkpoint (epoch_<n>.pth).')
+        sampler = self.dataloader.sampler
+        seed = getattr(sampler, 'seed', None)
+        if getattr(sampler, 'shuffle', True) and progress.get('sampler_seed', seed) != seed:
+            raise ValueError(
+                f'The resumed checkpoint was saved in the middle of epoch {self._epoch + 1} with '
+                f'sampler seed {progress["sampler_seed"]}, but this run\'s sampler has seed '
+                f'{seed}, so the epoch\'s sample order differs and its remaining samples are '
+                f'unknown. Resume with the original randomness.seed (a fixed seed, not None), or '
+                f'from an epoch checkpoint (epoch_<n>.pth).')
         return progress['batches_done']

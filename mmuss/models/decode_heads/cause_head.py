@@ -1,7 +1,7 @@
 """The shared part of CAUSE's heads: EMA teacher, projections, concept bank, losses."""
 import copy
 from abc import abstractmethod
-from typing import Dict, Optional
+from typing import Dict, Optional, Tuple
 
 import torch
 import torch.nn as nn
@@ -111,8 +111,8 @@ class CauseHead(BaseUSSHead):
     def code_of(self, module: nn.Module, feats: Tensor) -> Tensor:
         """``module``'s ``B×D×h×w`` code of ``B×C×h×w`` backbone features."""
 
-    #: The code is the EMA head's; CAUSE-TR's queries read the clusterbook (and its ready flag).
-    code_state_prefixes = ('head_ema.', 'clusterbook')
+    #: The code is the EMA head's (CAUSE-TR adds the clusterbook its queries read).
+    code_state_prefixes = ('head_ema.', )
 
     def init_weights(self) -> None:
         """Initialise, copy the student into the teacher, reset the probe, read the clusterbook."""
@@ -169,7 +169,7 @@ class CauseHead(BaseUSSHead):
         code = self.code_of(self.head, feats)
         return code if order is None else grid_sample(code, order, self.grid_stride)
 
-    def embeddings(self, feats: Tensor, code: Tensor):
+    def embeddings(self, feats: Tensor, code: Tensor) -> Tuple[Tensor, Tensor, Tensor]:
         """Student code and EMA embeddings ``B×P×n×n'`` of grid-sampled patches, and their features.
 
         ``code`` is the EMA code of ``feats`` (:meth:`forward`); the 1×1

@@ -25,6 +25,7 @@ class CauseMLPHead(CauseHead):
         return module(feats, self.dropout)
 
     def student_code(self, feats: Tensor, order: Optional[Tensor]) -> Tensor:
+        """The head run on the grid-sampled features only (per-patch, so the same values)."""
         if order is not None:
             feats = grid_sample(feats, order, self.grid_stride)
         return self.code_of(self.head, feats)

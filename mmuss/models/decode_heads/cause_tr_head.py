@@ -1,5 +1,5 @@
 """CAUSE-TR: the CAUSE head with a transformer decoder over concept-quantised queries."""
-from typing import Dict, Optional
+from typing import Dict, Optional, Tuple
 
 import torch.nn as nn
 from mmseg.registry import MODELS
@@ -27,10 +27,13 @@ class CauseTRHead(CauseHead):
         **kwargs: See :class:`CauseHead`.
     """
 
+    #: The code needs the EMA decoder and the clusterbook (and its ready flag) of the queries.
+    code_state_prefixes = ('head_ema.', 'clusterbook')
+
     def __init__(self, num_queries: int, **kwargs) -> None:
         self.num_queries = num_queries
         super().__init__(**kwargs)
-        self._memo: Optional[tuple] = None
+        self._memo: Optional[Tuple[Optional[Tensor], Optional[Tensor]]] = None
 
     def loss(self, *args, **kwargs) -> Dict[str, Tensor]:
         """:meth:`CauseHead.loss`, quantising the features once for teacher and student."""
@@ -55,8 +58,7 @@ class CauseTRHead(CauseHead):
     def code_of(self, module: nn.Module, feats: Tensor,
                 positions: Optional[Tensor] = None) -> Tensor:
         """``module``'s code, at the flat patch indices ``positions`` only if given."""
-        return module(self.queries(feats), feats, self.dropout,
-                      positions)
+        return module(self.queries(feats), feats, self.dropout, positions)
 
     def student_code(self, feats: Tensor, order: Optional[Tensor]) -> Tensor:
         """The student decoder run at the grid cells ``order`` only (see :class:`CauseHead`)."""

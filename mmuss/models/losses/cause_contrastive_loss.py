@@ -1,5 +1,5 @@
 """CAUSE's concept-wise contrastive loss: positives and negatives chosen through the clusterbook."""
-from typing import Optional, Tuple
+from typing import Iterator, Optional, Tuple
 
 import torch
 import torch.nn as nn
@@ -39,6 +39,9 @@ class ConceptPairs:
 
     Keys of the unused concept ``-1`` (empty bank slots) are skipped: the keys
     are streamed in contiguous chunks when all are used, gathered otherwise.
+    Attributes: ``positive`` ``R×K`` (float 0/1), ``dropped_by_concept``
+    ``K×R`` (pairs outside the denominator), ``key_codes`` ``M'`` (used keys),
+    ``num_pos`` ``R`` (``|pos_i|``).
 
     Args:
         concept_rows: ``R×K`` similarity ``g`` of each anchor's concept to every concept.
@@ -67,7 +70,7 @@ class ConceptPairs:
             self.self_pos = self.positive.gather(1, self.key_codes[:num, None])
             self.num_pos = self.num_pos - self.self_pos[:, 0]
 
-    def chunks(self, keys: Tensor, chunk: int):
+    def chunks(self, keys: Tensor, chunk: int) -> Iterator[Tuple[int, Tensor, Tensor]]:
         """``(start, keys, codes)`` of ``chunk`` used keys at a time, converted to float32."""
         for start in range(0, self.key_codes.numel(), chunk):
             codes = self.key_codes[start:start + chunk]
@@ -166,7 +169,7 @@ class _ConceptInfoNCE(torch.autograd.Function):
         return total
 
     @staticmethod
-    def backward(ctx, grad_total: Tensor):
+    def backward(ctx, grad_total: Tensor) -> tuple:
         grad_u, grad_v = ctx.saved_tensors
         return (grad_u * grad_total, grad_v * grad_total) + (None, ) * 7
 
@@ -195,6 +198,8 @@ def concept_info_nce(anchors: Tensor, v: Tensor, keys: Tensor, pairs: ConceptPai
     Returns:
         Scalar weighted total.
     """
+    if pairs.key_codes.numel() == 0:
+        return anchors.sum() * 0.0 + v.sum() * 0.0
     keys = keys.detach()
     lse, y = concept_log_partition(anchors.detach().float(), v.detach().float(), keys, pairs,
                                    temperature, chunk)
@@ -240,13 +245,25 @@ def concept_contrastive_loss(code: Tensor, weight: Tensor, bias: Tensor, proj_em
     Returns:
         Scalar loss.
     """
+    if (bank_keys is None) != (bank_codes is None):
+        raise ValueError('bank_keys and bank_codes go together: pass both or neither.')
+    with torch.autocast(code.device.type, enabled=False):
+        return _contrastive_loss_fp32(code, weight, bias, proj_ema, codes, codebook, bank_keys,
+                                      bank_codes, temperature, pos_thresh, neg_thresh, chunk)
+
+
+def _contrastive_loss_fp32(code: Tensor, weight: Tensor, bias: Tensor, proj_ema: Tensor,
+                           codes: Tensor, codebook: Tensor, bank_keys: Optional[Tensor],
+                           bank_codes: Optional[Tensor], temperature: float, pos_thresh: float,
+                           neg_thresh: float, chunk: int) -> Tensor:
+    """:func:`concept_contrastive_loss` outside autocast: every product in float32."""
     b, n, _ = code.shape
     anchors, v = unit_anchor_factors(code.reshape(b * n, -1), weight, bias)
     keys = F.normalize(proj_ema.detach().float(), dim=-1).reshape(b * n, -1)
     flat_codes = codes.reshape(-1)
     rows = codeword_similarity(codebook).to(code.device)[flat_codes]
     terms = [(keys, flat_codes, True)]
-    if bank_keys is not None and bool((bank_codes >= 0).any()):
+    if bank_keys is not None:
         terms.append((bank_keys, bank_codes, False))
     pairs = [ConceptPairs(rows, key_codes, pos_thresh, neg_thresh, exclude_self)
              for _, key_codes, exclude_self in terms]

@@ -18,8 +18,7 @@ def gather_rows(tokens: Tensor, positions: Optional[Tensor]) -> Tensor:
 
 def absorbed_attention(attn: nn.MultiheadAttention, query: Tensor, keys: Sequence[Tensor],
                        value: Tensor, block: int = 512) -> Tensor:
-    """``attn(query, Σ keys, value)`` (batch first, no mask) with the key and value
-    projections moved to the query side.
+    """``attn(query, Σ keys, value)`` with the key/value projections on the query side.
 
     Per head ``h`` (width ``d``), ``q_h = (x W_q + b_q)_h / √d``, the weights
     ``α = drop(softmax(q_h (k W_k + b_k)_hᵀ))`` and the output
@@ -29,9 +28,12 @@ def absorbed_attention(attn: nn.MultiheadAttention, query: Tensor, keys: Sequenc
     ``(α v) W_{v,h}ᵀ + b_{v,h} Σ_j α_j`` (``Σ α ≠ 1`` under attention dropout).
     So no ``B×N×C`` projected keys or values exist: with ``n ≪ N`` queries
     (CAUSE-TR's grid-sampled student) the projections cost ``n·C²`` instead
-    of ``N·C²`` and backward keeps only the ``n×N`` weights. Queries are
-    processed ``block`` at a time. The parameters are ``attn``'s own
-    (``in_proj_*``, ``out_proj``, ``dropout``), so checkpoints are unchanged.
+    of ``N·C²`` and backward keeps only the ``n×N`` weights. With ``H`` heads
+    the weights and mixing cost ``H·n·N·C`` instead of ``n·N·C`` (the same for
+    CAUSE-TR's single head). Queries are processed ``block`` at a time. The
+    parameters are ``attn``'s own (``in_proj_*``, ``out_proj``, ``dropout``),
+    so checkpoints are unchanged; ``attn`` must be batch-first with one
+    packed input projection with biases and no ``bias_k``/``add_zero_attn``.
 
     Args:
         attn: The attention module (``batch_first``, ``C`` divisible by its heads).
@@ -43,6 +45,11 @@ def absorbed_attention(attn: nn.MultiheadAttention, query: Tensor, keys: Sequenc
     Returns:
         ``B×n×C``.
     """
+    if not (attn.batch_first and attn._qkv_same_embed_dim and attn.in_proj_bias is not None
+            and attn.bias_k is None and not attn.add_zero_attn):
+        raise ValueError(f'absorbed_attention needs a batch-first nn.MultiheadAttention with '
+                         f'a packed biased input projection and no bias_k/add_zero_attn, got '
+                         f'{attn}.')
     b, n, c = query.shape
     heads = attn.num_heads
     d = c // heads

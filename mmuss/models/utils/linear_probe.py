@@ -22,18 +22,20 @@ class _UpsampledCrossEntropy(torch.autograd.Function):
         grads = []
         for image, label in zip(logits.detach(), labels.long()):
             with torch.enable_grad():
-                image = image[None].requires_grad_(True)
+                image = image[None].requires_grad_(ctx.needs_input_grad[0])
                 up = F.interpolate(image, size=labels.shape[-2:], mode='bilinear',
                                    align_corners=False)
                 loss = F.cross_entropy(up, label[None], ignore_index=ignore_index,
                                        reduction='sum')
-                grads.append(torch.autograd.grad(loss, image)[0])
+                if ctx.needs_input_grad[0]:
+                    grads.append(torch.autograd.grad(loss, image)[0])
             total += loss.detach().float()
-        ctx.save_for_backward(torch.cat(grads))
+        if grads:
+            ctx.save_for_backward(torch.cat(grads))
         return total
 
     @staticmethod
-    def backward(ctx, grad_total: Tensor):
+    def backward(ctx, grad_total: Tensor) -> tuple:
         grad, = ctx.saved_tensors
         return grad * grad_total, None, None
 
@@ -62,8 +64,7 @@ def linear_probe_loss(logits: Tensor, labels: Tensor, ignore_index: int = IGNORE
                          f'is not the ignore index {ignore_index}.')
     if not valid.any():
         return logits.sum() * 0
-    total = _UpsampledCrossEntropy.apply(logits, labels, ignore_index)
-    return (total / valid.sum()).to(logits.dtype)
+    return _UpsampledCrossEntropy.apply(logits, labels, ignore_index) / valid.sum()
 
 
 class LinearProbe(nn.Module):

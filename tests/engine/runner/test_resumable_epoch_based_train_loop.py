@@ -95,6 +95,20 @@ def test_shuffled_epoch_continues_in_its_own_order(tmp_path):
     assert record.seen[4][2] != [0, 1]  # epoch 1 is really shuffled (seed 0 + epoch 1)
 
 
+def test_a_different_shuffle_seed_is_refused_mid_epoch(full, tmp_path):
+    """The remaining samples of another seed's order are unknown (e.g. randomness.seed=None);
+    without shuffling the order does not depend on it."""
+    runner = toy_runner(tmp_path / 'w', 'seeded', [iteration_checkpoints(), StopAfter(5)],
+                        shuffle=True)
+    with pytest.raises(Interrupted):
+        runner.train()
+    with pytest.raises(ValueError, match='sampler seed .* differs'):
+        resume(tmp_path, tmp_path / 'w' / 'iter_5.pth', 'reseeded', shuffle=True, seed=1)
+    work, _ = full
+    _, seen = resume(tmp_path, work / 'iter_6.pth', 'unshuffled', seed=1)
+    assert seen == [(1, 2, [4, 5]), (1, 3, [6])]
+
+
 def test_second_rank_skips_its_own_samples(tmp_path, monkeypatch):
     monkeypatch.setattr(mmengine.dataset.sampler, 'get_dist_info', lambda: (1, 2))
     record = RecordBatches()

@@ -139,6 +139,9 @@ def test_declared_code_weights_per_head():
     keys = cause.code_state_keys()
     assert {'clusterbook', 'clusterbook_ready'} <= set(keys)
     assert {k.split('.')[0] for k in keys} == {'head_ema', 'clusterbook', 'clusterbook_ready'}
+    mlp_cfg = {k: v for k, v in CAUSE_HEAD.items() if k != 'num_queries'}
+    mlp = MODELS.build(dict(mlp_cfg, type='CauseMLPHead'))  # its code reads no clusterbook
+    assert {k.split('.')[0] for k in mlp.code_state_keys()} == {'head_ema'}
     with pytest.raises(TypeError, match='ClusterProbeHead declares no code_state_prefixes'):
         MODELS.build(dict(type='FrozenCodeBackbone', backbone=BACKBONE,
                           head=dict(type='ClusterProbeHead', in_channels=16, num_classes=3)))

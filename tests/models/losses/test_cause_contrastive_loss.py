@@ -163,3 +163,30 @@ def test_no_positive_pair_gives_a_finite_zero():
 def test_negative_threshold_above_positive_threshold_is_refused():
     with pytest.raises(ValueError, match='neg_thresh=0.5 must not exceed pos_thresh=0.3'):
         CauseContrastiveLoss(pos_thresh=0.3, neg_thresh=0.5)
+
+
+def test_autocast_inputs_give_the_float32_loss():
+    gen = torch.Generator().manual_seed(4)
+    code = torch.randn(2, 6, 3, generator=gen).bfloat16()
+    weight, bias = torch.randn(5, 3, generator=gen), torch.randn(5, generator=gen)
+    proj_ema = torch.randn(2, 6, 5, generator=gen).bfloat16()
+    codes = torch.randint(4, (2, 6), generator=gen)
+    codebook = torch.randn(4, 3, generator=gen)
+    bank = torch.nn.functional.normalize(torch.randn(8, 5, generator=gen), dim=1).half()
+    bank_codes = torch.tensor([0, 1, -1, 3, 2, 2, -1, 0])
+    args = (codes, codebook, bank, bank_codes)
+    with torch.autocast('cpu', dtype=torch.bfloat16):  # lowers matrix products to bf16
+        mixed = concept_contrastive_loss(code, weight, bias, proj_ema, *args)
+    plain = concept_contrastive_loss(code.float(), weight, bias, proj_ema.float(), *args)
+    assert mixed.dtype == torch.float32
+    assert mixed.item() == pytest.approx(plain.item(), rel=1e-6)
+
+
+def test_a_bank_without_used_slots_adds_nothing():
+    student = unit(STUDENT)[None]
+    args = (unit(TEACHER)[None], torch.tensor([[0, 1, 2]]), CODEBOOK)
+    empty = concept_contrastive_loss(student, *IDENTITY, *args, bank_keys=torch.zeros(2, 2),
+                                     bank_codes=torch.tensor([-1, -1]), temperature=TAU)
+    assert empty.item() == pytest.approx(in_batch_term(), rel=1e-6)
+    with pytest.raises(ValueError, match='bank_keys and bank_codes go together'):
+        concept_contrastive_loss(student, *IDENTITY, *args, bank_keys=torch.zeros(2, 2))

@@ -62,6 +62,9 @@ def test_linear_probe_loss_gradient_equals_autograd_of_the_batched_formula():
     up = F.interpolate(plain, size=(11, 13), mode='bilinear', align_corners=False)
     (2.0 * F.cross_entropy(up, labels, ignore_index=255)).backward()
     torch.testing.assert_close(mine.grad, plain.grad)
+    with torch.no_grad():  # no gradient wanted: the value alone, float32 as cross-entropy gives
+        half = linear_probe_loss(logits.half(), labels)
+    assert half.dtype == torch.float32
 
 
 def test_principal_directions_of_known_covariance():
