@@ -1,6 +1,7 @@
 """CAUSE-TR: the CAUSE head with a transformer decoder over concept-quantised queries."""
 from typing import Dict, Optional, Tuple
 
+import torch
 import torch.nn as nn
 from mmseg.registry import MODELS
 from torch import Tensor
@@ -24,14 +25,17 @@ class CauseTRHead(CauseHead):
     Args:
         num_queries: Patches per image ``(size / patch)²`` (1600 at 320 with /8,
             529 at 322 with /14).
+        decoder_batch: Images per decoder call (memory, not result: the
+            decoder treats images independently).
         **kwargs: See :class:`CauseHead`.
     """
 
     #: The code needs the EMA decoder and the clusterbook (and its ready flag) of the queries.
     code_state_prefixes = ('head_ema.', 'clusterbook')
 
-    def __init__(self, num_queries: int, **kwargs) -> None:
+    def __init__(self, num_queries: int, decoder_batch: int = 4, **kwargs) -> None:
         self.num_queries = num_queries
+        self.decoder_batch = decoder_batch
         super().__init__(**kwargs)
         self._memo: Optional[Tuple[Optional[Tensor], Optional[Tensor]]] = None
 
@@ -57,8 +61,16 @@ class CauseTRHead(CauseHead):
 
     def code_of(self, module: nn.Module, feats: Tensor,
                 positions: Optional[Tensor] = None) -> Tensor:
-        """``module``'s code, at the flat patch indices ``positions`` only if given."""
-        return module(self.queries(feats), feats, self.dropout, positions)
+        """``module``'s code, at the flat patch indices ``positions`` only if given.
+
+        ``decoder_batch`` images at a time, which bounds the teacher's
+        full-map activations (feed-forward ``B×N×2048``, attention weights).
+        """
+        size = self.decoder_batch
+        parts = zip(self.queries(feats).split(size), feats.split(size),
+                    [None] * feats.shape[0] if positions is None else positions.split(size))
+        return torch.cat([module(queries, part, self.dropout, where)
+                          for queries, part, where in parts])
 
     def student_code(self, feats: Tensor, order: Optional[Tensor]) -> Tensor:
         """The student decoder run at the grid cells ``order`` only (see :class:`CauseHead`)."""

@@ -175,7 +175,7 @@ class _ConceptInfoNCE(torch.autograd.Function):
 
 
 def concept_info_nce(anchors: Tensor, v: Tensor, keys: Tensor, pairs: ConceptPairs,
-                     weights: Tensor, temperature: float, chunk: int = 8192) -> Tensor:
+                     weights: Tensor, temperature: float, chunk: int = 4096) -> Tensor:
     """``Σ_i w_i Σ_{j∈pos_i} ℓ_ij``, differentiable in ``ũ`` and ``V`` (the keys are constants).
 
     ``ℓ_ij = −s_ij/τ + log Σ_{l: pos_il ∨ neg_il} exp(s_il/τ)``,
@@ -212,7 +212,7 @@ def concept_contrastive_loss(code: Tensor, weight: Tensor, bias: Tensor, proj_em
                              bank_keys: Optional[Tensor] = None,
                              bank_codes: Optional[Tensor] = None, temperature: float = 0.07,
                              pos_thresh: float = 0.3, neg_thresh: float = 0.1,
-                             chunk: int = 8192) -> Tensor:
+                             chunk: int = 4096) -> Tensor:
     """CAUSE's front-door contrastive loss (student anchors vs EMA keys).
 
     For the patches ``i`` of image ``b`` (anchors, student embeddings

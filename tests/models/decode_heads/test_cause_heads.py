@@ -8,7 +8,7 @@ from mmengine.structures import PixelData
 from mmuss.models.decode_heads import CauseMediatorHead, CauseMLPHead, CauseTRHead, cause_tr_head
 from mmuss.models.utils.backbone_output import BackboneOutput
 from mmuss.models.utils.cause_clusterbook import save_clusterbook
-from mmuss.models.utils.cause_quantize import quantise
+from mmuss.models.utils.cause_quantize import grid_order, grid_sample, quantise
 
 
 def book_file(tmp_path, num=6, dims=8, seed=0):
@@ -179,7 +179,6 @@ def test_primaps_em_backbone_runs_the_trained_cause_head(tmp_path):
 
 
 def test_tr_student_code_at_the_grid_is_the_sampled_full_code(tmp_path):
-    from mmuss.models.utils.cause_quantize import grid_order, grid_sample
     head = make_head(tmp_path, 'tr', in_channels=8)
     feats = torch.randn(3, 8, 4, 4, generator=torch.Generator().manual_seed(2))
     order = grid_order(3, 4, 4, 2, torch.Generator().manual_seed(3))
@@ -214,3 +213,18 @@ def test_tr_loss_quantises_the_features_once(tmp_path, monkeypatch):
     head(feats)
     head(feats)
     assert len(calls) == 3 and head._memo is None  # outside a loss: no reuse, nothing kept
+
+
+def test_tr_decoder_batch_changes_memory_not_the_code(tmp_path):
+    feats = BackboneOutput([torch.randn(3, 8, 4, 4, generator=torch.Generator().manual_seed(5))])
+    order = grid_order(3, 4, 4, 2, torch.Generator().manual_seed(6))
+    codes = []
+    head = make_head(tmp_path, 'tr').eval()
+    for decoder_batch in (1, 2, 8):
+        head.decoder_batch = decoder_batch
+        with torch.no_grad():
+            codes.append((head(feats), head.student_code(feats[0], order)))
+    for full, sampled in codes[1:]:
+        assert torch.allclose(full, codes[0][0], atol=1e-6)
+        assert torch.allclose(sampled, codes[0][1], atol=1e-6)
+    assert torch.allclose(codes[0][1], grid_sample(codes[0][0], order, 2), atol=1e-6)
