@@ -14,9 +14,11 @@ Reference sizes (``train_front_door_tr.py``): batch 16, 320×320, DINO ViT-B/8
 backbone and each head step are timed once (``--warmup`` adds an untimed
 head step before each).
 
-``peak_mib``: memory the computation adds on top of what existed before it.
-CUDA: ``max_memory_allocated`` minus the allocation before; CPU: the largest
-resident set size sampled every 2 ms minus the resident size before.
+``peak_mib``: tensor memory the computation adds on top of what existed
+before it. CUDA: ``max_memory_allocated`` minus the allocation before; CPU:
+the running sum of torch's allocations and frees in a second, untimed pass
+recorded by ``torch.profiler`` (``profile_memory``), at its largest — the
+same quantity (the resident set size would hide memory the allocator reuses).
 
 ``--flops`` adds, from one extra untimed pass of each under
 ``torch.utils.flop_counter.FlopCounterMode``, the matrix-product and
@@ -29,15 +31,11 @@ Usage::
     python benchmarks/cause.py --device cuda --amp   # GPU, autocast as the reference
 """
 import argparse
+import itertools
 import json
-import os
-import sys
 import time
 
 import torch
-
-sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from hp_stego import RssSampler, rss_mib  # noqa: E402
 
 BACKBONES = {
     'dino-vit-s8': dict(type='DinoVisionTransformer', arch='small', patch_size=8),
@@ -57,13 +55,20 @@ def measure(fn, device: torch.device):
         torch.cuda.synchronize()
         peak = (torch.cuda.max_memory_allocated() - before) / 2**20
         return out, time.perf_counter() - start, peak
-    sampler = RssSampler()
-    before = rss_mib()
-    sampler.start()
     start = time.perf_counter()
     out = fn()
     seconds = time.perf_counter() - start
-    return out, seconds, sampler.stop() - before
+    return out, seconds, cpu_peak_mib(fn)
+
+
+def cpu_peak_mib(fn) -> float:
+    """Largest extra tensor memory (MiB) of ``fn()`` on the CPU, from profiler memory events."""
+    from torch.profiler import ProfilerActivity, profile
+    with profile(activities=[ProfilerActivity.CPU], profile_memory=True) as prof:
+        fn()
+    events = sorted((e for e in prof.profiler.kineto_results.events() if e.name() == '[memory]'),
+                    key=lambda e: e.start_ns())
+    return max(itertools.accumulate((e.nbytes() for e in events), initial=0)) / 2**20
 
 
 def count_gflop(fn) -> float:
