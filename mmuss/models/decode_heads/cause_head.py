@@ -61,6 +61,8 @@ class CauseHead(BaseUSSHead):
         loss_front: Contrastive loss config.
         loss_probe: Cluster-probe loss config (modularity, τ = 0.1).
         cluster_alpha: Logit scale of the cluster probe for CRF unaries (3).
+        decoder_batch: Images per head call (memory, not result: the heads
+            treat images independently; bounds the full-map activations).
         **kwargs: See :class:`BaseUSSHead`.
     """
 
@@ -80,6 +82,7 @@ class CauseHead(BaseUSSHead):
                  loss_front: OptConfigType = None,
                  loss_probe: OptConfigType = None,
                  cluster_alpha: float = 3.0,
+                 decoder_batch: int = 4,
                  **kwargs) -> None:
         super().__init__(in_channels=in_channels, channels=channels, num_classes=num_classes,
                          cluster_alpha=cluster_alpha, **kwargs)
@@ -87,6 +90,7 @@ class CauseHead(BaseUSSHead):
         self.ema_momentum = ema_momentum
         self.grid_stride = grid_stride
         self.front_door = front_door
+        self.decoder_batch = decoder_batch
         self.dropout = nn.Dropout(dropout_ratio)
         self.register_buffer('clusterbook', torch.zeros(num_codebook, in_channels))
         self.register_buffer('clusterbook_ready', torch.zeros((), dtype=torch.bool))

@@ -1,6 +1,7 @@
 """CAUSE-MLP: the per-patch CAUSE head."""
 from typing import Optional
 
+import torch
 import torch.nn as nn
 from mmseg.registry import MODELS
 from torch import Tensor
@@ -22,7 +23,7 @@ class CauseMLPHead(CauseHead):
         return CauseProjection(self.in_channels, self.channels)
 
     def code_of(self, module: nn.Module, feats: Tensor) -> Tensor:
-        return module(feats, self.dropout)
+        return torch.cat([module(part, self.dropout) for part in feats.split(self.decoder_batch)])
 
     def student_code(self, feats: Tensor, order: Optional[Tensor]) -> Tensor:
         """The head run on the grid-sampled features only (per-patch, so the same values)."""

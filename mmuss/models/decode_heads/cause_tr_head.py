@@ -6,7 +6,7 @@ import torch.nn as nn
 from mmseg.registry import MODELS
 from torch import Tensor
 
-from ..utils.cause_quantize import grid_positions, quantise
+from ..utils.cause_quantize import codeword_indices, codewords, grid_positions
 from ..utils.cause_tr_decoder import CauseTRDecoder
 from .cause_head import CauseHead
 
@@ -25,36 +25,34 @@ class CauseTRHead(CauseHead):
     Args:
         num_queries: Patches per image ``(size / patch)²`` (1600 at 320 with /8,
             529 at 322 with /14).
-        decoder_batch: Images per decoder call (memory, not result: the
-            decoder treats images independently).
         **kwargs: See :class:`CauseHead`.
     """
 
     #: The code needs the EMA decoder and the clusterbook (and its ready flag) of the queries.
     code_state_prefixes = ('head_ema.', 'clusterbook')
 
-    def __init__(self, num_queries: int, decoder_batch: int = 4, **kwargs) -> None:
+    def __init__(self, num_queries: int, **kwargs) -> None:
         self.num_queries = num_queries
-        self.decoder_batch = decoder_batch
         super().__init__(**kwargs)
         self._memo: Optional[Tuple[Optional[Tensor], Optional[Tensor]]] = None
 
     def loss(self, *args, **kwargs) -> Dict[str, Tensor]:
-        """:meth:`CauseHead.loss`, quantising the features once for teacher and student."""
+        """:meth:`CauseHead.loss`, assigning the concepts once for teacher and student."""
         self._memo = (None, None)
         try:
             return super().loss(*args, **kwargs)
         finally:
             self._memo = None
 
-    def queries(self, feats: Tensor) -> Tensor:
-        """The decoder queries ``quantise(feats, clusterbook)``, reused within one :meth:`loss`."""
+    def concepts(self, feats: Tensor) -> Tensor:
+        """``B×h×w`` concepts of the patches (:func:`codeword_indices`), reused within one
+        :meth:`loss`; the decoder queries are their codewords."""
         if self._memo is not None and self._memo[0] is feats:
             return self._memo[1]
-        queries = quantise(feats, self.checked_clusterbook())
+        concepts = codeword_indices(feats, self.checked_clusterbook())
         if self._memo is not None:
-            self._memo = (feats, queries)
-        return queries
+            self._memo = (feats, concepts)
+        return concepts
 
     def build_head(self) -> nn.Module:
         return CauseTRDecoder(self.in_channels, self.channels, self.num_queries)
@@ -67,10 +65,11 @@ class CauseTRHead(CauseHead):
         full-map activations (feed-forward ``B×N×2048``, attention weights).
         """
         size = self.decoder_batch
-        parts = zip(self.queries(feats).split(size), feats.split(size),
+        book = self.checked_clusterbook().to(feats)
+        parts = zip(self.concepts(feats).split(size), feats.split(size),
                     [None] * feats.shape[0] if positions is None else positions.split(size))
-        return torch.cat([module(queries, part, self.dropout, where)
-                          for queries, part, where in parts])
+        return torch.cat([module(codewords(book, concepts), part, self.dropout, where)
+                          for concepts, part, where in parts])
 
     def student_code(self, feats: Tensor, order: Optional[Tensor]) -> Tensor:
         """The student decoder run at the grid cells ``order`` only (see :class:`CauseHead`)."""

@@ -24,10 +24,14 @@ def codeword_indices(feats: Tensor, codebook: Tensor) -> Tensor:
                         for image in feats]).reshape(feats.shape[0], *feats.shape[2:])
 
 
+def codewords(codebook: Tensor, indices: Tensor) -> Tensor:
+    """The codewords ``c_{q(i)}`` of ``B×h×w`` indices: ``B×D×h×w``."""
+    return codebook[indices].permute(0, 3, 1, 2).contiguous()
+
+
 def quantise(feats: Tensor, codebook: Tensor) -> Tensor:
     """Every patch replaced by its codeword, ``f_i -> c_{q(i)}``: ``B×D×h×w`` -> ``B×D×h×w``."""
-    idx = codeword_indices(feats, codebook)
-    return codebook.to(feats)[idx].permute(0, 3, 1, 2).contiguous()
+    return codewords(codebook.to(feats), codeword_indices(feats, codebook))
 
 
 def grid_order(batch: int, height: int, width: int, stride: int,

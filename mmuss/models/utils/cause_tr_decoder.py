@@ -35,11 +35,14 @@ def absorbed_attention(attn: nn.MultiheadAttention, query: Tensor, keys: Sequenc
     so checkpoints are unchanged; ``attn`` must be batch-first with one
     packed input projection with biases and no ``bias_k``/``add_zero_attn``.
 
+    Keys and values come channels first (``B×C×N``, the layout of flattened
+    feature maps), so no transposed copy of them is made or kept for backward.
+
     Args:
         attn: The attention module (``batch_first``, ``C`` divisible by its heads).
         query: ``B×n×C``.
-        keys: Summands of the key input, each ``B×N×C`` or ``N×C`` (shared by the batch).
-        value: ``B×N×C`` value input.
+        keys: Summands of the key input, each ``B×C×N`` or ``C×N`` (shared by the batch).
+        value: ``B×C×N`` value input.
         block: Queries per block (bounds the ``B×H×block×N`` weights).
 
     Returns:
@@ -58,14 +61,14 @@ def absorbed_attention(attn: nn.MultiheadAttention, query: Tensor, keys: Sequenc
     q = F.linear(query, w_q, b_q).unflatten(-1, (heads, d)).transpose(1, 2) * d**-0.5
     q = q @ w_k.unflatten(0, (heads, d))
     value = value[:, None]
+    w_v = w_v.unflatten(0, (heads, d)).transpose(1, 2)
     mixed = []
     for start in range(0, n, block):
         q_block = q[:, :, start:start + block]
-        scores = sum(q_block @ (k[:, None] if k.dim() == 3 else k).transpose(-1, -2)
-                     for k in keys)
+        scores = sum(q_block @ (k[:, None] if k.dim() == 3 else k) for k in keys)
         weights = F.dropout(scores.softmax(dim=-1), attn.dropout, attn.training)
-        mixed.append(weights @ value @ w_v.unflatten(0, (heads, d)).transpose(1, 2)
-                     + b_v.view(heads, 1, d) * weights.sum(dim=-1, keepdim=True))
+        weighted = (value @ weights.transpose(-1, -2)).transpose(-1, -2)
+        mixed.append(weighted @ w_v + b_v.view(heads, 1, d) * weights.sum(dim=-1, keepdim=True))
     return attn.out_proj(torch.cat(mixed, dim=2).transpose(1, 2).flatten(2))
 
 
@@ -137,15 +140,15 @@ class CauseTRDecoder(nn.Module):
                                  f'{tuple(positions.shape)}.')
             out_shape = positions.shape[1:]
             positions = positions.flatten(1).to(memory.device)
-        tgt = queries.flatten(2).transpose(1, 2)
-        mem = memory.flatten(2).transpose(1, 2)
+        tgt_cf, mem_cf = queries.flatten(2), memory.flatten(2)
+        tgt, mem = tgt_cf.transpose(1, 2), mem_cf.transpose(1, 2)
         pos = self.query_pos[None].expand(b, -1, -1)
         pos_q = gather_rows(pos, positions)
         out = gather_rows(tgt, positions)
         out = self.norm1(out + self.dropout1(absorbed_attention(
-            self.self_attn, out + pos_q, (tgt, self.query_pos), tgt)))
+            self.self_attn, out + pos_q, (tgt_cf, self.query_pos.T), tgt_cf)))
         out = self.norm2(out + self.dropout2(
-            absorbed_attention(self.cross_attn, out + pos_q, (mem, ), mem)))
+            absorbed_attention(self.cross_attn, out + pos_q, (mem_cf, ), mem_cf)))
         out = self.norm3(out + self.dropout3(self.linear2(self.dropout(F.relu(
             self.linear1(out))))))
         out = gather_rows(mem, positions) + out

@@ -8,7 +8,7 @@ from mmengine.structures import PixelData
 from mmuss.models.decode_heads import CauseMediatorHead, CauseMLPHead, CauseTRHead, cause_tr_head
 from mmuss.models.utils.backbone_output import BackboneOutput
 from mmuss.models.utils.cause_clusterbook import save_clusterbook
-from mmuss.models.utils.cause_quantize import grid_order, grid_sample, quantise
+from mmuss.models.utils.cause_quantize import codeword_indices, grid_order, grid_sample
 
 
 def book_file(tmp_path, num=6, dims=8, seed=0):
@@ -197,16 +197,16 @@ def test_tr_student_code_at_the_grid_is_the_sampled_full_code(tmp_path):
     assert grads == {n for n, _ in head.head.named_parameters(prefix='head')}
 
 
-def test_tr_loss_quantises_the_features_once(tmp_path, monkeypatch):
+def test_tr_loss_assigns_the_concepts_once(tmp_path, monkeypatch):
     head = make_head(tmp_path, 'tr')
     head.train()
     calls = []
 
-    def counting_quantise(feats, codebook):
+    def counting_indices(feats, codebook):
         calls.append(feats)
-        return quantise(feats, codebook)
+        return codeword_indices(feats, codebook)
 
-    monkeypatch.setattr(cause_tr_head, 'quantise', counting_quantise)
+    monkeypatch.setattr(cause_tr_head, 'codeword_indices', counting_indices)
     feats = inputs()
     head.loss(feats, {}, samples())
     assert len(calls) == 1 and calls[0] is feats[0]  # teacher and student share it
@@ -215,11 +215,12 @@ def test_tr_loss_quantises_the_features_once(tmp_path, monkeypatch):
     assert len(calls) == 3 and head._memo is None  # outside a loss: no reuse, nothing kept
 
 
-def test_tr_decoder_batch_changes_memory_not_the_code(tmp_path):
+@pytest.mark.parametrize('kind', ['tr', 'mlp'])
+def test_decoder_batch_changes_memory_not_the_code(tmp_path, kind):
     feats = BackboneOutput([torch.randn(3, 8, 4, 4, generator=torch.Generator().manual_seed(5))])
     order = grid_order(3, 4, 4, 2, torch.Generator().manual_seed(6))
     codes = []
-    head = make_head(tmp_path, 'tr').eval()
+    head = make_head(tmp_path, kind).eval()
     for decoder_batch in (1, 2, 8):
         head.decoder_batch = decoder_batch
         with torch.no_grad():

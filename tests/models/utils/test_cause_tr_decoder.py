@@ -85,12 +85,18 @@ def attention_and_inputs(num_heads, n=5, length=7, seed=0):
     return attn, query, keys, value
 
 
+def channels_first(tensors):
+    """``B×N×C`` / ``N×C`` inputs in the ``B×C×N`` / ``C×N`` layout absorbed_attention reads."""
+    return [t.transpose(-1, -2) for t in tensors]
+
+
 @pytest.mark.parametrize('num_heads,block', [(1, 512), (2, 2)])
 def test_absorbed_attention_equals_torch_multihead_attention(num_heads, block):
     attn, query, keys, value = attention_and_inputs(num_heads)
     attn.eval()
     inputs = [t.clone().requires_grad_(True) for t in (query, *keys, value)]
-    mine = absorbed_attention(attn, inputs[0], inputs[1:3], inputs[3], block=block)
+    mine = absorbed_attention(attn, inputs[0], channels_first(inputs[1:3]),
+                              channels_first(inputs[3:])[0], block=block)
     weights = torch.randn_like(mine)
     grads_mine = torch.autograd.grad((mine * weights).sum(), [*inputs, *attn.parameters()])
     torch_out = attn(inputs[0], inputs[1] + inputs[2], inputs[3], need_weights=False)[0]
@@ -114,7 +120,7 @@ def test_absorbed_attention_keeps_the_value_bias_under_attention_dropout(monkeyp
 
     monkeypatch.setattr(cause_tr_decoder.F, 'dropout', fixed_dropout)
     with torch.no_grad():
-        mine = absorbed_attention(attn, query, keys, value)
+        mine = absorbed_attention(attn, query, channels_first(keys), channels_first([value])[0])
         # the definition: project, split heads, drop the softmax weights, weight the values
         w_q, w_k, w_v = attn.in_proj_weight.chunk(3)
         b_q, b_k, b_v = attn.in_proj_bias.chunk(3)
