@@ -93,7 +93,8 @@ class ConceptPairs:
 @torch.no_grad()
 def concept_log_partition(anchors: Tensor, v: Tensor, keys: Tensor, pairs: ConceptPairs,
                           temperature: float, chunk: int) -> Tuple[Tensor, Tensor]:
-    """``lse_i = log Σ_{l ∈ pos_i ∪ neg_i} exp(a_i·k_l/τ)``, streamed over key chunks.
+    """``lse_i = log Σ_{l ∈ pos_i ∪ neg_i} exp(a_i·k_l/τ)`` and ``Σ_{j ∈ pos_i} Vᵀk_j``,
+    streamed over key chunks.
 
     Args:
         anchors: ``R×r`` factors ``ũ`` (:func:`unit_anchor_factors`).
@@ -104,16 +105,19 @@ def concept_log_partition(anchors: Tensor, v: Tensor, keys: Tensor, pairs: Conce
         chunk: Keys per chunk.
 
     Returns:
-        ``(lse, y)``: ``R`` log-partitions (``-inf`` without any kept key) and
-        the keys' ``y_l = Vᵀk_l``, ``M×r``.
+        ``(lse, pos_y)``: ``R`` log-partitions (``-inf`` without any kept key)
+        and ``R×r`` sums of the positives' ``y_j = Vᵀk_j`` (from per-concept sums).
     """
     scaled = (anchors / temperature).T
     run_max = anchors.new_full((anchors.shape[0], ), float('-inf'))
     run_sum = anchors.new_zeros(anchors.shape[0])
-    projected = []
+    concept_y = anchors.new_zeros(pairs.positive.shape[1], anchors.shape[1])
+    own_y = torch.zeros_like(anchors)
     for start, kc, codes in pairs.chunks(keys, chunk):
         y = kc @ v
-        projected.append(y)
+        concept_y.index_add_(0, codes, y)
+        if pairs.exclude_self and start < own_y.shape[0]:
+            own_y[start:start + codes.numel()] = y[:own_y.shape[0] - start]
         logits = y @ scaled
         logits.masked_fill_(pairs.dropped_mask(start, codes), float('-inf'))
         new_max = torch.maximum(run_max, logits.amax(dim=0))
@@ -121,7 +125,10 @@ def concept_log_partition(anchors: Tensor, v: Tensor, keys: Tensor, pairs: Conce
         run_sum = (run_sum * torch.exp(run_max - shift)
                    + logits.sub_(shift).exp_().sum(dim=0))
         run_max = new_max
-    return run_max + torch.log(run_sum.clamp_min(1e-30)), torch.cat(projected)
+    pos_y = pairs.positive @ concept_y
+    if pairs.exclude_self:
+        pos_y -= pairs.self_pos * own_y
+    return run_max + torch.log(run_sum.clamp_min(1e-30)), pos_y
 
 
 class _ConceptInfoNCE(torch.autograd.Function):
@@ -131,22 +138,18 @@ class _ConceptInfoNCE(torch.autograd.Function):
     over the kept keys and ``c_il = w_i(n_i p_il − [l ∈ pos_i])``:
     ``∂L/∂ũ_i = (1/τ) Σ_l c_il y_l`` and ``∂L/∂V = (1/τ) Σ_l k_l (Σ_i c_il ũ_i)ᵀ``.
     The positive parts come from per-concept sums, the softmax parts from a
-    second pass over the key chunks with the known ``lse``; every product has
-    inner width ``r = D + 1`` (or runs over keys), none ``R×M×P``.
+    second pass over the key chunks with the known ``lse`` (recomputing their
+    ``y``, so no ``M×r`` array is kept); every product has inner width
+    ``r = D + 1`` (or runs over keys), none ``R×M×P``.
     """
 
     @staticmethod
-    def forward(ctx, anchors: Tensor, v: Tensor, weights: Tensor, keys: Tensor, y: Tensor,
+    def forward(ctx, anchors: Tensor, v: Tensor, weights: Tensor, keys: Tensor, pos_y: Tensor,
                 lse: Tensor, pairs: ConceptPairs, temperature: float, chunk: int) -> Tensor:
-        u = anchors.detach().float()
+        u, vf = anchors.detach().float(), v.detach().float()
         has = pairs.num_pos > 0
         w = torch.where(has, weights.float(), 0.0)
         wn = w * pairs.num_pos
-        concept_y = u.new_zeros(pairs.positive.shape[1], u.shape[1])
-        concept_y.index_add_(0, pairs.key_codes, y)
-        pos_y = pairs.positive @ concept_y
-        if pairs.exclude_self:
-            pos_y = pos_y - pairs.self_pos * y[:u.shape[0]]
         safe_lse = torch.where(has, lse, 0.0)
         total = (w * (pairs.num_pos * safe_lse - (u * pos_y).sum(dim=1) / temperature)).sum()
         soft_y = torch.zeros_like(u)
@@ -156,7 +159,7 @@ class _ConceptInfoNCE(torch.autograd.Function):
         pos_u = pairs.positive.T @ (w[:, None] * u)
         self_u = (w[:, None] * pairs.self_pos) * u if pairs.exclude_self else None
         for start, kc, codes in pairs.chunks(keys, chunk):
-            yc = y[start:start + codes.numel()]
+            yc = kc @ vf
             p = torch.addmm(neg_lse, yc, scaled).exp_()
             p.masked_fill_(pairs.dropped_mask(start, codes), 0.0)
             soft_y += p.T @ yc
@@ -175,7 +178,7 @@ class _ConceptInfoNCE(torch.autograd.Function):
 
 
 def concept_info_nce(anchors: Tensor, v: Tensor, keys: Tensor, pairs: ConceptPairs,
-                     weights: Tensor, temperature: float, chunk: int = 4096) -> Tensor:
+                     weights: Tensor, temperature: float, chunk: int = 2048) -> Tensor:
     """``Σ_i w_i Σ_{j∈pos_i} ℓ_ij``, differentiable in ``ũ`` and ``V`` (the keys are constants).
 
     ``ℓ_ij = −s_ij/τ + log Σ_{l: pos_il ∨ neg_il} exp(s_il/τ)``,
@@ -201,9 +204,9 @@ def concept_info_nce(anchors: Tensor, v: Tensor, keys: Tensor, pairs: ConceptPai
     if pairs.key_codes.numel() == 0:
         return anchors.sum() * 0.0 + v.sum() * 0.0
     keys = keys.detach()
-    lse, y = concept_log_partition(anchors.detach().float(), v.detach().float(), keys, pairs,
-                                   temperature, chunk)
-    return _ConceptInfoNCE.apply(anchors, v, weights.detach(), keys, y, lse, pairs,
+    lse, pos_y = concept_log_partition(anchors.detach().float(), v.detach().float(), keys,
+                                       pairs, temperature, chunk)
+    return _ConceptInfoNCE.apply(anchors, v, weights.detach(), keys, pos_y, lse, pairs,
                                  temperature, chunk)
 
 
@@ -212,7 +215,7 @@ def concept_contrastive_loss(code: Tensor, weight: Tensor, bias: Tensor, proj_em
                              bank_keys: Optional[Tensor] = None,
                              bank_codes: Optional[Tensor] = None, temperature: float = 0.07,
                              pos_thresh: float = 0.3, neg_thresh: float = 0.1,
-                             chunk: int = 4096) -> Tensor:
+                             chunk: int = 2048) -> Tensor:
     """CAUSE's front-door contrastive loss (student anchors vs EMA keys).
 
     For the patches ``i`` of image ``b`` (anchors, student embeddings
