@@ -287,16 +287,19 @@ def setup_amp(cfg: Config) -> None:
 
 
 def add_reliability_hooks(cfg: Config) -> None:
-    """Atomic checkpoint saves and the non-finite guard, in every config the tools run.
+    """Atomic checkpoint and metric writes and the non-finite guard, in every config the tools run.
 
-    mmengine's ``CheckpointHook`` becomes :class:`AtomicCheckpointHook` (same
+    mmengine's ``CheckpointHook`` and ``LoggerHook`` become
+    :class:`AtomicCheckpointHook` and :class:`AtomicLoggerHook` (same
     options) and :class:`NonFiniteGuardHook` joins ``custom_hooks``.
     """
     hooks = cfg.get('default_hooks') or {}
-    checkpoint = hooks.get('checkpoint')
-    if checkpoint is not None and checkpoint.get('type') in ('CheckpointHook',
-                                                             'mmengine.CheckpointHook'):
-        checkpoint['type'] = 'AtomicCheckpointHook'
+    swaps = dict(checkpoint=('CheckpointHook', 'AtomicCheckpointHook'),
+                 logger=('LoggerHook', 'AtomicLoggerHook'))
+    for key, (plain, atomic) in swaps.items():
+        hook = hooks.get(key)
+        if hook is not None and hook.get('type') in (plain, f'mmengine.{plain}'):
+            hook['type'] = atomic
     custom = list(cfg.get('custom_hooks') or [])
     if not any(h.get('type') == 'NonFiniteGuardHook' for h in custom):
         custom.append(dict(type='NonFiniteGuardHook'))

@@ -1,4 +1,5 @@
 from .atomic_checkpoint_hook import AtomicCheckpointHook
+from .atomic_logger_hook import AtomicLoggerHook
 from .best_after_warmup_checkpoint_hook import BestAfterWarmupCheckpointHook
 from .cause_clusterbook_hook import CauseClusterbookHook
 from .cause_head_init_hook import CauseHeadInitHook
@@ -14,8 +15,9 @@ from .prototype_init_hook import PrototypeInitHook
 from .reference_pool_hook import ReferencePoolHook
 
 __all__ = [
-    'AtomicCheckpointHook', 'BestAfterWarmupCheckpointHook', 'CauseClusterbookHook',
-    'CauseHeadInitHook', 'CheckpointPrototypeInitHook', 'ClusterMatchingHook', 'HPLambdaHook',
-    'IterCheckpointHook', 'IterationSeedHook', 'NonFiniteGuardHook', 'PredictionDumpHook',
-    'PrimapsEMHook', 'PrototypeInitHook', 'ReferencePoolHook'
+    'AtomicCheckpointHook', 'AtomicLoggerHook', 'BestAfterWarmupCheckpointHook',
+    'CauseClusterbookHook', 'CauseHeadInitHook', 'CheckpointPrototypeInitHook',
+    'ClusterMatchingHook', 'HPLambdaHook', 'IterCheckpointHook', 'IterationSeedHook',
+    'NonFiniteGuardHook', 'PredictionDumpHook', 'PrimapsEMHook', 'PrototypeInitHook',
+    'ReferencePoolHook'
 ]
