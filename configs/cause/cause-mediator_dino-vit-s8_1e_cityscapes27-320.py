@@ -3,15 +3,12 @@
 # writes it to `clusterbook_file`, which the CAUSE-MLP and CAUSE-TR configs of this backbone
 # and dataset read. See configs/cause/README.md for the three steps.
 _base_ = [
-    '../_base_/models/dino-vit-s8.py', '../_base_/datasets/cityscapes27.py',
+    '../_base_/models/cause-mediator_dino-vit-s8.py', '../_base_/datasets/cityscapes27.py',
     '../_base_/default_runtime.py', '../_base_/cause/cause_mediator.py',
     '../_base_/cause/cause_train_cityscapes27.py'
 ]
 clusterbook_file = 'work_dirs/cause-mediator_dino-vit-s8_1e_cityscapes27-320/clusterbook_2048.npy'
-model = dict(
-    decode_head=dict(
-        type='CauseMediatorHead', in_channels=384, num_classes=27, num_codebook=2048,
-        grid_stride=4, loss_mod=dict(type='CauseModularityLoss', temperature=0.1)))
+model = dict(decode_head=dict(num_classes=27))
 train_dataloader = {{_base_.cause_loader_320}}
 val_dataloader = None
 val_evaluator = None

@@ -3,16 +3,13 @@
 # writes it to `clusterbook_file`, which the CAUSE-MLP and CAUSE-TR configs of this backbone
 # and dataset read. See configs/cause/README.md for the three steps.
 _base_ = [
-    '../_base_/models/dinov2-vit-b14.py', '../_base_/datasets/cityscapes27_322.py',
+    '../_base_/models/cause-mediator_dinov2-vit-b14.py', '../_base_/datasets/cityscapes27_322.py',
     '../_base_/default_runtime.py', '../_base_/cause/cause_mediator.py',
     '../_base_/cause/cause_train_cityscapes27.py'
 ]
 clusterbook_file = ('work_dirs/cause-mediator_dinov2-vit-b14_1e_cityscapes27-322/'
                     'clusterbook_2048.npy')
-model = dict(
-    decode_head=dict(
-        type='CauseMediatorHead', in_channels=768, num_classes=27, num_codebook=2048,
-        grid_stride=4, loss_mod=dict(type='CauseModularityLoss', temperature=0.1)))
+model = dict(decode_head=dict(num_classes=27))
 train_dataloader = {{_base_.cause_loader_322}}
 val_dataloader = None
 val_evaluator = None

@@ -3,19 +3,13 @@
 # (DINO ViT-B/8, COCO-Stuff-27; five crops at 224, evaluated at 320).
 # The paper's protocol: tools/test.py THIS_CONFIG CKPT --flip --crf (test_mlp.py).
 _base_ = [
-    '../_base_/models/dino-vit-b8.py', '../_base_/datasets/cocostuff27.py',
+    '../_base_/models/cause-mlp_dino-vit-b8.py', '../_base_/datasets/cocostuff27.py',
     '../_base_/default_runtime.py', '../_base_/cause/cause_probe.py',
     '../_base_/cause/cause_train_cocostuff27.py'
 ]
 clusterbook_file = 'work_dirs/cause-mediator_dino-vit-b8_1e_cocostuff27-320/clusterbook_2048.npy'
 model = dict(
-    decode_head=dict(
-        type='CauseMLPHead', in_channels=768, channels=90, num_classes=27,
-        clusterbook_file=clusterbook_file, num_codebook=2048, proj_channels=2048,
-        dropout_ratio=0.1, ema_momentum=0.99, grid_stride=4, cluster_alpha=3.0,
-        front_door=False,
-        loss_probe=dict(type='CauseModularityLoss', temperature=0.1)),
-    test_cfg=dict(mode='whole', flip=False, crf=False))
+    decode_head=dict(num_classes=27, clusterbook_file=clusterbook_file, front_door=False))
 optim_wrapper = dict(clip_grad=dict(max_norm=0.1), optimizer=dict(weight_decay=0.0001))
 train_dataloader = {{_base_.cause_loader_224}}
 train_cfg = dict(max_epochs=1)

@@ -3,21 +3,16 @@
 # Needs the clusterbook of cause-mediator_dino-vit-b8_1e_cocostuff27-320.py.
 # Step 3: cause-mlp-probe_dino-vit-b8_1e_cocostuff27-320.py.
 _base_ = [
-    '../_base_/models/dino-vit-b8.py', '../_base_/datasets/cocostuff27.py',
+    '../_base_/models/cause-mlp_dino-vit-b8.py', '../_base_/datasets/cocostuff27.py',
     '../_base_/default_runtime.py', '../_base_/cause/cause_front_door.py',
     '../_base_/cause/cause_train_cocostuff27.py'
 ]
 clusterbook_file = 'work_dirs/cause-mediator_dino-vit-b8_1e_cocostuff27-320/clusterbook_2048.npy'
 model = dict(
     decode_head=dict(
-        type='CauseMLPHead', in_channels=768, channels=90, num_classes=27,
-        clusterbook_file=clusterbook_file, num_codebook=2048, proj_channels=2048,
-        dropout_ratio=0.1, ema_momentum=0.99, grid_stride=4, cluster_alpha=3.0,
-        bank_size=100, bank_keep_ratio=0.5,
+        num_classes=27, clusterbook_file=clusterbook_file, bank_size=100, bank_keep_ratio=0.5,
         loss_front=dict(type='CauseContrastiveLoss', temperature=0.07, pos_thresh=0.3,
-                        neg_thresh=0.1),
-        loss_probe=dict(type='CauseModularityLoss', temperature=0.1)),
-    test_cfg=dict(mode='whole', flip=False, crf=False))
+                        neg_thresh=0.1)))
 optim_wrapper = dict(clip_grad=dict(max_norm=0.1), optimizer=dict(weight_decay=0.0001))
 train_dataloader = {{_base_.cause_loader_224}}
 custom_hooks = [dict(type='IterationSeedHook', seed=0)]

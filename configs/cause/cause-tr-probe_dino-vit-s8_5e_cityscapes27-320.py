@@ -3,19 +3,13 @@
 # (DINO ViT-S/8, Cityscapes-27; five crops at 320, evaluated at 320).
 # The paper's protocol: tools/test.py THIS_CONFIG CKPT --flip --crf (test_tr.py).
 _base_ = [
-    '../_base_/models/dino-vit-s8.py', '../_base_/datasets/cityscapes27.py',
+    '../_base_/models/cause-tr_dino-vit-s8.py', '../_base_/datasets/cityscapes27.py',
     '../_base_/default_runtime.py', '../_base_/cause/cause_probe.py',
     '../_base_/cause/cause_train_cityscapes27.py'
 ]
 clusterbook_file = 'work_dirs/cause-mediator_dino-vit-s8_1e_cityscapes27-320/clusterbook_2048.npy'
 model = dict(
-    decode_head=dict(
-        type='CauseTRHead', in_channels=384, channels=90, num_classes=27, num_queries=1600,
-        clusterbook_file=clusterbook_file, num_codebook=2048, proj_channels=2048,
-        dropout_ratio=0.1, ema_momentum=0.99, grid_stride=4, cluster_alpha=3.0,
-        front_door=False,
-        loss_probe=dict(type='CauseModularityLoss', temperature=0.1)),
-    test_cfg=dict(mode='whole', flip=False, crf=False))
+    decode_head=dict(num_classes=27, clusterbook_file=clusterbook_file, front_door=False))
 optim_wrapper = dict(clip_grad=dict(max_norm=1.0), optimizer=dict(weight_decay=0.0))
 train_dataloader = {{_base_.cause_loader_320}}
 train_cfg = dict(max_epochs=5)

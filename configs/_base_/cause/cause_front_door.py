@@ -4,6 +4,9 @@
 # batch 16 per GPU (the reference ran 4 GPUs). Gradient clipping on the head, projection and
 # linear probe (not the cluster probe, which the reference does not train here); a leaf sets
 # max_norm (COCO: MLP 0.1, TR 2; Cityscapes 1) and weight_decay (COCO 1e-4, Cityscapes 0).
+# The model is a leaf's too: the head base configs/_base_/models/cause-{mlp,tr}_<backbone>.py plus
+# num_classes, clusterbook_file and the step-2 head settings (bank_size=100, bank_keep_ratio=0.5,
+# loss_front), which cannot stand here as mmengine refuses a key (`model`) set by two bases.
 # Validation once per epoch without flip/CRF (the reported numbers use
 # tools/test.py --flip --crf on the step-3 model). Besides the epoch checkpoints, one every 1000
 # iterations (~15.5k per epoch on one GPU for COCO five crops; each holds the 800 MiB bank), from

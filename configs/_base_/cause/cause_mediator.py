@@ -4,7 +4,8 @@
 # never fires), AMP as the reference's autocast, batch 16 per GPU (4 GPUs in the reference).
 # No validation: this stage predicts nothing. A checkpoint every 500 iterations (COCO five crops:
 # ~15.5k iterations on one GPU, 3.9k on four; Cityscapes 930 / 232) lets an interrupted epoch
-# resume at its next batch (ResumableEpochBasedTrainLoop). A leaf adds the model, the data and
+# resume at its next batch (ResumableEpochBasedTrainLoop). A leaf adds the model (the base
+# configs/_base_/models/cause-mediator_<backbone>.py plus num_classes), the data and
 #   custom_hooks = [dict(type='IterationSeedHook', seed=0),
 #                   dict(type='CauseClusterbookHook', out_file=clusterbook_file)]
 # On a CPU: --cfg-options optim_wrapper.type=OptimWrapper optim_wrapper.loss_scale=None

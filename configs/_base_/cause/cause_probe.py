@@ -4,8 +4,10 @@
 # both probes (weight decay, COCO only, on the linear probe), StepLR halving every 2 epochs,
 # clipping of the linear probe at the step-2 max_norm, AMP, batch 16 per GPU. Besides the epoch
 # checkpoints, one every 1000 iterations, from which an interrupted epoch resumes at its next
-# batch (ResumableEpochBasedTrainLoop). A leaf sets
-# max_epochs (TR 5, MLP 1) and
+# batch (ResumableEpochBasedTrainLoop). A leaf sets the model (the step-2 head base
+# configs/_base_/models/cause-{mlp,tr}_<backbone>.py plus num_classes, clusterbook_file and
+# front_door=False, which cannot stand here as mmengine refuses a key set by two bases),
+# max_norm and weight_decay as step 2 (VOC: no clipping), max_epochs (TR 5, MLP 1) and
 #   custom_hooks = [dict(type='IterationSeedHook', seed=0),
 #                   dict(type='CauseHeadInitHook', checkpoint='work_dirs/<step-2 config>')]
 optim_wrapper = dict(
