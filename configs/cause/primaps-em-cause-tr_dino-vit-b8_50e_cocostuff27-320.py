@@ -21,3 +21,4 @@ custom_hooks = [
     dict(type='CheckpointPrototypeInitHook', checkpoint=sota_checkpoint),
     dict(type='PrimapsEMHook', warmup_epochs=0, interval=10, max_decay=0.98),
 ]
+default_hooks = dict(checkpoint=dict(warmup=0))  # no warm-up: every EM epoch is a candidate

@@ -173,6 +173,9 @@ def test_primaps_em_on_top_of_cause_tr(ds):
     assert f'cause-tr-probe_dino-vit-b8_5e_{ds}-320' in cfg.sota_checkpoint
     assert cfg.model.decode_head.in_channels == 90
     assert cfg.custom_hooks[0].checkpoint == cfg.sota_checkpoint
+    # no warm-up (as on top of STEGO/HP): every EM epoch is a best-checkpoint candidate
+    assert cfg.custom_hooks[1].warmup_epochs == 0
+    assert cfg.default_hooks.checkpoint.warmup == 0
 
 
 def test_documented_cpu_override_gives_a_plain_optim_wrapper():

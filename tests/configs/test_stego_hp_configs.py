@@ -119,3 +119,4 @@ def test_primaps_em_on_top_matches_its_sota_config(name):
     # the checkpoint is read from the SotA config's own default work dir
     assert wrapper.checkpoint == f'work_dirs/{Path(sota_name).name}/best_cluster_mIoU.pth'
     assert hooks['PrimapsEMHook']['warmup_epochs'] == 0 and 'PrototypeInitHook' not in hooks
+    assert cfg.default_hooks.checkpoint.warmup == 0
