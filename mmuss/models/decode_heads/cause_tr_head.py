@@ -5,6 +5,7 @@ import torch
 import torch.nn as nn
 from mmseg.registry import MODELS
 from torch import Tensor
+from torch.utils.checkpoint import checkpoint
 
 from ..utils.cause_quantize import codeword_indices, codewords, grid_positions
 from ..utils.cause_tr_decoder import CauseTRDecoder
@@ -22,17 +23,27 @@ class CauseTRHead(CauseHead):
     number of patches: train and evaluate at one resolution. See
     :class:`CauseHead`.
 
+    The student's activations are not kept for backward but recomputed there
+    (``recompute_student``, activation checkpointing with the same dropout
+    masks), ``decoder_batch`` images at a time: its codeword keys/values
+    (``B×C×N``) and feed-forward would otherwise coexist with the
+    contrastive loss's temporaries, for one more student forward (a few
+    percent of the step's FLOPs).
+
     Args:
         num_queries: Patches per image ``(size / patch)²`` (1600 at 320 with /8,
             529 at 322 with /14).
+        recompute_student: Recompute the student decoder in backward (memory,
+            not result).
         **kwargs: See :class:`CauseHead`.
     """
 
     #: The code needs the EMA decoder and the clusterbook (and its ready flag) of the queries.
     code_state_prefixes = ('head_ema.', 'clusterbook')
 
-    def __init__(self, num_queries: int, **kwargs) -> None:
+    def __init__(self, num_queries: int, recompute_student: bool = True, **kwargs) -> None:
         self.num_queries = num_queries
+        self.recompute_student = recompute_student
         super().__init__(**kwargs)
         self._memo: Optional[Tuple[Optional[Tensor], Optional[Tensor]]] = None
 
@@ -68,8 +79,13 @@ class CauseTRHead(CauseHead):
         book = self.checked_clusterbook().to(feats)
         parts = zip(self.concepts(feats).split(size), feats.split(size),
                     [None] * feats.shape[0] if positions is None else positions.split(size))
-        return torch.cat([module(codewords(book, concepts), part, self.dropout, where)
-                          for concepts, part, where in parts])
+
+        def decode(concepts: Tensor, part: Tensor, where: Optional[Tensor]) -> Tensor:
+            return module(codewords(book, concepts), part, self.dropout, where)
+
+        if self.recompute_student and torch.is_grad_enabled() and module is self.head:
+            return torch.cat([checkpoint(decode, *part, use_reentrant=False) for part in parts])
+        return torch.cat([decode(*part) for part in parts])
 
     def student_code(self, feats: Tensor, order: Optional[Tensor]) -> Tensor:
         """The student decoder run at the grid cells ``order`` only (see :class:`CauseHead`)."""

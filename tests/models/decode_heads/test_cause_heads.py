@@ -229,3 +229,34 @@ def test_decoder_batch_changes_memory_not_the_code(tmp_path, kind):
         assert torch.allclose(full, codes[0][0], atol=1e-6)
         assert torch.allclose(sampled, codes[0][1], atol=1e-6)
     assert torch.allclose(codes[0][1], grid_sample(codes[0][0], order, 2), atol=1e-6)
+
+
+def saved_numel_and_grads(head, seed):
+    """Loss, gradients and the elements autograd saves for backward during one training loss."""
+    saved = []
+
+    def pack(tensor):
+        saved.append(tensor.numel())
+        return tensor
+
+    torch.manual_seed(seed)
+    with torch.autograd.graph.saved_tensors_hooks(pack, lambda tensor: tensor):
+        losses = head.loss(inputs(), {}, samples())
+    total = sum(losses.values())
+    total.backward()
+    grads = {n: p.grad.clone() for n, p in head.named_parameters() if p.grad is not None}
+    return total.detach(), grads, sum(saved)
+
+
+def test_tr_recomputed_student_same_loss_and_gradients_less_saved(tmp_path):
+    """Recomputing the student decoder in backward (same dropout masks) is memory, not result."""
+    kept = make_head(tmp_path, 'tr', recompute_student=False).train()
+    recomputed = make_head(tmp_path, 'tr').train()
+    recomputed.load_state_dict(kept.state_dict())
+    loss_kept, grads_kept, saved_kept = saved_numel_and_grads(kept, seed=7)
+    loss_re, grads_re, saved_re = saved_numel_and_grads(recomputed, seed=7)
+    assert torch.allclose(loss_re, loss_kept, atol=1e-6)
+    assert grads_re.keys() == grads_kept.keys() and any(n.startswith('head.') for n in grads_re)
+    for name, grad in grads_kept.items():
+        assert torch.allclose(grads_re[name], grad, atol=1e-6), name
+    assert saved_re < saved_kept / 2
