@@ -92,9 +92,9 @@ class ConceptPairs:
 
 @torch.no_grad()
 def concept_log_partition(anchors: Tensor, v: Tensor, keys: Tensor, pairs: ConceptPairs,
-                          temperature: float, chunk: int) -> Tuple[Tensor, Tensor]:
-    """``lse_i = log Σ_{l ∈ pos_i ∪ neg_i} exp(a_i·k_l/τ)`` and ``Σ_{j ∈ pos_i} Vᵀk_j``,
-    streamed over key chunks.
+                          temperature: float, chunk: int) -> Tuple[Tensor, Tensor, Tensor]:
+    """``lse_i = log Σ_{l ∈ pos_i ∪ neg_i} exp(a_i·k_l/τ)``, ``Σ_{j ∈ pos_i} Vᵀk_j`` and
+    the keys' ``y_l = Vᵀk_l``, streamed over key chunks.
 
     Args:
         anchors: ``R×r`` factors ``ũ`` (:func:`unit_anchor_factors`).
@@ -105,16 +105,18 @@ def concept_log_partition(anchors: Tensor, v: Tensor, keys: Tensor, pairs: Conce
         chunk: Keys per chunk.
 
     Returns:
-        ``(lse, pos_y)``: ``R`` log-partitions (``-inf`` without any kept key)
-        and ``R×r`` sums of the positives' ``y_j = Vᵀk_j`` (from per-concept sums).
+        ``(lse, pos_y, y)``: ``R`` log-partitions (``-inf`` without any kept
+        key), ``R×r`` sums of the positives' ``y_j`` (from per-concept sums)
+        and the used keys' ``M'×r`` ``y``.
     """
     scaled = (anchors / temperature).T
     run_max = anchors.new_full((anchors.shape[0], ), float('-inf'))
     run_sum = anchors.new_zeros(anchors.shape[0])
     concept_y = anchors.new_zeros(pairs.positive.shape[1], anchors.shape[1])
     own_y = torch.zeros_like(anchors)
+    projected = anchors.new_empty(pairs.key_codes.numel(), v.shape[1])
     for start, kc, codes in pairs.chunks(keys, chunk):
-        y = kc @ v
+        y = torch.mm(kc, v, out=projected[start:start + codes.numel()])
         concept_y.index_add_(0, codes, y)
         if pairs.exclude_self and start < own_y.shape[0]:
             own_y[start:start + codes.numel()] = y[:own_y.shape[0] - start]
@@ -128,7 +130,7 @@ def concept_log_partition(anchors: Tensor, v: Tensor, keys: Tensor, pairs: Conce
     pos_y = pairs.positive @ concept_y
     if pairs.exclude_self:
         pos_y -= pairs.self_pos * own_y
-    return run_max + torch.log(run_sum.clamp_min(1e-30)), pos_y
+    return run_max + torch.log(run_sum.clamp_min(1e-30)), pos_y, projected
 
 
 class _ConceptInfoNCE(torch.autograd.Function):
@@ -138,15 +140,17 @@ class _ConceptInfoNCE(torch.autograd.Function):
     over the kept keys and ``c_il = w_i(n_i p_il − [l ∈ pos_i])``:
     ``∂L/∂ũ_i = (1/τ) Σ_l c_il y_l`` and ``∂L/∂V = (1/τ) Σ_l k_l (Σ_i c_il ũ_i)ᵀ``.
     The positive parts come from per-concept sums, the softmax parts from a
-    second pass over the key chunks with the known ``lse`` (recomputing their
-    ``y``, so no ``M×r`` array is kept); every product has inner width
-    ``r = D + 1`` (or runs over keys), none ``R×M×P``.
+    second pass over the key chunks with the known ``lse`` and the first
+    pass's ``y`` (``M×r``, 71 MiB for a full bank: one ``M×P×r`` product
+    fewer); every product has inner width ``r = D + 1`` (or runs over keys),
+    none ``R×M×P``.
     """
 
     @staticmethod
-    def forward(ctx, anchors: Tensor, v: Tensor, weights: Tensor, keys: Tensor, pos_y: Tensor,
-                lse: Tensor, pairs: ConceptPairs, temperature: float, chunk: int) -> Tensor:
-        u, vf = anchors.detach().float(), v.detach().float()
+    def forward(ctx, anchors: Tensor, v: Tensor, weights: Tensor, keys: Tensor, y: Tensor,
+                pos_y: Tensor, lse: Tensor, pairs: ConceptPairs, temperature: float,
+                chunk: int) -> Tensor:
+        u = anchors.detach().float()
         has = pairs.num_pos > 0
         w = torch.where(has, weights.float(), 0.0)
         wn = w * pairs.num_pos
@@ -159,7 +163,7 @@ class _ConceptInfoNCE(torch.autograd.Function):
         pos_u = pairs.positive.T @ (w[:, None] * u)
         self_u = (w[:, None] * pairs.self_pos) * u if pairs.exclude_self else None
         for start, kc, codes in pairs.chunks(keys, chunk):
-            yc = kc @ vf
+            yc = y[start:start + codes.numel()]
             p = torch.addmm(neg_lse, yc, scaled).exp_()
             p.masked_fill_(pairs.dropped_mask(start, codes), 0.0)
             soft_y += p.T @ yc
@@ -174,11 +178,11 @@ class _ConceptInfoNCE(torch.autograd.Function):
     @staticmethod
     def backward(ctx, grad_total: Tensor) -> tuple:
         grad_u, grad_v = ctx.saved_tensors
-        return (grad_u * grad_total, grad_v * grad_total) + (None, ) * 7
+        return (grad_u * grad_total, grad_v * grad_total) + (None, ) * 8
 
 
 def concept_info_nce(anchors: Tensor, v: Tensor, keys: Tensor, pairs: ConceptPairs,
-                     weights: Tensor, temperature: float, chunk: int = 2048) -> Tensor:
+                     weights: Tensor, temperature: float, chunk: int = 1024) -> Tensor:
     """``Σ_i w_i Σ_{j∈pos_i} ℓ_ij``, differentiable in ``ũ`` and ``V`` (the keys are constants).
 
     ``ℓ_ij = −s_ij/τ + log Σ_{l: pos_il ∨ neg_il} exp(s_il/τ)``,
@@ -204,9 +208,9 @@ def concept_info_nce(anchors: Tensor, v: Tensor, keys: Tensor, pairs: ConceptPai
     if pairs.key_codes.numel() == 0:
         return anchors.sum() * 0.0 + v.sum() * 0.0
     keys = keys.detach()
-    lse, pos_y = concept_log_partition(anchors.detach().float(), v.detach().float(), keys,
-                                       pairs, temperature, chunk)
-    return _ConceptInfoNCE.apply(anchors, v, weights.detach(), keys, pos_y, lse, pairs,
+    lse, pos_y, y = concept_log_partition(anchors.detach().float(), v.detach().float(), keys,
+                                          pairs, temperature, chunk)
+    return _ConceptInfoNCE.apply(anchors, v, weights.detach(), keys, y, pos_y, lse, pairs,
                                  temperature, chunk)
 
 
@@ -215,7 +219,7 @@ def concept_contrastive_loss(code: Tensor, weight: Tensor, bias: Tensor, proj_em
                              bank_keys: Optional[Tensor] = None,
                              bank_codes: Optional[Tensor] = None, temperature: float = 0.07,
                              pos_thresh: float = 0.3, neg_thresh: float = 0.1,
-                             chunk: int = 2048) -> Tensor:
+                             chunk: int = 1024) -> Tensor:
     """CAUSE's front-door contrastive loss (student anchors vs EMA keys).
 
     For the patches ``i`` of image ``b`` (anchors, student embeddings
