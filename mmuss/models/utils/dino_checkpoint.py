@@ -19,9 +19,10 @@ Accepted inputs (``.pth`` path or URL, read with mmengine's ``CheckpointLoader``
   ``model.safetensors``, a sharded ``model.safetensors.index.json`` or
   ``pytorch_model.bin``; or one ``.safetensors`` / ``.bin`` / ``.pth`` file of a
   ``state_dict()``): ``ViTModel`` (DINO), ``Dinov2Model`` and
-  ``Dinov2WithRegistersModel`` (DINOv2), ``DINOv3ViTModel`` (DINOv3; its
-  layers are ``layer.N`` in 4.5x and in ``save_pretrained`` output, ``model.layer.N``
-  in a 5.x ``state_dict()``), bare or under the task models' prefix (``vit.``,
+  ``Dinov2WithRegistersModel`` (DINOv2), ``DINOv3ViTModel`` (DINOv3); a 5.x
+  ``state_dict()`` of ``ViTModel`` (``layers.N`` with ``q/k/v/o_proj``) and of
+  ``DINOv3ViTModel`` (``model.layer.N``) differs from the hub layout that 4.5x and
+  ``save_pretrained`` write; bare or under the task models' prefix (``vit.``,
   ``dinov2.``, ``dinov2_with_registers.``, ``dinov3_vit.``) or a ``model.``
   wrapper, mapped back with the inverse of the hub conversion scripts' key mapping;
 - mmuss format (what ``tools/model_converters`` write): ``{'state_dict': ...,
@@ -215,17 +216,26 @@ HF_WRAPPER_PREFIXES = ('vit.', 'dinov2.', 'dinov2_with_registers.', 'dinov3_vit.
 #: Every transformers DINO-family base model has this key; what precedes it is the prefix.
 HF_MARKER = 'embeddings.cls_token'
 HF_HEAD_PREFIXES = ('pooler.', 'classifier.')
-#: transformers 5 nests DINOv3ViTModel's layers in an encoder module named ``model``
-#: (``save_pretrained`` writes them back as ``layer.N``, the hub layout).
-HF_DINOV3_NESTED_LAYERS = re.compile(r'^model\.layer\.')
+#: transformers 5 modules whose ``state_dict()`` differs from the hub layout (which their
+#: ``save_pretrained`` writes): ``DINOv3ViTModel`` nests its layers in an encoder named
+#: ``model``; ``ViTModel`` has ``layers.N`` with ``q/k/v/o_proj`` and ``mlp.fc1/fc2``. Mapped
+#: to the hub layout first (as seen from transformers 5.17's modules).
+HF5_TO_HUB = (
+    (r'^model\.layer\.', 'layer.'),
+    (r'^layers\.(\d+)\.attention\.q_proj\.', r'encoder.layer.\1.attention.attention.query.'),
+    (r'^layers\.(\d+)\.attention\.k_proj\.', r'encoder.layer.\1.attention.attention.key.'),
+    (r'^layers\.(\d+)\.attention\.v_proj\.', r'encoder.layer.\1.attention.attention.value.'),
+    (r'^layers\.(\d+)\.attention\.o_proj\.', r'encoder.layer.\1.attention.output.dense.'),
+    (r'^layers\.(\d+)\.', r'encoder.layer.\1.'),
+)
 ACCEPTED_LAYOUTS = (
     'official DINO / DINOv2 / DINOv3 state dicts (cls_token, patch_embed.proj.weight, '
     'blocks.N.*), bare or under state_dict / teacher / student / model, with module. / '
     'teacher. / student. / backbone. prefixes; DINOv2 chunked blocks (blocks.C.N.*)',
     'timm ViT state dicts (reg_token, packed SwiGLU mlp.fc1 / mlp.fc2)',
     'transformers ViTModel / Dinov2Model / Dinov2WithRegistersModel (embeddings.cls_token, '
-    'encoder.layer.N.*, layernorm.*), bare or under vit. / dinov2. / '
-    'dinov2_with_registers. / model.',
+    'encoder.layer.N.* or 5.x ViTModel layers.N.*, layernorm.*), bare or under vit. / '
+    'dinov2. / dinov2_with_registers. / model.',
     'transformers DINOv3ViTModel (embeddings.cls_token, layer.N.* or 5.x model.layer.N.*, '
     'norm.*), bare or under dinov3_vit. / model.',
     "mmuss format {'state_dict': <official keys>, 'meta': ...}",
@@ -378,15 +388,15 @@ def hf_to_official(state_dict: Mapping[str, Tensor], hf_config: Optional[dict] =
 
     The base model's keys are taken from under their prefix
     (:func:`hf_base_prefix`; task heads outside it and the pooler are
-    dropped), transformers 5's ``model.layer.N`` of DINOv3 become ``layer.N``,
-    then the keys are mapped back.
+    dropped), transformers 5's module names become the hub's
+    (:data:`HF5_TO_HUB`), then the keys are mapped back.
     """
     prefix = hf_base_prefix(state_dict)
     if prefix is None:
         return dict(state_dict)
-    state = {HF_DINOV3_NESTED_LAYERS.sub('layer.', key[len(prefix):]): value
-             for key, value in state_dict.items()
-             if key.startswith(prefix) and not key[len(prefix):].startswith(HF_HEAD_PREFIXES)}
+    state = rename_keys({key[len(prefix):]: value for key, value in state_dict.items()
+                         if key.startswith(prefix)
+                         and not key[len(prefix):].startswith(HF_HEAD_PREFIXES)}, HF5_TO_HUB)
     layout = hf_layout(state)
     if layout is None:
         return dict(state_dict)

@@ -6,19 +6,24 @@ holds, then saved as a model's ``state_dict()`` would be (``torch.save`` to
 ``.bin`` / ``.pth``, ``safetensors.save_file`` to ``.safetensors``):
 
 - the base models (``ViTModel`` with its pooler, ``Dinov2Model`` /
-  ``Dinov2Backbone``, ``Dinov2WithRegistersModel``, ``DINOv3ViTModel``);
+  ``Dinov2Backbone``, ``Dinov2WithRegistersModel``, ``DINOv3ViTModel``) in the
+  hub layout, which 4.5x modules hold and every ``save_pretrained`` writes;
+- transformers 5's own module layouts: ``ViTModel``'s ``layers.N`` with
+  ``q/k/v/o_proj`` and ``mlp.fc1/fc2``, ``DINOv3ViTModel``'s ``model.layer.N``
+  (also inside a ``model.`` wrapper);
 - the task models, whose base model sits under ``base_model_prefix``
-  (``vit.``, ``dinov2.``, ``dinov2_with_registers.``) next to their head;
-- ``ViTForMaskedImageModeling``'s extra ``mask_token`` and decoder;
-- ``DINOv3ViTModel`` of transformers 5, whose layers are ``model.layer.N``
-  (``save_pretrained`` and 4.5x write ``layer.N``), bare or in a ``model.``
-  wrapper.
+  (``vit.``, ``dinov2.``, ``dinov2_with_registers.``) next to their head, and
+  ``ViTForMaskedImageModeling``'s extra ``mask_token`` and decoder.
 
 The loaded backbone must hold exactly the source weights and give the outputs
-of the backbone loaded from the official ``.pth``.
+of the backbone loaded from the official ``.pth``. The key names of each
+layout are those transformers 5.17.0 wrote for tiny random models
+(``transformers_5_17_keys.json``); on those very files mmuss's loaded
+backbones matched transformers' own forward pass within 7e-7.
 """
 import json
 import re
+from pathlib import Path
 
 import pytest
 import torch
@@ -40,30 +45,58 @@ def prefixed(prefix: str, state: dict) -> dict:
     return {prefix + key: value for key, value in state.items()}
 
 
+def renamed(state: dict, renames) -> dict:
+    out = {}
+    for key, value in state.items():
+        for pattern, replacement in renames:
+            key, count = re.subn(pattern, replacement, key)
+            if count:
+                break
+        out[key] = value
+    return out
+
+
 def v5_nesting(state: dict) -> dict:
     """transformers 5's ``DINOv3ViTModel``: the layers live in the encoder module ``model``."""
-    return {re.sub(r'^layer\.', 'model.layer.', key): value for key, value in state.items()}
+    return renamed(state, [(r'^layer\.', 'model.layer.')])
+
+
+def vit_v5(state: dict) -> dict:
+    """transformers 5's ``ViTModel`` modules, from the hub layout."""
+    return renamed(state, [
+        (r'^encoder\.layer\.(\d+)\.attention\.attention\.query\.', r'layers.\1.attention.q_proj.'),
+        (r'^encoder\.layer\.(\d+)\.attention\.attention\.key\.', r'layers.\1.attention.k_proj.'),
+        (r'^encoder\.layer\.(\d+)\.attention\.attention\.value\.', r'layers.\1.attention.v_proj.'),
+        (r'^encoder\.layer\.(\d+)\.attention\.output\.dense\.', r'layers.\1.attention.o_proj.'),
+        (r'^encoder\.layer\.(\d+)\.intermediate\.dense\.', r'layers.\1.mlp.fc1.'),
+        (r'^encoder\.layer\.(\d+)\.output\.dense\.', r'layers.\1.mlp.fc2.'),
+        (r'^encoder\.layer\.(\d+)\.', r'layers.\1.')])
 
 
 def encoder_layouts(hf: dict, family: str) -> dict:
-    """What each transformers class of ``family`` holds, from the ``*Model`` keys ``hf``."""
+    """What each transformers class of ``family`` holds, from the hub-layout keys ``hf``."""
+    classifier = head('classifier', 1000)
     if family == 'DINO':
-        pooled = dict(hf, **head('pooler.dense', DIMS))  # ViTModel(add_pooling_layer=True)
+        pooler = head('pooler.dense', DIMS)  # ViTModel(add_pooling_layer=True)
         mim = dict(hf, **{'embeddings.mask_token': torch.zeros(1, 1, DIMS)})
-        return {'ViTModel': pooled,
-                'ViTForImageClassification': dict(prefixed('vit.', hf),
-                                                  **head('classifier', 1000)),
-                'ViTForMaskedImageModeling': dict(prefixed('vit.', mim),
-                                                  **head('decoder.0', 3 * 8 * 8))}
+        return {'ViTModel save_pretrained': dict(hf, **pooler),
+                'ViTModel state_dict': dict(vit_v5(hf), **pooler),
+                'ViTForImageClassification state_dict': dict(prefixed('vit.', vit_v5(hf)),
+                                                             **classifier),
+                'ViTForImageClassification 4.5x state_dict': dict(prefixed('vit.', hf),
+                                                                  **classifier),
+                'ViTForMaskedImageModeling 4.5x state_dict': dict(
+                    prefixed('vit.', mim), **head('decoder.0', 3 * 8 * 8))}
+    model = 'Dinov2' if family == 'DINOv2' else 'Dinov2WithRegisters'
     task = 'dinov2.' if family == 'DINOv2' else 'dinov2_with_registers.'
-    return {'Model': hf,
-            'ForImageClassification': dict(prefixed(task, hf), **head('classifier', 1000))}
+    return {f'{model}Model state_dict': hf,
+            f'{model}ForImageClassification state_dict': dict(prefixed(task, hf), **classifier)}
 
 
 def dinov3_layouts(hf: dict) -> dict:
-    return {'4.5x state_dict / save_pretrained': hf,
-            '5.x state_dict': v5_nesting(hf),
-            '5.x in a model. wrapper': prefixed('model.', v5_nesting(hf))}
+    return {'DINOv3ViTModel save_pretrained': hf,
+            'DINOv3ViTModel state_dict': v5_nesting(hf),
+            'DINOv3ViTModel state_dict in a model. wrapper': prefixed('model.', v5_nesting(hf))}
 
 
 def write(path, state: dict):
@@ -130,6 +163,26 @@ def test_transformers_layout_loads_the_source_weights(tmp_path, name, layout, su
         x = torch.randn(1, 3, 4 * patch, 6 * patch, generator=torch.Generator().manual_seed(1))
     checkpoint = write(tmp_path / 'file' / f'weights{suffix}', state)
     assert_loaded(name, sd, tmp_path, checkpoint, x)
+
+
+def layout_names(state: dict) -> list:
+    return sorted({re.sub(r'\.\d+\.', '.N.', key) for key in state})
+
+
+def test_layouts_are_the_ones_transformers_5_17_writes():
+    seen = json.loads((Path(__file__).parent / 'transformers_5_17_keys.json').read_text())
+    ours = {}
+    for name, family in (('dino-vit-s8', 'DINO'), ('dinov2-vit-s14', 'DINOv2'),
+                         ('dinov2-vit-s14-reg4', 'DINOv2-reg')):
+        hf = to_hf_encoder(random_official_state_dict(name, 1), OFFICIAL[name][0])
+        ours.update(encoder_layouts(hf, family))
+    ours.update(dinov3_layouts(to_hf_dinov3(random_dinov3_state_dict('dinov3-vit-s16', 1))))
+    checked = [name for name in seen if name in ours]
+    assert len(checked) == len(seen) - 3  # all but '_about' and the two Dinov2 save_pretrained
+    for name in checked:
+        assert layout_names(ours[name]) == seen[name], name
+    for model in ('Dinov2Model', 'Dinov2WithRegistersModel'):  # the hub layout in 5.17 too
+        assert seen[f'{model} save_pretrained'] == seen[f'{model} state_dict']
 
 
 def test_dinov3_bin_reads_the_config_beside_it(tmp_path):
