@@ -222,10 +222,9 @@ HF_HEAD_PREFIXES = ('pooler.', 'classifier.')
 #: to the hub layout first (as seen from transformers 5.17's modules).
 HF5_TO_HUB = (
     (r'^model\.layer\.', 'layer.'),
-    (r'^layers\.(\d+)\.attention\.q_proj\.', r'encoder.layer.\1.attention.attention.query.'),
-    (r'^layers\.(\d+)\.attention\.k_proj\.', r'encoder.layer.\1.attention.attention.key.'),
-    (r'^layers\.(\d+)\.attention\.v_proj\.', r'encoder.layer.\1.attention.attention.value.'),
-    (r'^layers\.(\d+)\.attention\.o_proj\.', r'encoder.layer.\1.attention.output.dense.'),
+    *((rf'^layers\.(\d+)\.attention\.{ours}_proj\.', rf'encoder.layer.\1.attention.{hub}.')
+      for ours, hub in (('q', 'attention.query'), ('k', 'attention.key'),
+                        ('v', 'attention.value'), ('o', 'output.dense'))),
     (r'^layers\.(\d+)\.', r'encoder.layer.\1.'),
 )
 ACCEPTED_LAYOUTS = (
