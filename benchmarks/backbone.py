@@ -1,4 +1,4 @@
-"""Images/s and peak memory of frozen DINO ViT-S/8, B/8, DINOv3 ViT-S/16, B/16: SDPA vs explicit.
+"""Images/s and peak memory of frozen DINO ViT-S/8, B/8, DINOv3 ViT-S/16, B/16, L/16: SDPA/explicit.
 
 Prints ONE JSON line. Each (model, attention path) pair runs in its own fresh
 subprocess, one after the other, so the peak-memory readings do not mix:
@@ -15,7 +15,8 @@ The paths are ``attn_impl='sdpa'`` (``scaled_dot_product_attention``) and
 
 Usage::
 
-    python benchmarks/backbone.py                     # CPU, fp32, ~1-2 min
+    python benchmarks/backbone.py                     # CPU, fp32, a few minutes
+    python benchmarks/backbone.py --models dinov3-vit-s16 dinov3-vit-b16 dinov3-vit-l16
     python benchmarks/backbone.py --device cuda --amp bf16
 """
 import argparse
@@ -33,6 +34,7 @@ MODELS = {
     'dino-vit-b8': ('DinoVisionTransformer', 'base', 8),
     'dinov3-vit-s16': ('DinoV3VisionTransformer', 'small', 16),
     'dinov3-vit-b16': ('DinoV3VisionTransformer', 'base', 16),
+    'dinov3-vit-l16': ('DinoV3VisionTransformer', 'large', 16),
 }
 
 

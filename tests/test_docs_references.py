@@ -30,7 +30,8 @@ CHECKED_PREFIXES = ('mmuss/', 'tools/', 'tests/', 'benchmarks/')
 REFERENCE_NAMES = {
     'ClusterLookup', 'ContrastiveCRFLoss', 'ModelCheckpoint', 'NiceTool', 'SupConLoss',
     'UnsupervisedMetrics', 'ViTModel', 'Dinov2Model', 'Dinov2WithRegistersModel',
-    'DINOv3ViTModel', 'PriMaPsProposer', 'ToPILImage',
+    'DINOv3ViTModel', 'PriMaPsProposer', 'ToPILImage', 'Dinov2Backbone',
+    'ViTForImageClassification', 'ViTForMaskedImageModeling',
 }
 # Where third-party classes the docs name live.
 THIRD_PARTY_MODULES = (

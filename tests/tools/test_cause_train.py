@@ -111,7 +111,7 @@ def write(path, root, book, body, batch=4):
 def head_config(path, root, book, kind, front_door, hooks='[]'):
     extra = 'num_queries=64' if kind == 'tr' else ''
     clip = (('decode_head.head.', 'decode_head.projection.', 'decode_head.linear_probe.')
-            if front_door else ('decode_head.linear_probe.', ))
+            if front_door else ('decode_head.linear_probe.', 'decode_head.head_ema.'))
     body = HEAD.format(head_type='CauseTRHead' if kind == 'tr' else 'CauseMLPHead',
                        front_door=front_door, extra=extra, clip=clip, hooks=hooks)
     return write(path, root, book, body)
@@ -127,9 +127,9 @@ def assert_same_state(a, b):
         assert torch.equal(a[key], b[key]), key
 
 
-def train(cfg, work, name, *extra):
+def train(cfg, work, name, *extra, options=()):
     return train_tool.main([cfg, '--work-dir', str(work), *extra,
-                            '--cfg-options', f'experiment_name={name}'])
+                            '--cfg-options', f'experiment_name={name}', *options])
 
 
 @pytest.fixture(scope='module')
@@ -190,6 +190,15 @@ def test_front_door_then_probe_fine_tuning_then_test(mediator, data_root, tmp_pa
     assert not any(k.startswith('decode_head.bank.') for k in probe)
     assert not torch.equal(last['decode_head.cluster_probe.prototypes'],
                            probe['decode_head.cluster_probe.prototypes'])
+
+    # the reference's step 3: head_ema fine-tuned by the linear probe, the rest of the head frozen
+    work3r = tmp_path / 'step3_reference'
+    train(step3, work3r, f'{kind}_step3_ref', options=['model.decode_head.train_head_ema=True'])
+    tuned = state(work3r / 'epoch_2.pth')
+    assert all(not torch.equal(last[k], tuned[k]) for k in ema)
+    for key, value in last.items():
+        if key.startswith(('decode_head.head.', 'decode_head.projection', 'backbone.')):
+            assert torch.equal(value, tuned[key]), key
 
     metrics = test_tool.main([step3, str(work3 / 'epoch_2.pth'), '--work-dir',
                               str(tmp_path / 'test'), '--cfg-options', f'experiment_name={kind}_t'])

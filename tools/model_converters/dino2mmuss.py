@@ -3,10 +3,11 @@
 Accepts what :mod:`mmuss.models.utils.dino_checkpoint` reads: DINO v1
 ``*_pretrain.pth`` and full ``teacher``/``student`` checkpoints, DINOv2 hub
 and training checkpoints (chunked blocks), DINOv3 hub ``.pth`` files, timm ViT
-state dicts (paths or URLs), and the Hugging Face ``transformers`` layouts of
-DINO (``ViTModel``), DINOv2 (``Dinov2Model``, ``Dinov2WithRegistersModel``)
-and DINOv3 (``DINOv3ViTModel``) as a hub folder (``config.json`` +
-``model.safetensors``) or a ``.safetensors`` file. Writes
+state dicts (paths or URLs), and the Hugging Face ``transformers`` 4.5x / 5.x
+layouts of DINO (``ViTModel``), DINOv2 (``Dinov2Model``,
+``Dinov2WithRegistersModel``) and DINOv3 (``DINOv3ViTModel``) as a hub folder
+(``config.json`` + ``model.safetensors``) or a ``state_dict()`` file
+(``.safetensors``, ``.bin``, ``.pth``; task-model prefixes allowed). Writes
 ``{'state_dict': <official key layout>, 'meta': {...}}``, which the DINO
 backbones load with ``init_cfg=dict(type='Pretrained', checkpoint=dst)``.
 

@@ -15,13 +15,19 @@ def clip_subset(params: Iterable[torch.Tensor], *, keep: Set[int], clip_func: Ca
 
 
 def params_with_prefixes(model: nn.Module, prefixes: Sequence[str]) -> List[nn.Parameter]:
-    """Trainable parameters whose names start with any of ``prefixes`` (at least one each)."""
-    named = [(n, p) for n, p in model.named_parameters() if p.requires_grad]
+    """Trainable parameters whose names start with any of ``prefixes``.
+
+    Each prefix must name at least one parameter (a typo is an error); a
+    prefix naming frozen parameters only contributes none, so one config can
+    list a module that a model switch makes trainable (CAUSE step 3's
+    ``head_ema`` with ``train_head_ema``).
+    """
+    named = list(model.named_parameters())
     for prefix in prefixes:
         if not any(n.startswith(prefix) for n, _ in named):
-            raise KeyError(f'clip_prefixes entry {prefix!r} matches no trainable parameter; '
+            raise KeyError(f'clip_prefixes entry {prefix!r} matches no parameter; '
                            f'names look like {[n for n, _ in named[:5]]}.')
-    return [p for n, p in named if n.startswith(tuple(prefixes))]
+    return [p for n, p in named if p.requires_grad and n.startswith(tuple(prefixes))]
 
 
 @OPTIM_WRAPPER_CONSTRUCTORS.register_module()
@@ -30,7 +36,7 @@ class SubsetClipOptimWrapperConstructor(DefaultOptimWrapperConstructor):
 
     Everything else (``paramwise_cfg``, ``OptimWrapper``/``AmpOptimWrapper``)
     is mmengine's; only the wrapper's ``clip_func`` is narrowed to the
-    parameters named by ``clip_prefixes``. HP clips the segmentation head at
+    trainable parameters named by ``clip_prefixes``. HP clips the segmentation head at
     norm 10 but neither the projection head nor the probes::
 
         optim_wrapper = dict(

@@ -14,6 +14,7 @@ from ..utils.cause_clusterbook import load_clusterbook
 from ..utils.cause_concept_bank import ConceptBank
 from ..utils.cause_quantize import codeword_indices, grid_sample, random_grid_sample
 from ..utils.ema import ema_update_
+from ..utils.linear_probe import linear_probe_loss
 from .base_uss_head import BaseUSSHead, Views, has_gt_labels, stack_gt_labels
 
 
@@ -27,8 +28,9 @@ class CauseHead(BaseUSSHead):
 
     Modules: the student ``head`` (built by :meth:`build_head`) with its
     ``projection`` (1×1 conv ``D -> P``), their EMA teachers ``head_ema`` and
-    ``projection_ema`` (no gradient), the ``clusterbook`` buffer (``K×C``,
-    read from ``clusterbook_file`` by :meth:`init_weights`) and, with
+    ``projection_ema`` (no gradient, but see ``train_head_ema``), the
+    ``clusterbook`` buffer (``K×C``, read from ``clusterbook_file`` by
+    :meth:`init_weights`) and, with
     ``front_door``, the :class:`ConceptBank`. The code (:meth:`forward`) is
     the EMA head's output, as the reference predicts with ``head_ema``.
 
@@ -42,7 +44,11 @@ class CauseHead(BaseUSSHead):
     (``front_door=False``) freezes the student and trains the probes only.
     The cluster probe is fitted by the modularity objective
     (``loss_probe``) on grid-sampled code, the linear probe by cross-entropy;
-    both read the detached EMA code.
+    both read the detached EMA code. ``train_head_ema=True`` is the
+    reference's step 3 instead (``fine_tuning_{mlp,tr}.py``): ``head_ema``
+    is trainable and the linear probe's cross-entropy reaches it undetached,
+    so the head every prediction uses is fine-tuned with labels (the cluster
+    probe still reads the detached code).
 
     Args:
         in_channels: Backbone width ``C``.
@@ -56,6 +62,9 @@ class CauseHead(BaseUSSHead):
         ema_momentum: ``m`` (0.99).
         grid_stride: Grid-sampling cell side (4); 0 keeps every patch.
         front_door: Train the head (step 2) or only the probes (step 3).
+        train_head_ema: Step 3 only: also train ``head_ema`` by the linear
+            probe's cross-entropy, as the reference's fine-tuning does (the
+            paper's protocol; not label-free). Default: frozen head.
         bank_size: Concept-bank slots per concept (100).
         bank_keep_ratio: Fraction of a concept's new keys banked (0.5).
         loss_front: Contrastive loss config.
@@ -77,6 +86,7 @@ class CauseHead(BaseUSSHead):
                  ema_momentum: float = 0.99,
                  grid_stride: int = 4,
                  front_door: bool = True,
+                 train_head_ema: bool = False,
                  bank_size: int = 100,
                  bank_keep_ratio: float = 0.5,
                  loss_front: OptConfigType = None,
@@ -84,12 +94,16 @@ class CauseHead(BaseUSSHead):
                  cluster_alpha: float = 3.0,
                  decoder_batch: int = 4,
                  **kwargs) -> None:
+        if front_door and train_head_ema:
+            raise ValueError('train_head_ema=True is the reference\'s step 3 (probe fine-tuning) '
+                             'and needs front_door=False; step 2 trains head_ema by EMA only.')
         super().__init__(in_channels=in_channels, channels=channels, num_classes=num_classes,
                          cluster_alpha=cluster_alpha, **kwargs)
         self.clusterbook_file = clusterbook_file
         self.ema_momentum = ema_momentum
         self.grid_stride = grid_stride
         self.front_door = front_door
+        self.train_head_ema = train_head_ema
         self.decoder_batch = decoder_batch
         self.dropout = nn.Dropout(dropout_ratio)
         self.register_buffer('clusterbook', torch.zeros(num_codebook, in_channels))
@@ -97,7 +111,7 @@ class CauseHead(BaseUSSHead):
         self.register_buffer('ema_steps', torch.zeros((), dtype=torch.long))
         self.head = self.build_head()
         self.projection = nn.Conv2d(channels, proj_channels, 1)
-        self.head_ema = copy.deepcopy(self.head).requires_grad_(False)
+        self.head_ema = copy.deepcopy(self.head).requires_grad_(train_head_ema)
         self.projection_ema = copy.deepcopy(self.projection).requires_grad_(False)
         self.loss_probe = MODELS.build(loss_probe or dict(type='CauseModularityLoss'))
         if front_door:
@@ -147,8 +161,12 @@ class CauseHead(BaseUSSHead):
         return self.clusterbook
 
     def forward(self, inputs: BackboneOutput) -> Tensor:
-        """EMA-head code ``B×D×h×w`` (dropout active in training, as in the reference)."""
-        with torch.no_grad():
+        """EMA-head code ``B×D×h×w`` (dropout active in training, as in the reference).
+
+        Without gradient, except with ``train_head_ema`` (the linear probe's
+        cross-entropy then reaches ``head_ema``).
+        """
+        with torch.set_grad_enabled(self.train_head_ema and torch.is_grad_enabled()):
             return self.code_of(self.head_ema, self.select_feature(inputs))
 
     @torch.no_grad()
@@ -211,13 +229,22 @@ class CauseHead(BaseUSSHead):
         return {'loss_front': loss}
 
     def probe_losses(self, code: Tensor, data_samples: SampleList) -> Dict[str, Tensor]:
-        """Modularity loss of the cluster probe, cross-entropy of the linear probe."""
+        """Modularity loss of the cluster probe, cross-entropy of the linear probe.
+
+        Both read the detached code, except the linear probe with
+        ``train_head_ema`` (the reference's step 3: its cross-entropy reaches
+        ``head_ema``).
+        """
         losses = {}
-        code = code.detach()
         if self.trains_cluster_probe():
-            losses['loss_cluster_probe'] = self.loss_probe(self.grid(code)[0],
+            losses['loss_cluster_probe'] = self.loss_probe(self.grid(code.detach())[0],
                                                            self.cluster_probe.prototypes)
         if self.linear_probe is not None and has_gt_labels(data_samples):
-            losses['loss_linear_probe'] = self.linear_probe.loss(
-                code, stack_gt_labels(data_samples).to(code.device), self.ignore_index)
+            labels = stack_gt_labels(data_samples).to(code.device)
+            if self.train_head_ema:
+                logits = self.linear_probe.conv(code)
+                losses['loss_linear_probe'] = linear_probe_loss(logits, labels, self.ignore_index)
+            else:
+                losses['loss_linear_probe'] = self.linear_probe.loss(code, labels,
+                                                                     self.ignore_index)
         return losses

@@ -15,11 +15,16 @@ Accepted inputs (``.pth`` path or URL, read with mmengine's ``CheckpointLoader``
 - DINOv3 hub ``*_pretrain_*.pth`` (``storage_tokens``, ``rope_embed.periods``,
   ``attn.qkv.bias_mask``; the training-only ``local_cls_norm`` is dropped)
   and DINOv3 training checkpoints (``teacher``/``model`` with ``backbone.``);
-- ``transformers`` layouts (``model.safetensors``, a sharded
-  ``model.safetensors.index.json`` or ``pytorch_model.bin``, alone or in a hub
-  folder with ``config.json``): ``ViTModel`` (DINO), ``Dinov2Model`` and
-  ``Dinov2WithRegistersModel`` (DINOv2), ``DINOv3ViTModel`` (DINOv3), mapped back
-  with the inverse of the hub conversion scripts' key mapping;
+- ``transformers`` 4.5x / 5.x layouts (a hub folder with ``config.json`` and
+  ``model.safetensors``, a sharded ``model.safetensors.index.json`` or
+  ``pytorch_model.bin``; or one ``.safetensors`` / ``.bin`` / ``.pth`` file of a
+  ``state_dict()``): ``ViTModel`` (DINO), ``Dinov2Model`` and
+  ``Dinov2WithRegistersModel`` (DINOv2), ``DINOv3ViTModel`` (DINOv3); a 5.x
+  ``state_dict()`` of ``ViTModel`` (``layers.N`` with ``q/k/v/o_proj``) and of
+  ``DINOv3ViTModel`` (``model.layer.N``) differs from the hub layout that 4.5x and
+  ``save_pretrained`` write; bare or under the task models' prefix (``vit.``,
+  ``dinov2.``, ``dinov2_with_registers.``, ``dinov3_vit.``) or a ``model.``
+  wrapper, mapped back with the inverse of the hub conversion scripts' key mapping;
 - mmuss format (what ``tools/model_converters`` write): ``{'state_dict': ...,
   'meta': ...}`` with the official keys, optionally under ``backbone.``.
 
@@ -46,6 +51,7 @@ CHUNKED_BLOCK = re.compile(r'^blocks\.\d+\.(\d+)\.')
 BLOCK_INDEX = re.compile(r'^blocks\.(\d+)\.')
 DINOV2_MARKERS = ('mask_token', 'register_tokens', '.ls1.gamma', '.mlp.w12.')
 DINOV3_TRAINING_ONLY = ('local_cls_norm.', )
+OFFICIAL_REQUIRED = ('patch_embed.proj.weight', 'cls_token')
 HF_WEIGHT_FILES = ('model.safetensors', 'model.safetensors.index.json', 'pytorch_model.bin')
 
 
@@ -107,7 +113,7 @@ def is_dinov2(state_dict: Mapping[str, Tensor]) -> bool:
 def variant_of_state_dict(state_dict: Mapping[str, Tensor],
                           source: str = 'checkpoint') -> DinoVariant:
     """Infer the :class:`DinoVariant` of an official-layout state dict from its keys and shapes."""
-    for key in ('patch_embed.proj.weight', 'cls_token'):
+    for key in OFFICIAL_REQUIRED:
         if key not in state_dict:
             raise KeyError(f'{source} has no {key!r}: it is not a DINO/DINOv2 ViT state dict '
                            f'(nor DINOv3; first keys: {sorted(state_dict)[:8]}).')
@@ -192,18 +198,47 @@ def read_any_checkpoint(filename: str) -> Tuple[dict, Optional[dict]]:
     """A checkpoint container and, for Hugging Face files, their ``config.json`` (else ``None``).
 
     A folder is read as a ``transformers`` model folder; a ``.safetensors``
-    file with the ``config.json`` beside it (if any); anything else (``.pth``
-    path or URL) with :func:`read_checkpoint`.
+    file, or a local ``.bin`` (``pytorch_model.bin``), with the
+    ``config.json`` beside it (if any); anything else (``.pth`` path or URL)
+    with :func:`read_checkpoint`.
     """
     if osp.isdir(filename):
         return read_hf_weights(filename), read_hf_config(filename)
+    beside = read_hf_config(osp.dirname(osp.abspath(filename))) if osp.isfile(filename) else None
     if filename.endswith('.safetensors'):
-        return read_safetensors(filename), read_hf_config(osp.dirname(osp.abspath(filename)))
-    return read_checkpoint(filename), None
+        return read_safetensors(filename), beside
+    return read_checkpoint(filename), beside if filename.endswith('.bin') else None
 
 
+#: Prefixes transformers' task models put before the base model (``base_model_prefix``),
+#: and ``model.`` of a user wrapper; any chain of them is accepted.
 HF_WRAPPER_PREFIXES = ('vit.', 'dinov2.', 'dinov2_with_registers.', 'dinov3_vit.', 'model.')
+#: Every transformers DINO-family base model has this key; what precedes it is the prefix.
+HF_MARKER = 'embeddings.cls_token'
 HF_HEAD_PREFIXES = ('pooler.', 'classifier.')
+#: transformers 5 modules whose ``state_dict()`` differs from the hub layout (which their
+#: ``save_pretrained`` writes): ``DINOv3ViTModel`` nests its layers in an encoder named
+#: ``model``; ``ViTModel`` has ``layers.N`` with ``q/k/v/o_proj`` and ``mlp.fc1/fc2``. Mapped
+#: to the hub layout first (as seen from transformers 5.17's modules).
+HF5_TO_HUB = (
+    (r'^model\.layer\.', 'layer.'),
+    *((rf'^layers\.(\d+)\.attention\.{ours}_proj\.', rf'encoder.layer.\1.attention.{hub}.')
+      for ours, hub in (('q', 'attention.query'), ('k', 'attention.key'),
+                        ('v', 'attention.value'), ('o', 'output.dense'))),
+    (r'^layers\.(\d+)\.', r'encoder.layer.\1.'),
+)
+ACCEPTED_LAYOUTS = (
+    'official DINO / DINOv2 / DINOv3 state dicts (cls_token, patch_embed.proj.weight, '
+    'blocks.N.*), bare or under state_dict / teacher / student / model, with module. / '
+    'teacher. / student. / backbone. prefixes; DINOv2 chunked blocks (blocks.C.N.*)',
+    'timm ViT state dicts (reg_token, packed SwiGLU mlp.fc1 / mlp.fc2)',
+    'transformers ViTModel / Dinov2Model / Dinov2WithRegistersModel (embeddings.cls_token, '
+    'encoder.layer.N.* or 5.x ViTModel layers.N.*, layernorm.*), bare or under vit. / '
+    'dinov2. / dinov2_with_registers. / model.',
+    'transformers DINOv3ViTModel (embeddings.cls_token, layer.N.* or 5.x model.layer.N.*, '
+    'norm.*), bare or under dinov3_vit. / model.',
+    "mmuss format {'state_dict': <official keys>, 'meta': ...}",
+)
 # Inverse of transformers' convert_dino_to_pytorch.py / convert_dinov2(_with_registers)_to_hf.py.
 HF_ENCODER_RENAMES = (
     (r'^embeddings\.cls_token$', 'cls_token'),
@@ -286,8 +321,14 @@ def merge_qkv(state_dict: Mapping[str, Tensor], pattern: 're.Pattern', names: Tu
 
 
 def hf_encoder_to_official(state_dict: Mapping[str, Tensor], source: str) -> Dict[str, Tensor]:
-    """``ViTModel`` (DINO) / ``Dinov2Model`` / ``Dinov2WithRegistersModel`` keys → official keys."""
+    """``ViTModel`` (DINO) / ``Dinov2Model`` / ``Dinov2WithRegistersModel`` keys → official keys.
+
+    A ``ViTModel``'s optional ``mask_token`` (``use_mask_token``, masked-image
+    modelling) is dropped: DINO v1 has none.
+    """
     state = merge_qkv(state_dict, HF_ENCODER_QKV, ('query', 'key', 'value'), source)
+    if any('.layernorm_before.' in key for key in state):
+        state.pop('embeddings.mask_token', None)
     return rename_keys(state, HF_ENCODER_RENAMES)
 
 
@@ -313,22 +354,51 @@ def hf_dinov3_to_official(state_dict: Mapping[str, Tensor], hf_config: Optional[
         state[key + '_mask'] = mask
     if 'mask_token' in state:
         state['mask_token'] = state['mask_token'].reshape(1, -1)
+    if 'storage_tokens' in state and not state['storage_tokens'].numel():
+        del state['storage_tokens']  # transformers keeps a 1×0×C tensor without registers
     if hf_config and 'rope_theta' in hf_config:
         head_dims = hf_config['hidden_size'] // hf_config['num_attention_heads']
         state['rope_embed.periods'] = rope_periods(head_dims, float(hf_config['rope_theta']))
     return state
 
 
+def hf_base_prefix(state_dict: Mapping[str, Tensor]) -> Optional[str]:
+    """The prefix of a ``transformers`` base model's keys (``''``, ``'dinov2.'``, ...).
+
+    What precedes :data:`HF_MARKER`, if that is a chain of
+    :data:`HF_WRAPPER_PREFIXES`; ``None`` when no key (or more than one
+    prefix) has it: not a ``transformers`` state dict.
+    """
+    prefixes = {key[:-len(HF_MARKER)] for key in state_dict if key.endswith(HF_MARKER)}
+    if len(prefixes) != 1:
+        return None
+    prefix = rest = prefixes.pop()
+    while rest:
+        head = next((p for p in HF_WRAPPER_PREFIXES if rest.startswith(p)), None)
+        if head is None:
+            return None
+        rest = rest[len(head):]
+    return prefix
+
+
 def hf_to_official(state_dict: Mapping[str, Tensor], hf_config: Optional[dict] = None,
                    source: str = 'checkpoint') -> Dict[str, Tensor]:
-    """A ``transformers`` state dict → official layout (identity for anything else)."""
-    state = dict(state_dict)
-    for prefix in HF_WRAPPER_PREFIXES:
-        state = strip_prefix(state, prefix)
+    """A ``transformers`` state dict → official layout (identity for anything else).
+
+    The base model's keys are taken from under their prefix
+    (:func:`hf_base_prefix`; task heads outside it and the pooler are
+    dropped), transformers 5's module names become the hub's
+    (:data:`HF5_TO_HUB`), then the keys are mapped back.
+    """
+    prefix = hf_base_prefix(state_dict)
+    if prefix is None:
+        return dict(state_dict)
+    state = rename_keys({key[len(prefix):]: value for key, value in state_dict.items()
+                         if key.startswith(prefix)
+                         and not key[len(prefix):].startswith(HF_HEAD_PREFIXES)}, HF5_TO_HUB)
     layout = hf_layout(state)
     if layout is None:
         return dict(state_dict)
-    state = {k: v for k, v in state.items() if not k.startswith(HF_HEAD_PREFIXES)}
     if layout == 'encoder':
         return hf_encoder_to_official(state, source)
     return hf_dinov3_to_official(state, hf_config, source)
@@ -390,7 +460,8 @@ def timm_to_official(state_dict: Mapping[str, Tensor]) -> Dict[str, Tensor]:
         out['pos_embed'] = torch.cat((pos.new_zeros(1, 1, pos.shape[2]), pos), dim=1)
     for key in [k for k in out if k.endswith('.mlp.fc1.weight')]:
         stem = key[:-len('fc1.weight')]
-        if out[key].shape[0] == 2 * out[f'{stem}fc2.weight'].shape[1]:
+        fc2 = out.get(f'{stem}fc2.weight')
+        if fc2 is not None and out[key].shape[0] == 2 * fc2.shape[1]:
             for old, new in (('fc1', 'w12'), ('fc2', 'w3')):
                 for param in ('weight', 'bias'):
                     if f'{stem}{old}.{param}' in out:
@@ -411,9 +482,29 @@ def official_state_dict(checkpoint: Mapping, checkpoint_key: str = 'teacher',
     """
     if checkpoint_key not in ('teacher', 'student'):
         raise ValueError(f"checkpoint_key must be 'teacher' or 'student', got {checkpoint_key!r}.")
-    state = unwrap_state_dict(checkpoint, checkpoint_key, source)
-    state = timm_to_official(unchunk_blocks(hf_to_official(state, hf_config, source)))
+    given = unwrap_state_dict(checkpoint, checkpoint_key, source)
+    state = timm_to_official(unchunk_blocks(hf_to_official(given, hf_config, source)))
+    if not all(key in state for key in OFFICIAL_REQUIRED):
+        raise KeyError(unrecognised_layout(source, given or checkpoint))
     return {k: v for k, v in state.items() if not k.startswith(DINOV3_TRAINING_ONLY)}
+
+
+def key_sample(keys, count: int = 8) -> list:
+    """Up to ``count`` keys, the first of each two-level stem (``blocks.N``, ``encoder.layer``)."""
+    firsts = {}
+    for key in sorted(map(str, keys)):
+        stem = '.'.join(re.sub(r'^\d+$', 'N', part) for part in key.split('.')[:2])
+        firsts.setdefault(stem, key)
+    return list(firsts.values())[:count]
+
+
+def unrecognised_layout(source: str, state: Mapping) -> str:
+    """The error for a state dict in none of :data:`ACCEPTED_LAYOUTS`."""
+    accepted = ''.join(f' ({i}) {layout};' for i, layout in enumerate(ACCEPTED_LAYOUTS, 1))
+    return (f'{source} is not a DINO/DINOv2 ViT state dict (nor DINOv3) in a layout mmuss '
+            f'reads: it has no {" / ".join(map(repr, OFFICIAL_REQUIRED))} after conversion. '
+            f'Keys seen ({len(state)}), e.g. {key_sample(state)}. '
+            f'Accepted layouts:{accepted[:-1]}.')
 
 
 def check_state_dict(expected: Mapping[str, torch.Size], given: Mapping[str, Tensor],

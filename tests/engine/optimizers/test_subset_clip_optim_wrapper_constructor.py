@@ -54,5 +54,5 @@ def test_only_the_head_is_clipped():
 
 def test_prefix_matching_nothing_fails_clearly():
     cfg = dict(HP_OPTIM, clip_prefixes=('decode_head.not_there',))
-    with pytest.raises(KeyError, match="'decode_head.not_there' matches no trainable parameter"):
+    with pytest.raises(KeyError, match="'decode_head.not_there' matches no parameter"):
         build_optim_wrapper(hp_model(), cfg)
