@@ -86,6 +86,9 @@ SYNTHESISED = {
 GEOMETRY = dict(ResizeShortSide='size', CenterCrop='crop_size', CenterCropAsOriginal='crop_size',
                 RandomCrop='crop_size', SegRandomResizedCrop='crop_size', Resize='scale',
                 SegDataPreProcessor='size')
+#: Loading steps of earlier steps' artefacts, replaced by synthetic ones (:data:`SYNTHESISED`).
+ARTEFACT_LOADERS = dict(LoadPrimapsMasks='primaps-em proposals',
+                        LoadSaliencyMask='maskcontrast saliency')
 LOADERS = ('LoadImageFromFile', 'LoadImageFromNDArray')
 LABEL_LOADERS = ('LoadAnnotations', )
 DROPPED = ('LabelLUT', )
@@ -215,6 +218,20 @@ def pipeline_crop(steps: Sequence) -> int:
             if isinstance(step, dict) and isinstance(step.get(key), (list, tuple)):
                 sizes.append(pipeline_crop(step[key]))
     return max(sizes)
+
+
+def pipeline_artefacts(loader_cfg: dict) -> List[str]:
+    """Names (keys of :data:`SYNTHESISED`) of the artefacts a dataloader config reads."""
+    dataset, view_key = unwrap_dataset(loader_cfg['dataset'])
+    found = ['stego knn partner'] if view_key is not None else []
+    steps = list(dataset['pipeline'])
+    while steps:
+        step = steps.pop(0)
+        if step_type(step) in ARTEFACT_LOADERS:
+            found.append(ARTEFACT_LOADERS[step_type(step)])
+        elif isinstance(step, dict) and isinstance(step.get('transforms'), (list, tuple)):
+            steps.extend(step['transforms'])
+    return found
 
 
 def make_batch(loader_cfg: dict, batch_size: int, first_seed: int) -> dict:
@@ -547,7 +564,8 @@ def check_method(name: str, config: str, device: str, iters: int, warmup: int,
         step = 'model'
         model = build_model(cfg, device)
         step = 'synthesise'
-        record['synthesised'] = synthesise_state(model, batches[0])
+        record['synthesised'] = list(dict.fromkeys(
+            pipeline_artefacts(train_loader) + synthesise_state(model, batches[0])))
         step = 'train'
         record['train'] = train(model, cfg, batches, optim_wrapper_cfg(cfg, precision, device),
                                 iters, warmup, device)

@@ -7,8 +7,12 @@ import sys
 from pathlib import Path
 
 import pytest
+import torch
 
-from mmuss.apis.selfcheck import BACKBONE_CONFIGS, METHOD_CONFIGS, SYNTHESISED
+from mmengine.config import Config
+
+from mmuss.apis.selfcheck import (BACKBONE_CONFIGS, METHOD_CONFIGS, SYNTHESISED, is_pretrained,
+                                  make_batch, pipeline_artefacts, prepare_config)
 
 from .conftest import load_tool
 
@@ -93,6 +97,44 @@ def test_unknown_method_and_malformed_config_are_refused_by_the_parser(capsys):
         112, 2, 1, list(METHOD_CONFIGS))
     cuda = tool.parse_args(['--device', 'cuda'])
     assert (cuda.crop, cuda.batch, cuda.iters, cuda.warmup) == (None, None, 5, 2)
+
+
+# Data-sample fields each method's synthetic training batch must carry, and what it synthesises.
+FIELDS = {
+    'baseline': ({'gt_sem_seg'}, []),
+    'primaps-em': ({'gt_sem_seg', 'gt_primaps', 'img_student'}, ['primaps-em proposals']),
+    'stego': ({'gt_sem_seg', 'knn_img'}, ['stego knn partner']),
+    'hp': ({'gt_sem_seg', 'img_aug'}, []),
+    'maskcontrast': ({'gt_saliency', 'gt_key_saliency', 'key_img'}, ['maskcontrast saliency']),
+    'cause-mediator': ({'gt_sem_seg'}, []),
+    'cause-mlp': ({'gt_sem_seg'}, []),
+    'cause-tr': ({'gt_sem_seg'}, []),
+}
+
+
+@pytest.mark.parametrize('method', list(METHOD_CONFIGS))
+def test_prepared_config_and_synthetic_batch(method):
+    cfg = Config.fromfile(str(REPO / 'configs' / METHOD_CONFIGS[method]))
+    prepared = prepare_config(cfg, crop=48, batch=3)
+    assert 'Pretrained' not in str(prepared.model)
+    assert prepared.model.decode_head.get('clusterbook_file') is None
+    assert is_pretrained(cfg.model.backbone.init_cfg)  # the shipped config is unchanged
+    assert prepared.train_dataloader.batch_size == 3
+    if method == 'cause-tr':
+        assert prepared.model.decode_head.num_queries == (48 // 8)**2
+    batch = make_batch(prepared.train_dataloader, 3, 0)
+    fields, artefacts = FIELDS[method]
+    assert pipeline_artefacts(prepared.train_dataloader) == artefacts
+    assert len(batch['inputs']) == 3
+    for inputs, sample in zip(batch['inputs'], batch['data_samples']):
+        assert inputs.dtype == torch.uint8 and tuple(inputs.shape) == (3, 48, 48)
+        assert fields <= set(sample.keys())
+        for name in fields - {'gt_sem_seg', 'gt_primaps', 'gt_saliency', 'gt_key_saliency'}:
+            assert tuple(sample.get(name).shape) == (3, 48, 48)  # a view, pixel-aligned
+    if 'gt_primaps' in fields:  # mask ids = labels + 1 where labelled, 255 elsewhere
+        sample = batch['data_samples'][0]
+        labels, ids = sample.gt_sem_seg.data, sample.gt_primaps.data
+        assert torch.equal(ids, torch.where(labels == 255, 255, labels.long() + 1))
 
 
 @pytest.mark.slow
