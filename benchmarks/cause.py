@@ -12,7 +12,8 @@ Prints ONE JSON line. Measured side by side in one process:
 Reference sizes (``train_front_door_tr.py``): batch 16, 320×320, DINO ViT-B/8
 (1600 patches), K = 2048, D = 90, P = 2048. Random weights and inputs. The
 backbone and each head step are timed once (``--warmup`` adds an untimed
-head step before each).
+backbone forward and head step before each: on CUDA the first call also
+pays for the library and kernel start-up).
 
 ``peak_mib``: tensor memory the computation adds on top of what existed
 before it. CUDA: ``max_memory_allocated`` minus the allocation before; CPU:
@@ -28,7 +29,7 @@ measure, unlike the times on a shared CPU.
 Usage::
 
     python benchmarks/cause.py                       # CPU, reference sizes (minutes)
-    python benchmarks/cause.py --device cuda --amp   # GPU, autocast as the reference
+    python benchmarks/cause.py --device cuda --amp --warmup   # GPU, autocast as the reference
 """
 import argparse
 import itertools
@@ -103,7 +104,7 @@ def main() -> None:
     parser.add_argument('--bank-fill', type=float, nargs='+', default=[1.0, 0.0],
                         help='fractions of the concept-bank slots holding keys')
     parser.add_argument('--warmup', action='store_true',
-                        help='one untimed head step before each timed one')
+                        help='one untimed backbone forward and head step before each timed one')
     parser.add_argument('--amp', action='store_true', help='CUDA fp16 autocast')
     parser.add_argument('--threads', type=int, default=torch.get_num_threads())
     parser.add_argument('--flops', action='store_true',
@@ -137,6 +138,8 @@ def main() -> None:
         with torch.no_grad(), autocast:
             return backbone(images)
 
+    if args.warmup:
+        backbone_forward()
     feats, backbone_s, backbone_mib = measure(backbone_forward, device)
     backbone_gflop = count_gflop(backbone_forward) if args.flops else None
     inputs = BackboneOutput([f.float() for f in feats])

@@ -14,6 +14,7 @@ from ..utils.backbone_output import BackboneOutput
 from ..utils.ema import ema_update_
 from ..utils.gain_prototypes import GainPrototypes
 from ..utils.images import stack_field
+from ..utils.precision import float32_precision
 from .base_uss_head import BaseUSSHead, Views
 
 
@@ -156,6 +157,7 @@ class PrimapsEMHead(BaseUSSHead):
             f'add LoadPrimapsMasks and PackMultiViewSegInputs(pixel_keys=[{self.proposal_key!r}])'
             f' or an online proposer (decode_head.proposer).')).to(code.device).long()
 
+    @float32_precision
     def em_losses(self, clean: Tensor, student: Tensor, mask_ids: Tensor) -> Dict[str, Tensor]:
         """E-step with θ_M on the clean features, M-step loss of θ_R on the student's.
 

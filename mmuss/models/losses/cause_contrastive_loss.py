@@ -7,6 +7,8 @@ import torch.nn.functional as F
 from mmseg.registry import MODELS
 from torch import Tensor
 
+from ..utils.precision import float32_precision
+
 
 def codeword_similarity(codebook: Tensor) -> Tensor:
     """``G_kl = cos(c_k, c_l)``: ``K×D`` -> ``K×K``."""
@@ -214,6 +216,7 @@ def concept_info_nce(anchors: Tensor, v: Tensor, keys: Tensor, pairs: ConceptPai
                                  temperature, chunk)
 
 
+@float32_precision(keep=('bank_keys', ))
 def concept_contrastive_loss(code: Tensor, weight: Tensor, bias: Tensor, proj_ema: Tensor,
                              codes: Tensor, codebook: Tensor,
                              bank_keys: Optional[Tensor] = None,
@@ -233,7 +236,9 @@ def concept_contrastive_loss(code: Tensor, weight: Tensor, bias: Tensor, proj_em
     bank terms. A term without a positive pair is left out of the mean (the
     reference returns NaN then); without any, the loss is ``0·Σc``. The
     projection is passed as ``(W, b)`` so that the similarities are computed
-    at the code's width (:func:`unit_anchor_factors`), never at ``P``.
+    at the code's width (:func:`unit_anchor_factors`), never at ``P``. Computed in
+    float32 with autocast off (:func:`float32_precision`); the bank stays in its
+    dtype and is converted chunk by chunk.
 
     Args:
         code: ``B×N×D`` student code (gradient flows here and to ``W``, ``b``).
@@ -254,19 +259,9 @@ def concept_contrastive_loss(code: Tensor, weight: Tensor, bias: Tensor, proj_em
     """
     if (bank_keys is None) != (bank_codes is None):
         raise ValueError('bank_keys and bank_codes go together: pass both or neither.')
-    with torch.autocast(code.device.type, enabled=False):
-        return _contrastive_loss_fp32(code, weight, bias, proj_ema, codes, codebook, bank_keys,
-                                      bank_codes, temperature, pos_thresh, neg_thresh, chunk)
-
-
-def _contrastive_loss_fp32(code: Tensor, weight: Tensor, bias: Tensor, proj_ema: Tensor,
-                           codes: Tensor, codebook: Tensor, bank_keys: Optional[Tensor],
-                           bank_codes: Optional[Tensor], temperature: float, pos_thresh: float,
-                           neg_thresh: float, chunk: int) -> Tensor:
-    """:func:`concept_contrastive_loss` outside autocast: every product in float32."""
     b, n, _ = code.shape
     anchors, v = unit_anchor_factors(code.reshape(b * n, -1), weight, bias)
-    keys = F.normalize(proj_ema.detach().float(), dim=-1).reshape(b * n, -1)
+    keys = F.normalize(proj_ema.detach(), dim=-1).reshape(b * n, -1)
     flat_codes = codes.reshape(-1)
     rows = codeword_similarity(codebook).to(code.device)[flat_codes]
     terms = [(keys, flat_codes, True)]

@@ -7,6 +7,8 @@ import torch.nn.functional as F
 from mmseg.registry import MODELS
 from torch import Tensor
 
+from ..utils.precision import float32_precision
+
 
 def modularity_matrix(feats: Tensor) -> Tuple[Tensor, Tensor]:
     """Modularity matrix of each image's patch-affinity graph.
@@ -101,6 +103,7 @@ class CauseModularityLoss(nn.Module):
         self.temperature = temperature
         self.loss_weight = loss_weight
 
+    @float32_precision
     def forward(self, maps: Tensor, prototypes: Tensor) -> Tensor:
         feats = maps.flatten(2).transpose(1, 2)
         return self.loss_weight * modularity_loss(feats, prototypes, self.temperature)

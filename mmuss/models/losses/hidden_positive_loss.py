@@ -8,6 +8,8 @@ from mmseg.registry import MODELS
 from torch import Tensor
 from torch.utils.checkpoint import checkpoint
 
+from ..utils.precision import float32_precision
+
 
 def pool_thresholds(vectors: Tensor, pool: Tensor, chunk_size: int = 4096) -> Tensor:
     """Per-anchor threshold ``R_a = max_k <x_a, pool_k>`` (docs/methods/hp.md eq. 6).
@@ -182,6 +184,7 @@ class HiddenPositiveLoss(nn.Module):
         """``U``: ``n×N`` Bernoulli(ρ) mask, shared by every image (row = anchor position)."""
         return (torch.rand(patches_per_image, num_patches) < self.neg_ratio).to(device)
 
+    @float32_precision
     def forward(self, feats: Tensor, ema_code: Tensor, proj: Tensor, proj_local: Tensor,
                 pool_agnostic: Tensor, pool_specific: Tensor, lam: float,
                 patches_per_image: int,
@@ -207,10 +210,10 @@ class HiddenPositiveLoss(nn.Module):
             raise ValueError(f'{num} patches are not a whole number of images of '
                              f'{patches_per_image} patches.')
         num_images = num // patches_per_image
-        f = F.normalize(feats.detach().float(), dim=1)
-        s = F.normalize(ema_code.detach().float(), dim=1)
-        z = F.normalize(proj.float(), dim=1)
-        m = F.normalize(proj_local.float(), dim=1)
+        f = F.normalize(feats.detach(), dim=1)
+        s = F.normalize(ema_code.detach(), dim=1)
+        z = F.normalize(proj, dim=1)
+        m = F.normalize(proj_local, dim=1)
         r_ag = pool_thresholds(f, pool_agnostic.to(f))
         r_sp = pool_thresholds(s, pool_specific.to(s))
         if random_negatives is None:

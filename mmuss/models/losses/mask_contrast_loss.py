@@ -10,6 +10,8 @@ import torch.nn.functional as F
 from mmseg.registry import MODELS
 from torch import Tensor
 
+from ..utils.precision import float32_precision
+
 
 def mask_prototypes(embeddings: Tensor, masks: Tensor) -> Tensor:
     """One prototype per image: the normalised sum of its unit embeddings inside the mask.
@@ -133,6 +135,7 @@ class MaskContrastLoss(nn.Module):
         self.saliency_weight = saliency_weight
         self.enet_c = enet_c
 
+    @float32_precision
     def forward(self, query_embeddings: Tensor, query_saliency_logits: Tensor,
                 query_masks: Tensor, key_prototypes: Tensor, queue: Tensor) -> Dict[str, Tensor]:
         """Losses and pixel → prototype accuracies.

@@ -4,6 +4,8 @@ import torch.nn.functional as F
 from mmseg.registry import MODELS
 from torch import Tensor
 
+from ..utils.precision import float32_precision
+
 
 def patch_consistency(proj: Tensor, proj_aug: Tensor, eps: float = 1e-6) -> Tensor:
     """``L_cons = mean_a ||z_a − z'_a + ε||₂`` on unit vectors (not squared).
@@ -31,5 +33,6 @@ class PatchConsistencyLoss(nn.Module):
         super().__init__()
         self.loss_weight = loss_weight
 
+    @float32_precision
     def forward(self, proj: Tensor, proj_aug: Tensor) -> Tensor:
         return self.loss_weight * patch_consistency(proj, proj_aug)

@@ -7,6 +7,8 @@ import torch.nn.functional as F
 from mmseg.registry import MODELS
 from torch import Tensor
 
+from ..utils.precision import float32_precision
+
 
 def sample_points(maps: Tensor, coords: Tensor) -> Tensor:
     """Bilinearly sample maps at continuous coordinates.
@@ -158,6 +160,7 @@ class StegoCorrelationLoss(nn.Module):
         size = (batch, self.feature_samples, self.feature_samples, 2)
         return (torch.rand(size, device=device) * 2 - 1, torch.rand(size, device=device) * 2 - 1)
 
+    @float32_precision
     def forward(self, feats: Tensor, code: Tensor, feats_pos: Tensor, code_pos: Tensor,
                 coords: Optional[Tuple[Tensor, Tensor]] = None,
                 perms: Optional[Sequence[Tensor]] = None) -> Dict[str, Tensor]:

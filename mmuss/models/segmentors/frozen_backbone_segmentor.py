@@ -1,5 +1,5 @@
 """Encoder-decoder segmentor whose backbone is frozen, as in every USS method."""
-from typing import Callable, Dict, List, Optional
+from typing import Callable, Dict, List, Optional, Tuple
 
 import torch
 import torch.nn.functional as F
@@ -15,6 +15,7 @@ from ..decode_heads.base_uss_head import BaseUSSHead, Views
 from ..utils.backbone_output import BackboneOutput
 from ..utils.freeze import freeze_
 from ..utils.images import unnormalise_images, view_inputs
+from ..utils.precision import float32_precision
 
 
 def hflip_average(maps_fn: Callable[[Tensor], Tensor], inputs: Tensor) -> Tensor:
@@ -107,8 +108,14 @@ class FrozenBackboneSegmentor(EncoderDecoder):
         mmseg heads the "code" is their logits.
         """
         flip = self.test_cfg.get('flip', False)
-        code = self.resize(hflip_average(self._forward, inputs) if flip else self._forward(inputs),
-                           inputs.shape[-2:])
+        code = hflip_average(self._forward, inputs) if flip else self._forward(inputs)
+        return self.code_logits(code, inputs.shape[-2:])
+
+    @float32_precision
+    def code_logits(self, code: Tensor, size: Tuple[int, int]) -> Dict[str, Tensor]:
+        """The code upsampled to ``size`` and probed, in float32 also under autocast: these
+        logits' argmax is what the Hungarian matching scores."""
+        code = self.resize(code, size)
         head = self.decode_head
         return head.logits_from_code(code) if isinstance(head, BaseUSSHead) else {'seg': code}
 

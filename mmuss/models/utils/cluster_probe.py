@@ -6,6 +6,8 @@ import torch.nn as nn
 import torch.nn.functional as F
 from torch import Tensor
 
+from .precision import float32_precision
+
 
 def cosine_cluster_scores(feats: Tensor, prototypes: Tensor) -> Tensor:
     """Cosine similarity of every pixel with every prototype.
@@ -151,6 +153,7 @@ class ClusterProbe(nn.Module):
         """Scaled scores ``alpha·s`` whose softmax is the soft assignment."""
         return self.alpha * self(feats)
 
+    @float32_precision
     def loss(self, feats: Tensor) -> Tensor:
         """Hard-assignment spherical k-means loss of ``feats``."""
         return cluster_probe_loss(self(feats))

@@ -6,6 +6,8 @@ from torch import Tensor
 
 from mmuss.utils.ignore_index import IGNORE_INDEX
 
+from .precision import float32_precision
+
 
 class _UpsampledCrossEntropy(torch.autograd.Function):
     """Summed cross-entropy of bilinearly upsampled logits, one image at a time.
@@ -40,6 +42,7 @@ class _UpsampledCrossEntropy(torch.autograd.Function):
         return grad * grad_total, None, None
 
 
+@float32_precision
 def linear_probe_loss(logits: Tensor, labels: Tensor, ignore_index: int = IGNORE_INDEX) -> Tensor:
     """Pixel-mean cross-entropy of upsampled probe logits (docs/methods/baseline.md eq. 5).
 
