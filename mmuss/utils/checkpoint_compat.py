@@ -33,6 +33,7 @@ import os
 import os.path as osp
 import pickle
 import re
+import struct
 import zipfile
 from typing import Any, List, Optional
 
@@ -98,7 +99,7 @@ class IncompleteCheckpointError(RuntimeError):
 REFUSAL_PATTERNS = (
     r'GLOBAL (\S+) (?:was not an allowed global|whose module)',
     r'unrecognized function (.+?)(?: which belongs to|$)',
-    r'but got (<class [^>]+>)',
+    r'allowlisted via `add_safe_globals`,? but got (<class [^>]+>)',
 )
 
 
@@ -138,6 +139,8 @@ def container_damage(filename: str) -> Optional[str]:
     return None
 
 
+# What torch and pickle say of data that ends early.
+CUT_SHORT = ('truncated', 'unexpected EOF')
 # What pickle says of a byte stream that is not (all) a pickle.
 MALFORMED_PICKLE = ('invalid load key', 'Unsupported operand', 'stack underflow', 'MARK')
 
@@ -145,7 +148,8 @@ MALFORMED_PICKLE = ('invalid load key', 'Unsupported operand', 'stack underflow'
 def load_failure_reason(filename: str, err: Exception) -> Optional[str]:
     """Why ``torch.load`` of ``filename`` failed with ``err`` when the file is to blame."""
     damage = container_damage(filename)
-    if damage is None and (isinstance(err, EOFError) or 'truncated' in str(err)):
+    if damage is None and (isinstance(err, (EOFError, struct.error))
+                           or any(sign in str(err) for sign in CUT_SHORT)):
         damage = 'not a complete checkpoint (truncated?): its data ends early'
     elif damage is None and any(sign in str(err) for sign in MALFORMED_PICKLE):
         damage = 'not a valid checkpoint (corrupt?): its pickled data is malformed'
@@ -158,7 +162,7 @@ def torch_load_file(filename: str, map_location: Optional[Any], weights_only: bo
     try:
         return torch.load(filename, map_location=map_location, weights_only=weights_only,
                           mmap=mmap)
-    except (pickle.UnpicklingError, RuntimeError, EOFError, OSError, ValueError) as err:
+    except Exception as err:  # the unpicklers raise many types; the file tells which matter
         if weights_only and refused_global(err) is not None:
             raise
         reason = load_failure_reason(filename, err)
