@@ -26,7 +26,7 @@ def non_finite_state(model: torch.nn.Module) -> List[str]:
 def failed_save_error(err: OSError, final: str, previous: Optional[str]) -> OSError:
     """The error of a save of ``final`` that failed with ``err``, naming what is left intact."""
     kept = (f'the previous checkpoint {previous} is intact' if previous and osp.isfile(previous)
-            else 'no earlier checkpoint was saved')
+            else 'no intact earlier checkpoint is known')
     if err.errno == errno.ENOSPC:
         return OSError(err.errno, f'No space left on {osp.dirname(final) or "."}: {kept}; '
                                   f'{osp.basename(final)} was not saved (its partial file is '
