@@ -2,7 +2,8 @@
 
 gloo aborted about 1 run in 20 at interpreter exit ("terminate called without an active
 exception") when the DDP-wrapped model, kept in a reference cycle, outlived the process group.
-``MMUSS_EXIT_RUNS`` (default 40) consecutive runs of each tool must all exit with status 0.
+``MMUSS_EXIT_RUNS`` (default 40) consecutive runs of each tool, with ``MMUSS_EXIT_PROCS``
+(default 2) processes, must all exit with status 0. More processes make the race likelier.
 """
 import json
 import os
@@ -14,6 +15,7 @@ import pytest
 from ..tools.conftest import REPO, free_port
 
 RUNS = int(os.environ.get('MMUSS_EXIT_RUNS', '40'))
+PROCS = os.environ.get('MMUSS_EXIT_PROCS', '2')
 
 
 def run_dist(script: str, args: list) -> subprocess.CompletedProcess:
@@ -35,15 +37,15 @@ def test_many_two_process_runs_exit_cleanly(tmp_path, tiny_data, tiny_config, tr
     checkpoint = tmp_path / 'first' / 'iter_2.pth'
     failures = {'dist_train.sh': [], 'dist_test.sh': []}
     for run in range(RUNS):
-        train = run_dist('dist_train.sh', [str(cfg), '2', '--work-dir', str(tmp_path / 'train'),
+        train = run_dist('dist_train.sh', [str(cfg), PROCS, '--work-dir', str(tmp_path / 'train'),
                                            '--cfg-options', f'experiment_name=t{run}',
                                            'train_cfg.max_iters=2'])
-        test = run_dist('dist_test.sh', [str(cfg), str(checkpoint), '2', '--work-dir',
+        test = run_dist('dist_test.sh', [str(cfg), str(checkpoint), PROCS, '--work-dir',
                                          str(tmp_path / 'test'), '--cfg-options',
                                          f'experiment_name=e{run}'])
         for name, proc in (('dist_train.sh', train), ('dist_test.sh', test)):
             if aborted(proc):
                 failures[name].append((run, proc.returncode, proc.stderr[-1500:]))
-    print(json.dumps({'runs_per_tool': RUNS,
+    print(json.dumps({'runs_per_tool': RUNS, 'processes': int(PROCS),
                       'aborts': {name: len(found) for name, found in failures.items()}}))
     assert not any(failures.values()), failures
