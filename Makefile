@@ -15,8 +15,8 @@ STAMP := $(VENV)/.mmuss-installed
 $(STAMP): setup.py
 	@echo "==> [1/5] creating virtual environment in $(VENV)"
 	@test -x $(PY) || $(PYTHON) -m venv $(VENV)
-	@echo "==> [2/5] $(TORCH_SPEC)"
-	$(PIP) install --progress-bar on "$(TORCH_SPEC)"
+	@echo "==> [2/5] $(TORCH_SPEC) from $(or $(TORCH_INDEX),pip's configured index)"
+	$(PIP) install --progress-bar on "$(TORCH_SPEC)" $(if $(TORCH_INDEX),--index-url "$(TORCH_INDEX)")
 	@echo "==> [3/5] build tools for mmcv (setuptools<70 for pkg_resources, wheel, ninja, numpy)"
 	$(PIP) install --progress-bar on "setuptools<70" wheel ninja numpy
 	@echo "==> [4/5] $(MMCV_SPEC) with compiled ops (about 14 min on 2 cores on first build; cached afterwards)"

@@ -27,7 +27,7 @@ setup(
     'as MMSegmentation 1.x components',
     long_description=(Path(__file__).parent / 'README.md').read_text(),
     long_description_content_type='text/markdown',
-    python_requires='>=3.8',
+    python_requires='>=3.10',
     packages=find_packages(include=['mmuss', 'mmuss.*']),
     # Configs and tools ship inside the package, as mmseg's `.mim/`: `_base_ = 'mmuss::...'`
     # and mim find them. mmuss/.mim/{configs,tools} are symlinks to the top-level folders.

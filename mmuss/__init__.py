@@ -5,13 +5,12 @@ Importing the package registers every component in mmseg's registries, so
 also lets torch >= 2.6 load mmengine's own training checkpoints (see
 :func:`mmuss.utils.allow_mmengine_checkpoints`).
 """
-from mmengine.config.utils import MODULE2PACKAGE
-
 from .utils import allow_mmengine_checkpoints
+from .utils.config_scope import enable_mmuss_config_scope
 from .version import __version__
 
 allow_mmengine_checkpoints()
-MODULE2PACKAGE.setdefault('mmuss', 'mmuss')  # `_base_ = 'mmuss::...'` (configs in mmuss/.mim)
+enable_mmuss_config_scope()  # `_base_ = 'mmuss::...'` (configs in mmuss/.mim)
 
 from . import datasets, engine, evaluation, models, visualization  # noqa: E402,F401
 

@@ -36,6 +36,7 @@ from mmuss.apis import inference, init_model
 from mmuss.apis.inference import model_num_clusters
 from mmuss.datasets.image_folder_dataset import IMAGE_SUFFIXES, list_images
 from mmuss.utils import IGNORE_INDEX
+from mmuss.utils.run_setup import add_trust_checkpoint_arg
 from mmuss.visualization import cluster_palette, fit_palette
 
 
@@ -65,6 +66,7 @@ def parse_args(argv: Optional[List[str]] = None) -> argparse.Namespace:
                         'before inference (labels are written at the original size); 0: never')
     parser.add_argument('--cfg-options', nargs='+', action=DictAction,
                         help='override config settings')
+    add_trust_checkpoint_arg(parser)
     args = parser.parse_args(argv)
     if args.max_size < 0:
         parser.error(f'--max-size must be >= 0, got {args.max_size}.')

@@ -48,6 +48,7 @@ from tqdm import tqdm
 import mmuss  # noqa: F401  (registers the backbones)
 from mmuss.apis.tool_output import logs_to_stderr
 from mmuss.datasets.transforms.load_saliency_mask import binarise_saliency, remove_small_components
+from mmuss.utils.run_setup import add_trust_checkpoint_arg
 
 REPO = Path(__file__).resolve().parents[1]
 MEAN = np.array([123.675, 116.28, 103.53])
@@ -160,6 +161,7 @@ def parse_args(argv: Optional[List[str]] = None) -> argparse.Namespace:
     parser.add_argument('--min-fraction', type=float, default=0.01)
     parser.add_argument('--compare-dir', default=None,
                         help='folder of 0/255 masks to score against, relative to data_root')
+    add_trust_checkpoint_arg(parser)
     return parser.parse_args(argv)
 
 

@@ -44,6 +44,7 @@ from mmuss.evaluation.functional.segment_retrieval import (
     retrieve_labels,
 )
 from mmuss.evaluation.metrics.mask_kmeans_metric import class_counts
+from mmuss.utils.run_setup import add_trust_checkpoint_arg
 
 
 def encode_split(model: torch.nn.Module, loader, num_classes: int,
@@ -83,6 +84,7 @@ def parse_args(argv: Optional[List[str]] = None) -> argparse.Namespace:
     parser.add_argument('--bank-split', default='ImageSets/Segmentation/train.txt',
                         help='ann_file of the memory-bank images (relative to data_root)')
     parser.add_argument('--cfg-options', nargs='+', action=DictAction)
+    add_trust_checkpoint_arg(parser)
     return parser.parse_args(argv)
 
 

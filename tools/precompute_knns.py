@@ -42,7 +42,8 @@ from mmuss.datasets.cached_artefacts import atomic_write, make_manifest
 from mmuss.utils.cfg_options import merge_cfg_options
 from mmuss.datasets.knn_pair_dataset import sample_id
 from mmuss.utils import setup_cpu_distributed
-from mmuss.utils.run_setup import add_launch_args, parse_tool_args, teardown_distributed
+from mmuss.utils.run_setup import (add_launch_args, add_trust_checkpoint_arg, parse_tool_args,
+                                   teardown_distributed)
 
 TOOL_VERSION = 2  # bump when the tables this tool writes change
 
@@ -64,6 +65,7 @@ def parse_args(argv: Optional[List[str]] = None) -> argparse.Namespace:
                         'featurizer in train mode, which applies p=0.1 (0 disables)')
     parser.add_argument('--seed', type=int, default=0)
     parser.add_argument('--device', default='cuda' if torch.cuda.is_available() else 'cpu')
+    add_trust_checkpoint_arg(parser)
     add_launch_args(parser)
     return parse_tool_args(parser, argv)
 

@@ -42,8 +42,8 @@ from mmuss.apis.tool_output import logs_to_stderr
 from mmuss.datasets.cached_artefacts import atomic_write, claim_folder, make_manifest
 from mmuss.utils.cfg_options import merge_cfg_options
 from mmuss.datasets.transforms.load_primaps_masks import proposal_name, read_proposal
-from mmuss.utils.run_setup import (add_launch_args, dist_timeout, parse_tool_args,
-                                   teardown_distributed)
+from mmuss.utils.run_setup import (add_launch_args, add_trust_checkpoint_arg, dist_timeout,
+                                   parse_tool_args, teardown_distributed)
 
 TOOL_VERSION = 2  # bump when the maps this tool writes change
 REGENERATE = 'rerun tools/precompute_primaps.py (it recomputes invalid maps)'
@@ -57,6 +57,7 @@ def parse_args(argv: Optional[List[str]] = None) -> argparse.Namespace:
     parser.add_argument('--batch-size', type=int, help='override the pre-compute batch size')
     parser.add_argument('--seed', type=int, default=0,
                         help='seed of the random state (random-init weights); recorded')
+    add_trust_checkpoint_arg(parser)
     add_launch_args(parser)
     return parse_tool_args(parser, argv)
 

@@ -50,7 +50,7 @@ def main(argv: Optional[List[str]] = None) -> dict:
     runner = build_runner(cfg)
     check_checkpoint_keys(runner.model, args.checkpoint, cfg.get('allow_shape_mismatch', False))
     metrics = runner.test()
-    teardown_distributed()
+    teardown_distributed(runner)
     return metrics
 
 

@@ -24,7 +24,8 @@ def parse_args(argv: Optional[List[str]] = None) -> argparse.Namespace:
         'when no path is given')
     parser.add_argument(
         '--amp', action='store_true',
-        help='automatic mixed precision (fp16 with loss scaling on GPU, bf16 autocast on CPU)')
+        help='mixed precision: fp16 autocast with dynamic loss scaling (mmengine\'s '
+        'AmpOptimWrapper) on a CUDA GPU; refused on CPU (train without it there)')
     add_checkpoint_args(parser)
     add_launch_args(parser)
     return parse_tool_args(parser, argv)
@@ -53,7 +54,7 @@ def main(argv: Optional[List[str]] = None) -> Runner:
         check_checkpoint_keys(runner.model, cfg.load_from, cfg.get('allow_shape_mismatch', False))
     check_train_batches(runner)
     runner.train()
-    teardown_distributed()
+    teardown_distributed(runner)
     return runner
 
 

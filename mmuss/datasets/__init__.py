@@ -1,4 +1,5 @@
 from . import transforms  # noqa: F401
+from .base_seg_dataset import BaseSegDataset
 from .cityscapes27 import Cityscapes27Dataset
 from .coco_stuff27 import COCOStuff27Dataset
 from .image_folder_dataset import ImageFolderDataset
@@ -7,6 +8,6 @@ from .pascal_voc21 import PascalVOC21Dataset
 from .potsdam3 import Potsdam3Dataset
 
 __all__ = [
-    'COCOStuff27Dataset', 'Cityscapes27Dataset', 'ImageFolderDataset', 'KNNPairDataset',
-    'PascalVOC21Dataset', 'Potsdam3Dataset'
+    'BaseSegDataset', 'COCOStuff27Dataset', 'Cityscapes27Dataset', 'ImageFolderDataset',
+    'KNNPairDataset', 'PascalVOC21Dataset', 'Potsdam3Dataset'
 ]

@@ -1,7 +1,12 @@
 """Dataset-level checks whose errors name the folder or file at fault."""
-from typing import List
+import os.path as osp
+from typing import List, Optional, Tuple
 
 import numpy as np
+from PIL import Image
+
+# Files PIL can decode on its own, which a failed sample's files are checked with.
+PIL_SUFFIXES = ('.png', '.jpg', '.jpeg', '.bmp', '.tif', '.tiff', '.webp')
 
 
 class SegDatasetChecks:
@@ -13,6 +18,9 @@ class SegDatasetChecks:
     - A packed sample whose label map holds a value outside
       ``[0, len(classes))`` other than ``ignore_index`` is a ``ValueError``
       naming the value, the label file and the fix.
+    - A sample whose image or label file cannot be decoded (e.g. a truncated
+      PNG) is an ``OSError`` naming the file and why; the run stops there
+      (nothing is skipped silently).
     """
 
     def load_data_list(self) -> List[dict]:
@@ -27,7 +35,16 @@ class SegDatasetChecks:
         return data_list
 
     def prepare_data(self, idx: int):
-        results = super().prepare_data(idx)
+        try:
+            results = super().prepare_data(idx)
+        except Exception as exc:  # decoders raise many types; check the files to tell
+            broken = unreadable_file(self.get_data_info(idx))
+            if broken is None:
+                raise
+            path, reason = broken
+            raise OSError(f'Cannot read {path}: {reason}. The run stops here (the sample is '
+                          f'not skipped): replace the file, or remove it and its image/label '
+                          f'partner from the dataset.') from exc
         sample = results.get('data_samples') if isinstance(results, dict) else None
         if sample is not None and 'gt_sem_seg' in sample:
             check_label_range(sample.gt_sem_seg.data.cpu().numpy(),
@@ -45,3 +62,22 @@ def check_label_range(labels: np.ndarray, num_classes: int, ignore_index: int,
         raise ValueError(f'{name}: label values {values[:10]} are outside [0, {num_classes}) '
                          f'and are not the ignore index {ignore_index}. Map the file\'s labels '
                          f'to the classes (LabelLUT) or fix metainfo classes.')
+
+
+def unreadable_file(info: dict) -> Optional[Tuple[str, str]]:
+    """``(path, reason)`` of the first existing image/label file of a sample that PIL cannot
+    decode, else ``None``."""
+    for key in ('img_path', 'seg_map_path'):
+        path = info.get(key)
+        if (not isinstance(path, str) or not path.lower().endswith(PIL_SUFFIXES)
+                or not osp.isfile(path)):  # mmengine's error names a missing file
+            continue
+        try:
+            with Image.open(path) as image:
+                image.load()
+        except Exception as exc:  # PIL raises OSError, SyntaxError, ValueError, ...
+            reason = str(exc) or type(exc).__name__
+            if 'truncated' in reason:
+                reason += ' (the file is incomplete, e.g. an interrupted copy)'
+            return path, reason
+    return None

@@ -23,12 +23,17 @@ mmuss fixes this in three parts, none of which touches downloads (mmengine's
    ``MMUSS_TRUST_CHECKPOINTS=1`` (set by the tools' ``--trust-checkpoint``
    flag or the config key ``trust_checkpoint = True``) loads it with
    ``weights_only=False``.
+
+A file cut short (e.g. a copy interrupted, a disk filled up) or damaged is an
+:class:`IncompleteCheckpointError` saying so in words, not torch's zip-reader
+message.
 """
 import logging
 import os
 import os.path as osp
 import pickle
 import re
+import struct
 import zipfile
 from typing import Any, List, Optional
 
@@ -77,11 +82,93 @@ def checkpoints_trusted() -> bool:
     return os.environ.get(TRUST_ENV, '').strip().lower() in ('1', 'true', 'yes')
 
 
-def offending_global(err: Exception) -> str:
-    """The global torch's safe loader refused, as named in its error message."""
-    found = re.search(r'(?:Unsupported global|GLOBAL|unsupported)\s*:?\s*(?:GLOBAL\s+)?'
-                      r'([\w.]+(?:\s[\w.]+)?)', str(err))
-    return found.group(1) if found else str(err).strip().splitlines()[-1][:200]
+class UntrustedCheckpointError(pickle.UnpicklingError):
+    """A local checkpoint holding a global outside torch's safe-load allow-list."""
+
+
+class IncompleteCheckpointError(RuntimeError):
+    """A checkpoint file that is cut short or damaged; ``reason`` says how, in words."""
+
+    def __init__(self, filename: str, reason: str) -> None:
+        self.filename, self.reason = filename, reason
+        super().__init__(f'{filename} is {reason}. Use an intact checkpoint (e.g. an earlier '
+                         f'iter_*.pth; tools/train.py --resume without a path picks the newest '
+                         f'intact one).')
+
+
+REFUSAL_PATTERNS = (
+    r'GLOBAL (\S+) (?:was not an allowed global|whose module)',
+    r'unrecognized function (.+?)(?: which belongs to|$)',
+    r'allowlisted via `add_safe_globals`,? but got (<class [^>]+>)',
+)
+
+
+def refused_global(err: Exception) -> Optional[str]:
+    """The global (or callable/class) torch's safe loader refused in ``err``, else ``None``."""
+    for pattern in REFUSAL_PATTERNS:
+        found = re.search(pattern, str(err), flags=re.MULTILINE)
+        if found:
+            return found.group(1)
+    return None
+
+
+def container_damage(filename: str) -> Optional[str]:
+    """What is wrong with a checkpoint file as a container, in words; ``None`` if it is whole.
+
+    torch's zip format (``torch.save``'s default) is checked for its end record
+    (lost when a write is cut short) and its members' CRCs; anything neither a
+    zip archive nor a pickle is named as such. A legacy pickle file cannot be
+    checked without reading it (``None``).
+    """
+    size = osp.getsize(filename)
+    if size == 0:
+        return 'not a complete checkpoint (truncated?): the file is empty'
+    with open(filename, 'rb') as f:
+        head = f.read(4)
+    if head.startswith(b'PK'):
+        try:
+            with zipfile.ZipFile(filename) as archive:
+                bad = archive.testzip()
+        except (zipfile.BadZipFile, EOFError, OSError):
+            return (f'not a complete checkpoint (truncated?): its {size} bytes end before the '
+                    f'archive\'s end record')
+        return (None if bad is None else f'not a complete checkpoint (corrupt?): archive '
+                f'member {bad} fails its checksum')
+    if not head.startswith(b'\x80'):
+        return f'not a checkpoint: it starts with {head!r}, neither a torch zip file nor a pickle'
+    return None
+
+
+# What torch and pickle say of data that ends early.
+CUT_SHORT = ('truncated', 'unexpected EOF')
+# What pickle says of a byte stream that is not (all) a pickle.
+MALFORMED_PICKLE = ('invalid load key', 'Unsupported operand', 'stack underflow', 'MARK')
+
+
+def load_failure_reason(filename: str, err: Exception) -> Optional[str]:
+    """Why ``torch.load`` of ``filename`` failed with ``err`` when the file is to blame."""
+    damage = container_damage(filename)
+    if damage is None and (isinstance(err, (EOFError, struct.error))
+                           or any(sign in str(err) for sign in CUT_SHORT)):
+        damage = 'not a complete checkpoint (truncated?): its data ends early'
+    elif damage is None and any(sign in str(err) for sign in MALFORMED_PICKLE):
+        damage = 'not a valid checkpoint (corrupt?): its pickled data is malformed'
+    return damage
+
+
+def torch_load_file(filename: str, map_location: Optional[Any], weights_only: bool,
+                    mmap: bool) -> Any:
+    """``torch.load``; a cut-short or damaged file raises :class:`IncompleteCheckpointError`."""
+    try:
+        return torch.load(filename, map_location=map_location, weights_only=weights_only,
+                          mmap=mmap)
+    except Exception as err:  # the unpicklers raise many types; the file tells which matter
+        if weights_only and refused_global(err) is not None:
+            raise
+        reason = load_failure_reason(filename, err)
+        if reason is None:
+            raise
+        raise IncompleteCheckpointError(filename, reason) from None
 
 
 def load_local_checkpoint(filename: str, map_location: Optional[Any] = None,
@@ -90,25 +177,29 @@ def load_local_checkpoint(filename: str, map_location: Optional[Any] = None,
 
     ``mmap=True`` memory-maps a zip-format file (``torch.save``'s default), so
     tensors the caller never reads are never loaded; legacy files load fully.
+    A refused global raises :class:`UntrustedCheckpointError`, a cut-short or
+    damaged file :class:`IncompleteCheckpointError`, both naming the file.
     """
     filename = osp.expanduser(filename)
     if not osp.isfile(filename):
         raise FileNotFoundError(f'{filename} can not be found.')
     mmap = mmap and zipfile.is_zipfile(filename)
     try:
-        return torch.load(filename, map_location=map_location, weights_only=True, mmap=mmap)
+        return torch_load_file(filename, map_location, True, mmap)
     except pickle.UnpicklingError as err:
-        culprit = offending_global(err)
+        culprit = refused_global(err)
+        if culprit is None:
+            raise
         if not checkpoints_trusted():
-            raise pickle.UnpicklingError(
-                f'Refusing to load {filename}: it holds {culprit}, which is outside the '
-                f'types mmengine checkpoints need, and unpickling it could run arbitrary code. '
-                f'If you trust this file, pass --trust-checkpoint to tools/train.py or '
-                f'tools/test.py (config: trust_checkpoint = True) or set {TRUST_ENV}=1.'
-            ) from None
-        print_log(f'{filename} holds {culprit}; loading it with weights_only=False because '
-                  f'{TRUST_ENV}=1.', logger='current', level=logging.WARNING)
-        return torch.load(filename, map_location=map_location, weights_only=False, mmap=mmap)
+            raise UntrustedCheckpointError(
+                f'Refusing to load {filename}: it holds the global {culprit}, which is not '
+                f'among the types mmengine checkpoints need, and unpickling it could run '
+                f'arbitrary code. If you trust this file, rerun with --trust-checkpoint (every '
+                f'mmuss tool that reads checkpoints takes it), set trust_checkpoint = True in '
+                f'the config, or set {TRUST_ENV}=1.') from None
+        print_log(f'{filename} holds the global {culprit}; loading it with weights_only=False '
+                  f'because {TRUST_ENV}=1.', logger='current', level=logging.WARNING)
+        return torch_load_file(filename, map_location, False, mmap)
 
 
 def allow_mmengine_checkpoints() -> None:

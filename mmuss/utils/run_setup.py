@@ -1,6 +1,7 @@
 """Config checks and environment set-up shared by tools/train.py and tools/test.py."""
 import argparse
 import datetime
+import gc
 import glob
 import logging
 import os
@@ -16,7 +17,7 @@ from mmengine.runner import CheckpointLoader, Runner
 from mmengine.utils import import_modules_from_strings
 
 from .cfg_options import merge_cfg_options
-from .checkpoint_compat import TRUST_ENV
+from .checkpoint_compat import TRUST_ENV, IncompleteCheckpointError, UntrustedCheckpointError
 from .checkpoint_state import checkpoint_state_dict
 from .model_wrapper import unwrap_model
 
@@ -32,12 +33,28 @@ def add_launch_args(parser: argparse.ArgumentParser) -> None:
     parser.add_argument('--local_rank', '--local-rank', type=int, default=0)
 
 
-def add_checkpoint_args(parser: argparse.ArgumentParser) -> None:
-    """``--trust-checkpoint`` and ``--allow-shape-mismatch``, shared by train and test."""
+class TrustCheckpointAction(argparse.Action):
+    """``--trust-checkpoint``: sets ``MMUSS_TRUST_CHECKPOINTS=1`` as soon as it is parsed."""
+
+    def __init__(self, option_strings: List[str], dest: str, **kwargs) -> None:
+        super().__init__(option_strings, dest, nargs=0, default=False, **kwargs)
+
+    def __call__(self, parser, namespace, values, option_string=None) -> None:
+        os.environ[TRUST_ENV] = '1'
+        setattr(namespace, self.dest, True)
+
+
+def add_trust_checkpoint_arg(parser: argparse.ArgumentParser) -> None:
+    """``--trust-checkpoint``, which every tool that reads checkpoints takes."""
     parser.add_argument(
-        '--trust-checkpoint', action='store_true',
+        '--trust-checkpoint', action=TrustCheckpointAction,
         help=f'unpickle local checkpoints that torch\'s safe loader refuses (sets {TRUST_ENV}=1;'
         ' config: trust_checkpoint = True). Only for files you trust: unpickling runs code')
+
+
+def add_checkpoint_args(parser: argparse.ArgumentParser) -> None:
+    """``--trust-checkpoint`` and ``--allow-shape-mismatch``, shared by train and test."""
+    add_trust_checkpoint_arg(parser)
     parser.add_argument(
         '--allow-shape-mismatch', action='store_true',
         help='load a checkpoint whose tensor shapes differ from the model, keeping the '
@@ -185,16 +202,24 @@ def setup_cpu_distributed(cfg: Config, launcher: str) -> None:
                                 timeout=dist_timeout(cfg))
 
 
-def teardown_distributed() -> None:
-    """Wait for every rank, then destroy the process group.
+def teardown_distributed(runner: Optional[Runner] = None) -> None:
+    """Free ``runner``'s DDP wrapper, wait for every rank, then destroy the process group.
 
-    Leaving it to interpreter exit lets gloo's background threads die
-    mid-operation ("terminate called without an active exception").
+    Leaving the group to interpreter exit lets gloo's background threads die
+    mid-operation ("terminate called without an active exception"). So does
+    destroying it while a DDP wrapper still holds it: the runner sits in
+    reference cycles (its loops and hooks point back at it), so the wrapper
+    would be freed only at shutdown, after the group. ``runner.model`` becomes
+    the unwrapped model (still usable) and the garbage is collected first.
     """
     import torch.distributed as dist
-    if dist.is_available() and dist.is_initialized():
-        dist.barrier()
-        dist.destroy_process_group()
+    if not (dist.is_available() and dist.is_initialized()):
+        return
+    if runner is not None:
+        runner.model = unwrap_model(runner.model)
+    gc.collect()
+    dist.barrier()
+    dist.destroy_process_group()
 
 
 def enable_show_dir(cfg: Config, show_dir: Optional[str], show: bool = False,
@@ -226,14 +251,15 @@ def _checkpoint_step(path: str) -> int:
 
 
 def intact_checkpoint_error(path: str) -> Optional[str]:
-    """``None`` if ``path`` loads, else why not (a refused, untrusted pickle still raises)."""
+    """``None`` if ``path`` loads, else why not, in words (a refused, untrusted pickle still
+    raises)."""
     try:
         CheckpointLoader.load_checkpoint(path, map_location='cpu')
-    except pickle.UnpicklingError as err:
-        if 'Refusing to load' in str(err):
-            raise
-        return f'{type(err).__name__}: {err}'
-    except (RuntimeError, EOFError, OSError, ValueError) as err:
+    except IncompleteCheckpointError as err:
+        return err.reason
+    except UntrustedCheckpointError:
+        raise
+    except (pickle.UnpicklingError, RuntimeError, EOFError, OSError, ValueError) as err:
         return f'{type(err).__name__}: {err}'
     return None
 

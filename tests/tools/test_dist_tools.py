@@ -1,4 +1,4 @@
-"""tools/dist_train.sh with load_from and tools/dist_test.sh, 2 gloo processes on CPU."""
+"""tools/dist_train.sh with load_from, tools/dist_test.sh with --show-dir: 2 gloo processes."""
 import json
 import os
 import subprocess
@@ -27,10 +27,14 @@ def test_dist_train_from_checkpoint_then_dist_test(tmp_path, tiny_data, tiny_con
     assert proc.returncode == 0, proc.stderr[-3000:]
     assert (ddp / 'iter_2.pth').is_file()
 
-    out = tmp_path / 'dist_test'
+    out, show = tmp_path / 'dist_test', tmp_path / 'show'
     proc = run_dist('dist_test.sh', [str(cfg), str(ddp / 'iter_2.pth'), '2', '--work-dir',
-                                     str(out), '--cfg-options', 'experiment_name=c'])
+                                     str(out), '--show-dir', str(show), '--cfg-options',
+                                     'experiment_name=c'])
     assert proc.returncode == 0, proc.stderr[-3000:]
+    drawn = sorted(p.name for p in show.rglob('*.png'))  # every rank's images, not rank 0's
+    assert drawn == sorted(f'test_{p.name}_0.png'
+                           for p in (tiny_data / 'img_dir' / 'val').glob('*.png'))
     metrics = next(p for p in out.glob('*/*.json') if p.name != 'cluster_to_class.json')
     ddp_miou = json.loads(metrics.read_text())['cluster/mIoU']
     single = test_tool.main([str(cfg), str(ddp / 'iter_2.pth'), '--work-dir',

@@ -50,3 +50,44 @@ def test_wheel_ships_configs_and_tools_for_mmuss_scope_inheritance(tmp_path, tin
         capture_output=True, text=True, timeout=300)
     assert proc.returncode == 0, proc.stderr[-3000:]
     assert (project / 'work' / 'iter_2.pth').is_file()
+
+
+def make_install_commands(*variables: str) -> str:
+    """The commands ``make install`` would run (``make -n``), with these ``NAME=value``s."""
+    return subprocess.run(['make', '-n', '-B', 'install', 'VENV=/nonexistent/venv', *variables],
+                          cwd=REPO, capture_output=True, text=True, check=True).stdout
+
+
+def test_make_install_takes_torch_from_the_named_index():
+    cpu = 'https://download.pytorch.org/whl/cpu'
+    torch_line = next(line for line in make_install_commands(f'TORCH_INDEX={cpu}').splitlines()
+                      if 'pip install' in line and 'torch==' in line)
+    assert f'--index-url "{cpu}"' in torch_line
+    default = [line for line in make_install_commands().splitlines() if 'pip install' in line]
+    assert default and not any('--index-url' in line for line in default)
+
+
+SCOPED_CONFIG = "_base_ = ['mmuss::baseline/baseline_vit-tiny-p4_100i_synthetic-textures-96.py']\n"
+
+
+def test_mmuss_scope_resolves_to_the_imported_package(tmp_path):
+    """``make install`` installs mmuss editable, where mmengine's own lookup finds no configs."""
+    from mmengine.config import Config
+    (tmp_path / 'my_config.py').write_text(SCOPED_CONFIG)
+    cfg = Config.fromfile(str(tmp_path / 'my_config.py'))
+    assert cfg.model.decode_head.type == 'ClusterProbeHead'
+
+
+def test_missing_mim_folder_is_one_line_saying_what_to_do(tmp_path, monkeypatch):
+    from mmengine.config import Config
+
+    from mmuss.utils import config_scope
+    monkeypatch.setattr(config_scope, 'PACKAGE_DIR', str(tmp_path / 'mmuss'))
+    (tmp_path / 'my_config.py').write_text(SCOPED_CONFIG)
+    try:
+        Config.fromfile(str(tmp_path / 'my_config.py'))
+    except FileNotFoundError as err:
+        message = str(err)
+    assert message.startswith(f"'mmuss::' configs need {tmp_path}/mmuss/.mim/model-index.yml, "
+                              f"which is missing: reinstall mmuss")
+    assert '\n' not in message

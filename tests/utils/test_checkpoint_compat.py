@@ -54,3 +54,47 @@ def test_foreign_objects_need_an_explicit_opt_in(tmp_path, caplog, monkeypatch):
 def test_downloads_keep_mmengines_safe_loader():
     assert CheckpointLoader._schemes['https://'] is load_from_http
     assert CheckpointLoader._schemes['http://'] is load_from_http
+
+
+@pytest.mark.parametrize('legacy', [False, True], ids=['zip', 'legacy'])
+@pytest.mark.parametrize('keep', [0.0, 0.001, 0.1, 0.5, 0.999])
+def test_cut_short_checkpoint_is_named_as_incomplete(tmp_path, legacy, keep):
+    from mmuss.utils.checkpoint_compat import IncompleteCheckpointError
+    path = tmp_path / 'ckpt.pth'
+    torch.save({'state_dict': {'w': torch.randn(100, 100)}}, path,
+               _use_new_zipfile_serialization=not legacy)
+    data = path.read_bytes()
+    path.write_bytes(data[:int(len(data) * keep)])
+    with pytest.raises(IncompleteCheckpointError,
+                       match=rf'{path} is not a complete checkpoint \(truncated\?\): ') as info:
+        load_local_checkpoint(str(path))
+    assert info.value.reason.startswith('not a complete checkpoint (truncated?)')
+
+
+def test_a_file_that_is_no_checkpoint_says_so(tmp_path):
+    from mmuss.utils.checkpoint_compat import IncompleteCheckpointError
+    path = tmp_path / 'notes.pth'
+    path.write_text('these are my notes')
+    with pytest.raises(IncompleteCheckpointError, match=r"notes\.pth is not a checkpoint: it "
+                       r"starts with b'thes', neither a torch zip file nor a pickle"):
+        load_local_checkpoint(str(path))
+
+
+class CallsGetcwd:
+    """Pickles as a call of ``os.getcwd`` (module ``posix``, which torch blocks outright)."""
+
+    def __reduce__(self):
+        import os
+        return os.getcwd, ()
+
+
+@pytest.mark.parametrize('obj, culprit', [(CallsGetcwd(), 'posix.getcwd'),
+                                          (NotAllowListed(), f'{__name__}.NotAllowListed')])
+def test_refusal_names_the_global_cleanly(tmp_path, monkeypatch, obj, culprit):
+    path = tmp_path / 'foreign.pth'
+    torch.save({'obj': obj}, path)
+    monkeypatch.delenv('MMUSS_TRUST_CHECKPOINTS', raising=False)
+    with pytest.raises(pickle.UnpicklingError) as info:
+        load_local_checkpoint(str(path))
+    assert str(info.value).startswith(f'Refusing to load {path}: it holds the global {culprit}, '
+                                      f'which is not among the types mmengine checkpoints need')

@@ -28,6 +28,7 @@ from mmengine.utils import mkdir_or_exist
 
 from mmuss.models.utils.dino_checkpoint import (official_state_dict, read_any_checkpoint,
                                                 variant_of_state_dict)
+from mmuss.utils.run_setup import add_trust_checkpoint_arg
 
 
 def parse_args(argv: Optional[List[str]] = None) -> argparse.Namespace:
@@ -37,6 +38,7 @@ def parse_args(argv: Optional[List[str]] = None) -> argparse.Namespace:
     parser.add_argument('dst', help='output .pth path')
     parser.add_argument('--checkpoint-key', default='teacher', choices=('teacher', 'student'),
                         help='which network of a full training checkpoint to take')
+    add_trust_checkpoint_arg(parser)
     return parser.parse_args(argv)
 
 

@@ -1,8 +1,9 @@
 """mmengine's CheckpointHook with atomic saves and no non-finite checkpoints."""
+import errno
 import os
 import os.path as osp
 from contextlib import contextmanager
-from typing import Iterator, List
+from typing import Iterator, List, Optional
 
 import torch
 from mmengine.dist import is_main_process
@@ -20,6 +21,18 @@ def non_finite_state(model: torch.nn.Module) -> List[str]:
     return [name for name, value in model.state_dict().items()
             if torch.is_tensor(value) and value.is_floating_point()
             and not bool(torch.isfinite(value).all())]
+
+
+def failed_save_error(err: OSError, final: str, previous: Optional[str]) -> OSError:
+    """The error of a save of ``final`` that failed with ``err``, naming what is left intact."""
+    kept = (f'the previous checkpoint {previous} is intact' if previous and osp.isfile(previous)
+            else 'no intact earlier checkpoint is known')
+    if err.errno == errno.ENOSPC:
+        return OSError(err.errno, f'No space left on {osp.dirname(final) or "."}: {kept}; '
+                                  f'{osp.basename(final)} was not saved (its partial file is '
+                                  f'removed). Free space, then continue with --resume')
+    return OSError(err.errno, f'Saving {final} failed ({err.strerror or err}): {kept}; the '
+                              f'partial file is removed')
 
 
 @HOOKS.register_module()
@@ -61,10 +74,17 @@ class AtomicCheckpointHook(CheckpointHook):
         save, remove = runner.save_checkpoint, self.file_backend.remove
         written: List[str] = []
         pending: List[str] = []
+        previous = self._previous_checkpoint(runner)
 
         def atomic_save(out_dir, filename, *args, **kwargs):
-            save(out_dir, filename + TMP_SUFFIX, *args, **kwargs)
             final = osp.join(out_dir, filename)
+            try:
+                save(out_dir, filename + TMP_SUFFIX, *args, **kwargs)
+            except OSError as err:
+                if osp.exists(final + TMP_SUFFIX):
+                    os.remove(final + TMP_SUFFIX)
+                self.last_ckpt = previous
+                raise failed_save_error(err, final, previous) from err
             if is_main_process():
                 os.replace(final + TMP_SUFFIX, final)
             written.append(osp.abspath(final))
@@ -80,3 +100,12 @@ class AtomicCheckpointHook(CheckpointHook):
         for path in pending:
             if osp.abspath(path) not in written:
                 remove(path)
+
+    def _previous_checkpoint(self, runner) -> Optional[str]:
+        """The last checkpoint saved (this run's, else the one ``last_checkpoint`` names)."""
+        last = getattr(self, 'last_ckpt', None)
+        pointer = osp.join(runner.work_dir, 'last_checkpoint')
+        if last is None and osp.isfile(pointer):
+            with open(pointer) as f:
+                last = f.read().strip() or None
+        return last

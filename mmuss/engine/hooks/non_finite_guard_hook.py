@@ -47,7 +47,9 @@ class NonFiniteGuardHook(Hook):
       pass; the first non-finite loss term raises ``FloatingPointError``
       naming the iteration and the terms. Without AMP (whose loss scaler
       skips inf gradients by design), the optimiser wrapper's ``step`` first
-      checks every gradient and names the parameters. Raising before the
+      checks every gradient and names the parameters; an optimiser step that
+      overflows (e.g. Adam at ``lr=1e38``) is reported with the learning
+      rate. Raising before the
       checkpoint hook (lower priority) means no non-finite checkpoint is saved.
     - Validation/test: a prediction whose float fields (``seg_logits``,
       embeddings) are non-finite raises, naming the image, since its argmax
@@ -65,8 +67,8 @@ class NonFiniteGuardHook(Hook):
                     if isinstance(runner.optim_wrapper, OptimWrapperDict) else
                     [runner.optim_wrapper])
         for wrapper in wrappers:
-            if not isinstance(wrapper, AmpOptimWrapper):
-                self._guard_grads(runner, model, wrapper)
+            self._guard_update(runner, model, wrapper,
+                               check_grads=not isinstance(wrapper, AmpOptimWrapper))
 
     @staticmethod
     def _guard_losses(runner, model) -> None:
@@ -87,18 +89,28 @@ class NonFiniteGuardHook(Hook):
         model.parse_losses = checked
 
     @staticmethod
-    def _guard_grads(runner, model, wrapper) -> None:
+    def _guard_update(runner, model, wrapper, check_grads: bool) -> None:
         step = wrapper.step
 
         @functools.wraps(step)
         def checked(**kwargs):
-            bad = non_finite_grads(model.named_parameters())
+            bad = non_finite_grads(model.named_parameters()) if check_grads else []
             if bad:
                 raise FloatingPointError(
                     f'Non-finite gradient at iteration {runner.iter + 1} in '
                     f'{bad[:10]}{" ..." if len(bad) > 10 else ""}. Training stopped before '
                     f'the update; no checkpoint was saved.')
-            return step(**kwargs)
+            try:
+                return step(**kwargs)
+            except RuntimeError as err:
+                if 'overflow' not in str(err):
+                    raise
+                rates = sorted({group['lr'] for group in wrapper.optimizer.param_groups})
+                raise FloatingPointError(
+                    f'Non-finite update at iteration {runner.iter + 1}: the optimizer step '
+                    f'overflowed ({err}) at learning rate {", ".join(map(str, rates))}. '
+                    f'Training stopped in the update; no checkpoint was saved. Lower the '
+                    f'learning rate, then resume from the last checkpoint.') from None
 
         wrapper.step = checked
 

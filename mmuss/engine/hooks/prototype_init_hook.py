@@ -1,7 +1,8 @@
 """Initialise a head's prototypes from the code of a few training batches."""
 import logging
+import sys
 from itertools import islice
-from typing import Iterator
+from typing import Iterator, Optional
 
 import torch
 from mmengine.dist import broadcast, get_dist_info
@@ -10,13 +11,38 @@ from mmengine.logging import print_log
 from mmseg.registry import HOOKS
 from torch import Tensor
 from torch.utils.data import DataLoader
+from tqdm import tqdm
 
+from mmuss.apis.inference import model_patch_size
+from mmuss.datasets.transforms.crop_to_patch_multiple import patch_multiple_shape
 from mmuss.models.utils import (feature_moments, flatten_pixels,
                                 principal_directions_from_moments, spherical_kmeans_centres,
                                 subsample_rows)
 from mmuss.utils import preserved_rng_state
-
 from mmuss.utils.model_wrapper import unwrap_model
+
+RESIZE_FIX = ('remove it from the training set, or resize or crop the training images to one '
+              'size in train_pipeline (e.g. RandomResize + RandomCrop)')
+
+
+def check_batch_images(batch: dict, patch_size: Optional[int]) -> None:
+    """``ValueError`` naming the file when a batch image is smaller than one patch, or the
+    files and sizes when the batch mixes sizes (the hook reads unpadded batches)."""
+    shapes = [tuple(image.shape[-2:]) for image in batch['inputs']]
+    samples = batch.get('data_samples') or [None] * len(shapes)
+    paths = [getattr(sample, 'metainfo', {}).get('img_path', f'image {i}')
+             for i, sample in enumerate(samples)]
+    for path, (height, width) in zip(paths, shapes, strict=True):
+        if patch_size:
+            try:
+                patch_multiple_shape(height, width, patch_size)
+            except ValueError as exc:
+                raise ValueError(f'{path}: {exc} PrototypeInitHook cannot use it: '
+                                 f'{RESIZE_FIX}.') from None
+    if len(set(shapes)) > 1:
+        sizes = ', '.join(f'{path} {h}x{w}' for path, (h, w) in zip(paths, shapes, strict=True))
+        raise ValueError(f'PrototypeInitHook: a training batch mixes image sizes ({sizes}); '
+                         f'{RESIZE_FIX}.')
 
 
 @HOOKS.register_module()
@@ -67,13 +93,16 @@ class PrototypeInitHook(Hook):
         A separate loader with the training loader's batch size and
         ``drop_last`` (mmengine's ``InfiniteSampler`` shares one index
         generator, which iterating the runner's own loader would consume);
-        fewer batches when the loader has fewer.
+        fewer batches when the loader has fewer. A progress bar on stderr (rank 0).
         """
         loader = DataLoader(
             train_loader.dataset, batch_size=train_loader.batch_size, shuffle=True,
             drop_last=train_loader.drop_last, collate_fn=train_loader.collate_fn, num_workers=0,
             generator=torch.Generator().manual_seed(self.seed))
-        return islice(loader, self.num_batches)
+        rank, _ = get_dist_info()
+        return tqdm(islice(loader, self.num_batches), total=min(self.num_batches, len(loader)),
+                    desc=f'PrototypeInitHook ({self.method})', unit='batch', file=sys.stderr,
+                    disable=rank != 0, dynamic_ncols=True)
 
     def fit(self, codes: Iterator[Tensor], num: int) -> Tensor:
         """``num`` prototypes from a stream of ``B×D×h×w`` codes."""
@@ -103,6 +132,7 @@ class PrototypeInitHook(Hook):
         if probe is None or not hasattr(probe, 'set_prototypes'):
             raise AttributeError(f'{type(head).__name__}.{self.probe} is not a prototype probe '
                                  f'with set_prototypes().')
+        patch_size = model_patch_size(model)
         was_training = head.training
         head.eval()
         batches_read = 0
@@ -110,6 +140,7 @@ class PrototypeInitHook(Hook):
         def codes() -> Iterator[Tensor]:
             nonlocal batches_read
             for batch in self.sample_batches(runner.train_dataloader):
+                check_batch_images(batch, patch_size)
                 batches_read += 1
                 yield head(model.extract_feat(model.data_preprocessor(batch, False)['inputs']))
 

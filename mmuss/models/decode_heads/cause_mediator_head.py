@@ -1,5 +1,5 @@
 """CAUSE step 1: the concept clusterbook fitted to frozen patch features."""
-from typing import Dict
+from typing import Dict, Tuple
 
 import torch
 import torch.nn as nn
@@ -56,4 +56,20 @@ class CauseMediatorHead(BaseUSSHead):
     def method_loss(self, inputs: BackboneOutput, views: Views, code: Tensor,
                     data_samples: SampleList) -> Dict[str, Tensor]:
         feats = random_grid_sample(code, self.grid_stride)[0] if self.grid_stride else code
+        check_graph_size(tuple(code.shape[-2:]), feats.shape[-2] * feats.shape[-1],
+                         self.grid_stride)
         return {'loss_mod': self.loss_mod(feats, self.clusterbook)}
+
+
+def check_graph_size(grid: Tuple[int, int], nodes: int, stride: int) -> None:
+    """``ValueError`` when grid sampling leaves an image fewer than 2 patches.
+
+    The modularity of a graph with fewer than two nodes is ``0 / 0`` (no edge
+    weight), so the loss would be NaN (or, with no node, zero and untrained).
+    """
+    if nodes < 2:
+        raise ValueError(
+            f'CauseMediatorHead: grid sampling a {grid[0]}x{grid[1]} patch grid with '
+            f'grid_stride={stride} leaves {nodes} patch(es) per image; the modularity loss '
+            f'needs at least 2 (else it is 0/0 = NaN). Train on larger crops (at least '
+            f'{2 * max(stride, 1)} patches along one side) or lower grid_stride.')
