@@ -11,7 +11,8 @@ feature dropout of sample ``i`` is drawn from a generator seeded with
 ``(--seed, i)``, so the table does not depend on the number of processes.
 
 The table goes where the config reads it: the ``knn_file`` of the split's
-:class:`KNNPairDataset` (``--out`` overrides it). The ``.npz`` holds ``nns`` (``N×topk`` int64), ``ids`` (the sample ids, see
+:class:`KNNPairDataset` (``--out`` overrides it). The ``.npz`` holds ``nns``
+(``N×topk`` int64), ``ids`` (the sample ids, see
 :func:`mmuss.datasets.knn_pair_dataset.sample_id`), which
 :class:`KNNPairDataset` checks against the dataset it wraps, and ``manifest``
 (JSON: tool version, config settings, seed, checkpoint SHA-256). It is written
