@@ -21,11 +21,16 @@ from .checkpoint_state import checkpoint_state_dict
 from .model_wrapper import unwrap_model
 
 
-def add_launch_args(parser: argparse.ArgumentParser) -> None:
-    """``--cfg-options``, ``--launcher`` and ``--local-rank``, shared by the tools."""
+def add_cfg_options_arg(parser: argparse.ArgumentParser) -> None:
+    """``--cfg-options``, shared by every tool that reads a config."""
     parser.add_argument(
         '--cfg-options', nargs='+', action=DictAction,
-        help='override config settings, e.g. train_cfg.max_iters=100')
+        help='override config settings, e.g. data_root=/data/x train_cfg.max_iters=100')
+
+
+def add_launch_args(parser: argparse.ArgumentParser) -> None:
+    """``--cfg-options``, ``--launcher`` and ``--local-rank``, shared by the tools."""
+    add_cfg_options_arg(parser)
     parser.add_argument(
         '--launcher', choices=['none', 'pytorch', 'slurm', 'mpi'], default='none',
         help='job launcher')
