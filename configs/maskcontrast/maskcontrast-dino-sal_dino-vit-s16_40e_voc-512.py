@@ -5,7 +5,8 @@
 # grid of a 224 crop (1, 2, 4, 6) instead of the 28x28 grid of the dilated ResNet.
 # Generate the masks first:
 #   python tools/maskcontrast_dino_saliency.py data/VOCdevkit/VOC2012 \
-#       --split ImageSets/Segmentation/trainaug.txt --out-dir saliency_dino_vit-s16
+#       --split ImageSets/Segmentation/trainaug.txt --out-dir saliency_dino_vit-s16 \
+#       --list-out ImageSets/Segmentation/trainaug_dino_saliency.txt
 _base_ = [
     '../_base_/models/dino-vit-s16.py',
     '../_base_/datasets/pascal_voc_saliency.py',

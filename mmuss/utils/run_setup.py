@@ -140,7 +140,7 @@ def check_checkpoint_keys(model: torch.nn.Module, filename: str,
     ``allow_shape_mismatch`` (those tensors then keep the model's values, as
     mmengine's non-strict loading does).
     """
-    state = checkpoint_state_dict(filename)
+    state = checkpoint_state_dict(filename, mmap=True)  # keys and shapes: nothing is read
     expected = unwrap_model(model).state_dict()
     missing, unexpected = sorted(set(expected) - set(state)), sorted(set(state) - set(expected))
     if missing or unexpected:
