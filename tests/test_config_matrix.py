@@ -10,19 +10,20 @@ import shutil
 
 import pytest
 
-from .config_matrix import CONFIGS, Sandbox
+from .config_matrix import CONFIGS, Sandbox, scratch_dir
 
 
 @pytest.fixture(scope='session')
 def sandbox(tmp_path_factory):
-    box = Sandbox(tmp_path_factory.mktemp('config_matrix'))
-    yield box
-    shutil.rmtree(box.root / 'work_dirs', ignore_errors=True)  # checkpoints: gigabytes
+    with scratch_dir(tmp_path_factory.mktemp, 'config_matrix') as root:
+        box = Sandbox(root)
+        yield box
+        shutil.rmtree(box.root / 'work_dirs', ignore_errors=True)  # checkpoints: gigabytes
     report = os.environ.get('MMUSS_MATRIX_TIMES')
     if report:
         with open(report, 'w') as f:
             for outcome in box.outcomes.values():
-                f.write(f'{outcome.seconds:7.2f} {outcome.config} '
+                f.write(f'{outcome.seconds:7.2f} {outcome.cpu_seconds:7.2f} {outcome.config} '
                         f'{"FAILED" if outcome.error else "ok"}\n')
             for key, seconds in box.made.items():
                 f.write(f'{seconds:7.2f} artefact {key}\n')

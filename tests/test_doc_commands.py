@@ -37,7 +37,7 @@ import pytest
 from mmengine.config import Config
 from scipy.io import savemat
 
-from .config_matrix import REPO, Sandbox, reduced_options, working_dir
+from .config_matrix import REPO, Sandbox, reduced_options, scratch_dir, working_dir
 from .image_folder_toys import write_photos
 
 DOCS = [Path('README.md'), *sorted(Path('docs').glob('*.md')),
@@ -238,10 +238,16 @@ def runnable(doc: Path) -> List[Command]:
 
 @pytest.mark.parametrize('doc', [d for d in DOCS if runnable(d)], ids=str)
 def test_doc_commands_run_in_order(doc, tmp_path):
-    run = DocRun(Sandbox(tmp_path), doc)
+    with scratch_dir(lambda name: tmp_path, 'doc') as root:
+        run_doc(DocRun(Sandbox(root), doc))
+
+
+def run_doc(run: DocRun) -> None:
+    """The document's commands in order; the first failure names its line."""
+    ran = []
     try:
         prepare(run)
-        for command in doc_commands(doc):
+        for command in doc_commands(run.doc):
             tokens = words(command)
             sets_variables = tokens and len(assignments(tokens)) == len(tokens)
             if not sets_variables and (is_usage_line(tokens) or not runs_a_tool(tokens)):
@@ -250,9 +256,11 @@ def test_doc_commands_run_in_order(doc, tmp_path):
                 run.run(command)
             except Exception as exc:  # the failing line, then the error
                 pytest.fail(f'{command}\n  -> {type(exc).__name__}: {exc}', pytrace=False)
+            ran += [command] if not sets_variables else []
     finally:
-        for checkpoint in tmp_path.rglob('*.pth'):  # gigabytes; pytest keeps its temp dirs
+        for checkpoint in run.box.root.rglob('*.pth'):  # gigabytes; pytest keeps its temp dirs
             checkpoint.unlink()
+    assert len(ran) == len(runnable(run.doc))
 
 
 def test_every_document_with_tool_commands_is_run():
