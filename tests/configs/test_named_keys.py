@@ -4,6 +4,8 @@
 must change every field that reads the knob: the resize/crop sizes of the training side
 (``train_crop_size``) and of evaluation (``crop_size``), and each artefact or hook setting below.
 """
+import copy
+import functools
 import re
 from pathlib import Path
 from typing import Iterator, List, Optional, Tuple
@@ -78,10 +80,20 @@ def sides(cfg: Config) -> Tuple[List[int], List[int]]:
     return train, other
 
 
+@functools.lru_cache(maxsize=None)
+def shipped(path: Path) -> Config:
+    return Config.fromfile(str(path))
+
+
+def load(path: Path) -> Config:
+    """A fresh copy of a shipped config (loaded once per session)."""
+    return copy.deepcopy(shipped(path))
+
+
 @pytest.mark.parametrize('path', SHIPPED, ids=IDS)
 def test_crop_size_keys_are_the_sizes(path):
     """``crop_size``/``train_crop_size`` state every size of their side, and options move them."""
-    cfg = Config.fromfile(str(path))
+    cfg = load(path)
     if 'crop_size' not in cfg:
         assert not any(sides(cfg)), 'resizes/crops but has no crop_size key'
         return
@@ -96,7 +108,7 @@ def test_crop_size_keys_are_the_sizes(path):
 
 @pytest.mark.parametrize('path', SHIPPED, ids=IDS)
 def test_knobs_reach_every_use(path):
-    cfg = Config.fromfile(str(path))
+    cfg = load(path)
     knobs = [k for k in CONSUMERS if k in cfg]
     new = {k: SENTINEL.get(k, f'/elsewhere/{k}') for k in knobs}
     cfg = merge_cfg_options(cfg, new)
