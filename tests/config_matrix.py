@@ -397,7 +397,8 @@ class Sandbox:
             self.make(cfg.train_dataloader.dataset.knn_file, 'precompute_knns',
                       [config, '--num-workers', 0, '--cfg-options', *reduced])
         if 'primaps_precompute' in cfg:  # one folder per out_dir and input size
-            self.make(f'{cfg.primaps_precompute.out_dir} {reduced[:1]}', 'precompute_primaps', [
+            key = ' '.join([cfg.primaps_precompute.out_dir, *size_options(cfg)])
+            self.make(key, 'precompute_primaps', [
                 config, '--cfg-options', *reduced,
                 *random_weights(cfg, 'primaps_precompute.model'),
                 'primaps_precompute.dataloader.num_workers=0',
