@@ -10,6 +10,9 @@ from mmseg.registry import HOOKS
 from mmuss.models.utils.cause_clusterbook import save_clusterbook
 from mmuss.utils.model_wrapper import unwrap_model
 
+#: The file in the mediator's work dir that the steps-2/3 configs read by default.
+DEFAULT_NAME = 'clusterbook_2048.npy'
+
 
 @HOOKS.register_module()
 class CauseClusterbookHook(Hook):
@@ -22,8 +25,9 @@ class CauseClusterbookHook(Hook):
     Args:
         clusterbook_file: Path of the clusterbook, read by the CAUSE heads'
             ``clusterbook_file``; ``None`` (the shipped mediator configs):
-            ``<work_dir>/clusterbook_<K>.npy``, where the steps-2/3 configs look by
-            default when the mediator trained in its default work dir.
+            ``<work_dir>/clusterbook_2048.npy``, where the steps-2/3 configs look by
+            default when the mediator trained in its default work dir (the name stays
+            for other ``num_codebook``: it is what they read).
     """
 
     priority = 'LOW'
@@ -31,11 +35,11 @@ class CauseClusterbookHook(Hook):
     def __init__(self, clusterbook_file: Optional[str] = None) -> None:
         self.clusterbook_file = clusterbook_file
 
-    def path(self, runner, num_codebook: int) -> str:
+    def path(self, runner) -> str:
         """Where the clusterbook goes: ``clusterbook_file``, else into the run's work dir."""
         if self.clusterbook_file is not None:
             return self.clusterbook_file
-        return osp.join(runner.work_dir, f'clusterbook_{num_codebook}.npy')
+        return osp.join(runner.work_dir, DEFAULT_NAME)
 
     @master_only
     def save(self, runner) -> None:
@@ -44,7 +48,7 @@ class CauseClusterbookHook(Hook):
         if clusterbook is None:
             raise TypeError(f'CauseClusterbookHook needs a CauseMediatorHead, got '
                             f'{type(model.decode_head).__name__}.')
-        path = self.path(runner, clusterbook.shape[0])
+        path = self.path(runner)
         save_clusterbook(path, clusterbook)
         print_log(f'CauseClusterbookHook: wrote {tuple(clusterbook.shape)} clusterbook to '
                   f'{path} (iteration {runner.iter}).', logger='current')
