@@ -27,6 +27,7 @@ def test_config_builds(path):
     strip_pretrained(cfg.model)
     with torch.device('meta'):
         model = MODELS.build(cfg.model)
+    check_size_owner(cfg, model)
     head = getattr(model, 'decode_head', None)
     classes = dataset_classes(cfg)
     if head is not None and classes is not None:
@@ -43,3 +44,17 @@ def dataset_classes(cfg: Config):
         dataset = dataset['dataset']
     meta = dataset.get('metainfo') or getattr(DATASETS.get(dataset['type']), 'METAINFO', {})
     return meta.get('classes')
+
+
+def check_size_owner(cfg: Config, model: torch.nn.Module) -> None:
+    """One owner for the input size: the pipeline's crop (``crop_size``) sets it, the backbone's
+    patch (output stride 8 for the dilated ResNet) is the preprocessor's ``size_divisor``.
+
+    mmseg's ``SegDataPreProcessor`` refuses ``size`` and ``size_divisor`` together at the first
+    training batch.
+    """
+    pre = cfg.model.data_preprocessor
+    assert pre.get('size') is None, f'data_preprocessor.size={pre.size}: set crop_size instead'
+    backbone = model.backbone
+    backbone = getattr(backbone, 'backbone', backbone)  # FrozenCodeBackbone
+    assert pre.get('size_divisor') == getattr(backbone, 'patch_size', 8), pre

@@ -10,7 +10,9 @@ each rank encodes and ranks its own shard and rank 0 writes the table; the
 feature dropout of sample ``i`` is drawn from a generator seeded with
 ``(--seed, i)``, so the table does not depend on the number of processes.
 
-The ``.npz`` holds ``nns`` (``N×topk`` int64), ``ids`` (the sample ids, see
+The table goes where the config reads it: the ``knn_file`` of the split's
+:class:`KNNPairDataset` (``--out`` overrides it). The ``.npz`` holds ``nns``
+(``N×topk`` int64), ``ids`` (the sample ids, see
 :func:`mmuss.datasets.knn_pair_dataset.sample_id`), which
 :class:`KNNPairDataset` checks against the dataset it wraps, and ``manifest``
 (JSON: tool version, config settings, seed, checkpoint SHA-256). It is written
@@ -52,8 +54,8 @@ def parse_args(argv: Optional[List[str]] = None) -> argparse.Namespace:
     parser = argparse.ArgumentParser(description='Precompute KNN partners for STEGO')
     parser.add_argument('config', help='config whose model and dataset to use')
     parser.add_argument('--split', choices=['train', 'val', 'test'], default='train')
-    parser.add_argument('--out', help='output .npz (default: <data_root>/nns/'
-                        'nns_<config>_<split>.npz)')
+    parser.add_argument('--out', help="output .npz (default: the knn_file the split's "
+                        'KNNPairDataset reads, else <data_root>/nns/nns_<config>_<split>.npz)')
     parser.add_argument('--checkpoint', help='optional checkpoint to load into the model')
     parser.add_argument('--topk', type=int, default=30)
     parser.add_argument('--chunk-size', type=int, default=1024,
@@ -140,6 +142,17 @@ def gather_rows(rows: Tensor, num_total: int) -> Tensor:
     return torch.cat(all_gather(padded))[:num_total]
 
 
+def default_out(cfg: Config, config: str, split: str) -> str:
+    """Where the table goes: the ``knn_file`` the split's :class:`KNNPairDataset` reads (one name
+    for writer and reader), else ``<data_root>/nns/nns_<config name>_<split>.npz``."""
+    dataset = cfg[f'{split}_dataloader']['dataset']
+    if dataset.get('type') == 'KNNPairDataset':
+        return dataset['knn_file']
+    name = osp.splitext(osp.basename(config))[0]
+    return osp.join(split_dataset_cfg(cfg, split).get('data_root', '.'), 'nns',
+                    f'nns_{name}_{split}.npz')
+
+
 def split_dataset_cfg(cfg: Config, split: str) -> dict:
     """The dataset config of a split, unwrapping :class:`KNNPairDataset`."""
     loader = cfg.get(f'{split}_dataloader')
@@ -203,8 +216,7 @@ def main(argv: Optional[List[str]] = None) -> Optional[str]:
 
     out = None
     if rank == 0:
-        out = args.out or osp.join(dataset_cfg.get('data_root', '.'), 'nns', 'nns_'
-                                   f'{osp.splitext(osp.basename(args.config))[0]}_{args.split}.npz')
+        out = args.out or default_out(cfg, args.config, args.split)
         os.makedirs(osp.dirname(osp.abspath(out)), exist_ok=True)
         ids = np.array([sample_id(dataset.get_data_info(i)) for i in range(num)])
         settings = dict(model=cfg.model, pipeline=dataset_cfg.get('pipeline'), split=args.split,

@@ -1,6 +1,7 @@
 """Cache PriMaPs mask proposals: ``python tools/precompute_primaps.py CONFIG [options]``.
 
-Runs the config's frozen backbone over ``primaps_precompute.dataloader`` (the
+Runs the config's frozen backbone (``primaps_precompute.model`` when set, else the
+config's ``model``) over ``primaps_precompute.dataloader`` (the
 training images with the deterministic part of the training pipeline) and
 writes one mask-id PNG per image to ``primaps_precompute.out_dir`` (uint8,
 255 = no mask, ``1…N`` = masks in extraction order), named as
@@ -10,7 +11,9 @@ training pipeline's ``proposal_root`` in the shipped configs.
 Every PNG is written atomically (temporary file, then rename). The folder's
 ``manifest.json`` records the config settings that determine the maps (model,
 proposer, pre-compute pipeline), the seed, the checkpoint's SHA-256 and the
-tool version; resuming with different ones is an error. On resume, images
+tool version; it is written once the weights are loaded, and replaced while
+the folder holds no map yet. Resuming with different ones is an error naming
+each differing entry. On resume, images
 whose PNG decodes completely are skipped and any other PNG is recomputed.
 The seed (``--seed``, 0) fixes random-init weights, so the maps do not depend
 on the run or on the number of processes: with ``--launcher pytorch`` rank
@@ -117,7 +120,19 @@ def main(argv: Optional[List[str]] = None) -> int:
     init_distributed(args.launcher, cfg)
     rank, world_size = get_dist_info()
     loader_cfg = dict(spec['dataloader'])
-    settings = dict(model=cfg.model, proposer=spec['proposer'],
+    model_cfg = spec.get('model', cfg.model)  # PriMaPs-EM on STEGO/HP/CAUSE: the plain backbone
+    dataset = DATASETS.build(loader_cfg['dataset'])
+    # Weights before the folder is claimed: a failed download leaves no manifest behind.
+    set_random_seed(args.seed)  # the same random-init weights in every run and on every rank
+    model = MODELS.build(model_cfg)
+    model.init_weights()
+    if args.checkpoint:
+        load_checkpoint(model, args.checkpoint, map_location='cpu')
+    device = 'cuda' if torch.cuda.is_available() else 'cpu'
+    model.to(device).eval()
+    proposer = MODELS.build(spec['proposer'])
+
+    settings = dict(model=model_cfg, proposer=spec['proposer'],
                     pipeline=loader_cfg['dataset'].get('pipeline'))
     manifest = make_manifest('precompute_primaps', TOOL_VERSION, args.config, settings,
                              args.checkpoint, args.seed)
@@ -126,23 +141,12 @@ def main(argv: Optional[List[str]] = None) -> int:
     barrier()
     if rank != 0:
         claim_folder(out_dir, manifest, REGENERATE)
-
-    dataset = DATASETS.build(loader_cfg['dataset'])
     shard = range(rank, len(dataset), world_size)  # fixed before any rank writes
     mine = [i for i in shard if not is_done(
         osp.join(out_dir, proposal_name(dataset.get_data_info(i)['img_path'])))]
     print_log(f'PriMaPs pre-compute: rank {rank} of {world_size} has {len(shard)} of '
               f'{len(dataset)} images, {len(shard) - len(mine)} done, takes {len(mine)}.',
               logger='current')
-
-    set_random_seed(args.seed)  # the same random-init weights in every run and on every rank
-    model = MODELS.build(cfg.model)
-    model.init_weights()
-    if args.checkpoint:
-        load_checkpoint(model, args.checkpoint, map_location='cpu')
-    device = 'cuda' if torch.cuda.is_available() else 'cpu'
-    model.to(device).eval()
-    proposer = MODELS.build(spec['proposer'])
     head = model.decode_head
     loader = DataLoader(Subset(dataset, mine),
                         batch_size=args.batch_size or loader_cfg.get('batch_size', 16),

@@ -6,7 +6,9 @@ env_cfg = dict(
     dist_cfg=dict(backend='nccl'),
 )
 vis_backends = [dict(type='LocalVisBackend')]
-visualizer = dict(type='USSLocalVisualizer', vis_backends=vis_backends, name='visualizer')
+# No fixed `name`: mmengine then names it after the run; a fixed one makes every later run in
+# the same process reuse the first run's visualizer and write into that run's folder.
+visualizer = dict(type='USSLocalVisualizer', vis_backends=vis_backends)
 log_processor = dict(by_epoch=False)
 log_level = 'INFO'
 load_from = None

@@ -6,6 +6,6 @@ _base_ = [
     '../_base_/models/baseline_dino-vit-b8.py', '../_base_/datasets/potsdam3.py',
     '../_base_/default_runtime.py', '../_base_/schedules/frozen_probe_2k.py'
 ]
-model = dict(data_preprocessor=dict(size=(320, 320)), decode_head=dict(num_classes=3))
+model = dict(decode_head=dict(num_classes=3))
 train_dataloader = dict(batch_size=32)
 custom_hooks = [dict(type='PrototypeInitHook', method='pca', num_batches=93)]

@@ -11,10 +11,7 @@ _base_ = [
     '../_base_/default_runtime.py', '../_base_/schedules/frozen_probe_2k.py'
 ]
 num_clusters = 27
-crop_size = (224, 224)  # as in image_folder.py
-model = dict(
-    data_preprocessor=dict(size=crop_size),
-    decode_head=dict(num_classes=num_clusters, linear_probe=False))
+model = dict(decode_head=dict(num_classes=num_clusters, linear_probe=False))
 custom_hooks = [dict(type='PrototypeInitHook', method='kmeans', num_batches=8)]
 visualizer = dict(type='USSLocalVisualizer')
 val_cfg = None

@@ -16,5 +16,6 @@ model = dict(
 # max_norm is COCO-Stuff's: the reference's step-2 script has no VOC setting
 # (docs/methods/cause.md#pascal-voc)
 optim_wrapper = dict(clip_grad=dict(max_norm=0.1), optimizer=dict(weight_decay=0.0001))
+train_crop_size = 224  # the training crops (cause_loader_224)
 train_dataloader = {{_base_.cause_loader_224}}
 custom_hooks = [dict(type='IterationSeedHook', seed=0)]

@@ -12,6 +12,7 @@ model = dict(
     decode_head=dict(num_classes=21, clusterbook_file=clusterbook_file, front_door=False))
 # no clipping: the reference's step 3 clips on COCO-Stuff and Cityscapes only
 optim_wrapper = dict(clip_grad=None, clip_prefixes=(), optimizer=dict(weight_decay=0.0001))
+train_crop_size = 320  # the training crops (cause_loader_320)
 train_dataloader = {{_base_.cause_loader_320}}
 train_cfg = dict(max_epochs=5)
 step2_work_dir = 'work_dirs/cause-tr_dino-vit-s8_2e_voc-320'

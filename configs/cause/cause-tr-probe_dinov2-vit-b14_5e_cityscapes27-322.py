@@ -12,6 +12,7 @@ clusterbook_file = ('work_dirs/cause-mediator_dinov2-vit-b14_1e_cityscapes27-322
 model = dict(
     decode_head=dict(num_classes=27, clusterbook_file=clusterbook_file, front_door=False))
 optim_wrapper = dict(clip_grad=dict(max_norm=1.0), optimizer=dict(weight_decay=0.0))
+train_crop_size = 322  # the training crops (cause_loader_322)
 train_dataloader = {{_base_.cause_loader_322}}
 train_cfg = dict(max_epochs=5)
 step2_work_dir = 'work_dirs/cause-tr_dinov2-vit-b14_2e_cityscapes27-322'

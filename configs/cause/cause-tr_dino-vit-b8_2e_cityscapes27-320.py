@@ -14,5 +14,6 @@ model = dict(
         loss_front=dict(type='CauseContrastiveLoss', temperature=0.07, pos_thresh=0.3,
                         neg_thresh=0.1)))
 optim_wrapper = dict(clip_grad=dict(max_norm=1.0), optimizer=dict(weight_decay=0.0))
+train_crop_size = 320  # the training crops (cause_loader_320)
 train_dataloader = {{_base_.cause_loader_320}}
 custom_hooks = [dict(type='IterationSeedHook', seed=0)]

@@ -16,5 +16,6 @@ model = dict(
 # max_norm is COCO-Stuff's: the reference's step-2 script has no VOC setting
 # (docs/methods/cause.md#pascal-voc)
 optim_wrapper = dict(clip_grad=dict(max_norm=2.0), optimizer=dict(weight_decay=0.0001))
+train_crop_size = 320  # the training crops (cause_loader_320)
 train_dataloader = {{_base_.cause_loader_320}}
 custom_hooks = [dict(type='IterationSeedHook', seed=0)]

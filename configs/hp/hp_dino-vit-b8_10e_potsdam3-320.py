@@ -18,8 +18,10 @@ train_dataloader = dict(
     sampler=dict(_delete_=True, type='DefaultSampler', shuffle=True))
 # 10 epochs over the tiles; HP validates every 50 iterations, here once per epoch.
 train_cfg = dict(type='EpochBasedTrainLoop', max_epochs=10, val_interval=1)
+warmup = 100  # iterations of the λ ramp 0 → 1 (HPLambdaHook)
+renew_interval = 20  # iterations between Pool_sp renewals (ReferencePoolHook)
 custom_hooks = [
     dict(type='IterationSeedHook', seed=0),
-    dict(type='HPLambdaHook', warmup=100),
-    dict(type='ReferencePoolHook', batch_size=64, renew_interval=20, num_workers=4),
+    dict(type='HPLambdaHook', warmup=warmup),
+    dict(type='ReferencePoolHook', batch_size=64, renew_interval=renew_interval),
 ]

@@ -17,8 +17,10 @@ train_pipeline = {{_base_.hp_five_crop_pipeline}}
 train_dataloader = {{_base_.hp_five_crop_loader}}
 # 3 epochs over the crops; HP validates every 100 iterations, here once per epoch.
 train_cfg = dict(type='EpochBasedTrainLoop', max_epochs=3, val_interval=1)
+warmup = 1000  # iterations of the λ ramp 0 → 1 (HPLambdaHook)
+renew_interval = 100  # iterations between Pool_sp renewals (ReferencePoolHook)
 custom_hooks = [
     dict(type='IterationSeedHook', seed=0),
-    dict(type='HPLambdaHook', warmup=1000),
-    dict(type='ReferencePoolHook', batch_size=64, renew_interval=100, num_workers=4),
+    dict(type='HPLambdaHook', warmup=warmup),
+    dict(type='ReferencePoolHook', batch_size=64, renew_interval=renew_interval),
 ]

@@ -5,7 +5,8 @@
 # grid of a 224 crop (1, 2, 4, 6) instead of the 28x28 grid of the dilated ResNet.
 # Generate the masks first:
 #   python tools/maskcontrast_dino_saliency.py data/VOCdevkit/VOC2012 \
-#       --split ImageSets/Segmentation/trainaug.txt --out-dir saliency_dino_vit-s16
+#       --split ImageSets/Segmentation/trainaug.txt --out-dir saliency_dino_vit-s16 \
+#       --list-out ImageSets/Segmentation/trainaug_dino_saliency.txt
 _base_ = [
     '../_base_/models/dino-vit-s16.py',
     '../_base_/datasets/pascal_voc_saliency.py',
@@ -17,14 +18,7 @@ saliency_dir = 'saliency_dino_vit-s16'
 model = dict(
     _delete_=True,
     type='MaskContrast',
-    data_preprocessor=dict(
-        type='SegDataPreProcessor',
-        mean=[123.675, 116.28, 103.53],
-        std=[58.395, 57.12, 57.375],
-        bgr_to_rgb=True,
-        size=(224, 224),
-        pad_val=0,
-        seg_pad_val=255),
+    data_preprocessor={{_base_.model.data_preprocessor}},
     backbone={{_base_.model.backbone}},
     decode_head=dict(
         type='MaskContrastHead',

@@ -5,8 +5,8 @@
 # 60 epochs, lr x0.1 for epochs > 25 (0-based: epochs 0-25 at 0.1, 26-59 at 0.01, hence
 # milestones=[26]); validated every epoch, the best epoch kept (chosen on val, as the
 # reference does). `pretrained` is a MaskContrast pre-training
-# checkpoint (its `backbone.` / `decode_head.` weights are loaded); on the command line set
-# model.backbone.init_cfg.checkpoint and model.decode_head.init_cfg.checkpoint.
+# checkpoint (its `backbone.` / `decode_head.` weights are loaded); on the command line
+#   --cfg-options pretrained=CKPT
 _base_ = ['../_base_/datasets/pascal_voc.py', '../_base_/default_runtime.py']
 pretrained = 'work_dirs/maskcontrast-sup-sal_resnet50-d8_40e_voc-512/epoch_40.pth'
 data_preprocessor = dict(
@@ -14,7 +14,7 @@ data_preprocessor = dict(
     mean=[123.675, 116.28, 103.53],
     std=[58.395, 57.12, 57.375],
     bgr_to_rgb=True,
-    size=(512, 512),
+    size_divisor=8,  # output stride 8; the pipeline fixes the input size
     pad_val=0,
     seg_pad_val=255)
 model = dict(

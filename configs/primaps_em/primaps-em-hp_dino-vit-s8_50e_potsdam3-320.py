@@ -3,9 +3,10 @@
 # features, starting from its cluster centres (no PCA, no warm-up); the PriMaPs masks are the plain
 # DINO ViT-S/8 ones of primaps-em_dino-vit-s8_52e_potsdam3-320.py (pre-compute them with that
 # config). Set the HP checkpoint in `sota_checkpoint` below, or with
-#   --cfg-options model.backbone.checkpoint=CKPT custom_hooks.0.checkpoint=CKPT
+#   --cfg-options sota_checkpoint=CKPT
+# (a file, a glob matching one, or a work dir: its last checkpoint).
 _base_ = ['./primaps-em_dino-vit-s8_52e_potsdam3-320.py']
-sota_checkpoint = 'work_dirs/hp_dino-vit-s8_10e_potsdam3-320/best_cluster_mIoU.pth'
+sota_checkpoint = 'work_dirs/hp_dino-vit-s8_10e_potsdam3-320/best_cluster_mIoU_epoch_*.pth'
 model = dict(
     backbone=dict(
         _delete_=True,
@@ -24,8 +25,11 @@ model = dict(
         checkpoint=sota_checkpoint),
     decode_head=dict(in_channels=256))
 train_cfg = dict(max_epochs=50)
+warmup_epochs = 0  # no warm-up: every EM epoch is a best-checkpoint candidate
 custom_hooks = [
     dict(type='CheckpointPrototypeInitHook', checkpoint=sota_checkpoint),
-    dict(type='PrimapsEMHook', warmup_epochs=0, interval=10, max_decay=0.98),
+    dict(type='PrimapsEMHook', warmup_epochs=warmup_epochs, interval=10, max_decay=0.98),
 ]
-default_hooks = dict(checkpoint=dict(warmup=0))  # no warm-up: every EM epoch is a candidate
+default_hooks = dict(checkpoint=dict(warmup=warmup_epochs))
+# The PriMaPs masks are the plain backbone's: the pre-compute builds the base config's model.
+primaps_precompute = dict(model={{_base_.model}})

@@ -10,7 +10,7 @@ import hashlib
 import json
 import os
 import os.path as osp
-from typing import Any, Callable, Optional
+from typing import Any, Callable, List, Optional, Tuple
 
 from mmuss.version import __version__
 
@@ -66,9 +66,27 @@ def make_manifest(tool: str, tool_version: int, config: str, settings: dict,
 IDENTITY_KEYS = ('tool', 'tool_version', 'settings', 'seed', 'checkpoint_sha256')
 
 
-def manifest_mismatch(stored: dict, current: dict) -> list:
-    """The identity keys on which two manifests differ."""
-    return [k for k in IDENTITY_KEYS if stored.get(k) != current.get(k)]
+def differences(stored: Any, current: Any, key: str) -> List[Tuple[str, Any, Any]]:
+    """``(dotted key, stored, current)`` of every leaf where two JSON values differ."""
+    if isinstance(stored, dict) and isinstance(current, dict):
+        return [d for k in sorted(set(stored) | set(current), key=str)
+                for d in differences(stored.get(k), current.get(k), f'{key}.{k}')]
+    if (isinstance(stored, list) and isinstance(current, list)
+            and len(stored) == len(current)):
+        return [d for i, (a, b) in enumerate(zip(stored, current))
+                for d in differences(a, b, f'{key}.{i}')]
+    return [] if stored == current else [(key, stored, current)]
+
+
+def manifest_mismatch(stored: dict, current: dict) -> List[Tuple[str, Any, Any]]:
+    """Where two manifests' identity keys (:data:`IDENTITY_KEYS`) differ, leaf by leaf."""
+    return [d for k in IDENTITY_KEYS for d in differences(stored.get(k), current.get(k), k)]
+
+
+def short(value: Any, limit: int = 120) -> str:
+    """``repr(value)``, cut to ``limit`` characters."""
+    text = repr(value)
+    return text if len(text) <= limit else text[:limit - 3] + '...'
 
 
 def write_json(path: str, data: dict) -> None:
@@ -89,26 +107,27 @@ def read_json(path: str, regenerate: str) -> dict:
 
 
 def claim_folder(out_dir: str, manifest: dict, regenerate: str, suffix: str = '.png') -> bool:
-    """Write ``out_dir``'s manifest, or check a stored one; ``True`` when one was stored.
+    """Write ``out_dir``'s manifest, or check a stored one; ``True`` when one was kept.
 
-    A stored manifest with other identity keys (:data:`IDENTITY_KEYS`) is a
-    ``ValueError`` naming the keys and both values; so are files ending in
-    ``suffix`` without any manifest (their origin is unknown).
+    A folder holding no ``suffix`` file belongs to no run yet: its manifest
+    (e.g. of a run that failed before writing anything) is replaced. Otherwise
+    a stored manifest with other identity keys (:data:`IDENTITY_KEYS`) is a
+    ``ValueError`` naming each differing entry with both values; so are
+    ``suffix`` files without any manifest (their origin is unknown).
     """
     path = osp.join(out_dir, MANIFEST_NAME)
-    if not osp.isfile(path) and osp.isdir(out_dir) and any(
-            name.endswith(suffix) for name in os.listdir(out_dir)):
+    holds = osp.isdir(out_dir) and any(name.endswith(suffix) for name in os.listdir(out_dir))
+    if holds and not osp.isfile(path):
         raise ValueError(f'{out_dir} holds {suffix} files but no {MANIFEST_NAME}: they were '
                          f'written by an older tool version or another program. Use another '
                          f'output folder, or delete it to start over.')
-    if osp.isfile(path):
-        stored = read_json(path, regenerate)
-        differ = manifest_mismatch(stored, manifest)
+    if holds:
+        differ = manifest_mismatch(read_json(path, regenerate), manifest)
         if differ:
-            detail = '; '.join(f'{k}: stored {stored.get(k)!r}, now {manifest.get(k)!r}'
-                               for k in differ)
-            raise ValueError(f'{out_dir} was written by another run ({path}: {detail}). Use '
-                             f'another output folder, or delete it to start over.')
+            listed = '; '.join(f'{k}: stored {short(a)}, now {short(b)}' for k, a, b in differ[:8])
+            more = f' (and {len(differ) - 8} more)' if len(differ) > 8 else ''
+            raise ValueError(f'{out_dir} was written by another run ({path}: {listed}{more}). '
+                             f'Use another output folder, or delete it to start over.')
         return True
     os.makedirs(out_dir, exist_ok=True)
     write_json(path, manifest)

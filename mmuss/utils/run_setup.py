@@ -22,11 +22,16 @@ from .checkpoint_state import checkpoint_state_dict
 from .model_wrapper import unwrap_model
 
 
-def add_launch_args(parser: argparse.ArgumentParser) -> None:
-    """``--cfg-options``, ``--launcher`` and ``--local-rank``, shared by the tools."""
+def add_cfg_options_arg(parser: argparse.ArgumentParser) -> None:
+    """``--cfg-options``, shared by every tool that reads a config."""
     parser.add_argument(
         '--cfg-options', nargs='+', action=DictAction,
-        help='override config settings, e.g. train_cfg.max_iters=100')
+        help='override config settings, e.g. data_root=/data/x train_cfg.max_iters=100')
+
+
+def add_launch_args(parser: argparse.ArgumentParser) -> None:
+    """``--cfg-options``, ``--launcher`` and ``--local-rank``, shared by the tools."""
+    add_cfg_options_arg(parser)
     parser.add_argument(
         '--launcher', choices=['none', 'pytorch', 'slurm', 'mpi'], default='none',
         help='job launcher')
@@ -152,7 +157,7 @@ def check_checkpoint_keys(model: torch.nn.Module, filename: str,
     ``allow_shape_mismatch`` (those tensors then keep the model's values, as
     mmengine's non-strict loading does).
     """
-    state = checkpoint_state_dict(filename)
+    state = checkpoint_state_dict(filename, mmap=True)  # keys and shapes: nothing is read
     expected = unwrap_model(model).state_dict()
     missing, unexpected = sorted(set(expected) - set(state)), sorted(set(state) - set(expected))
     if missing or unexpected:

@@ -116,7 +116,11 @@ def test_primaps_em_on_top_matches_its_sota_config(name):
     assert cfg.train_dataloader.dataset.pipeline == plain.train_dataloader.dataset.pipeline
     hooks = {h['type']: h for h in cfg.custom_hooks}
     assert hooks['CheckpointPrototypeInitHook']['checkpoint'] == wrapper.checkpoint
-    # the checkpoint is read from the SotA config's own default work dir
-    assert wrapper.checkpoint == f'work_dirs/{Path(sota_name).name}/best_cluster_mIoU.pth'
+    # the best checkpoint of the SotA config's default work dir, as mmengine names it
+    unit = 'iter' if sota.train_cfg.type == 'IterBasedTrainLoop' else 'epoch'
+    assert sota.default_hooks.checkpoint.save_best == 'cluster/mIoU'
+    assert wrapper.checkpoint == cfg.sota_checkpoint == (
+        f'work_dirs/{Path(sota_name).name}/best_cluster_mIoU_{unit}_*.pth')
+    assert cfg.primaps_precompute.model == plain.model  # the plain backbone's PriMaPs masks
     assert hooks['PrimapsEMHook']['warmup_epochs'] == 0 and 'PrototypeInitHook' not in hooks
     assert cfg.default_hooks.checkpoint.warmup == 0

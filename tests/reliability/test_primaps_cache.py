@@ -64,9 +64,34 @@ def test_manifest_records_the_run_and_a_mismatch_on_resume_is_an_error(tmp_path,
         precompute.main([str(cfg)])
     with pytest.raises(ValueError, match=r'seed: stored 0, now 1'):
         precompute.main([str(cfg), '--checkpoint', str(ckpt), '--seed', '1'])
-    with pytest.raises(ValueError, match=r'manifest.json: settings'):
+    with pytest.raises(ValueError) as refused:
         precompute.main([str(cfg), '--checkpoint', str(ckpt), '--cfg-options',
                          'primaps_precompute.proposer.threshold=0.5'])
+    # only the differing entry, with both values (not the whole settings dump)
+    assert 'manifest.json: settings.proposer.threshold: stored None, now 0.5)' in str(
+        refused.value)
+    assert len(str(refused.value)) < 400
+
+
+def test_a_run_that_failed_before_any_map_leaves_no_manifest(tmp_path, textures):
+    """Offline, the default weights URL fails: nothing is claimed, the corrected rerun runs."""
+    cfg = write_primaps_config(tmp_path / 'cfg.py', textures, tmp_path / 'p')
+    unreachable = f"dict(type='Pretrained', checkpoint={str(tmp_path / 'no_weights.pth')!r})"
+    cfg.write_text(cfg.read_text().replace('init_cfg=None', f'init_cfg={unreachable}'))
+    with pytest.raises(FileNotFoundError):
+        precompute.main([str(cfg)])
+    assert not (tmp_path / 'p' / 'manifest.json').exists()
+    assert precompute.main([str(cfg), '--cfg-options', 'model.backbone.init_cfg=None']) == 6
+
+
+def test_a_folder_without_maps_is_no_other_run(tmp_path, textures):
+    """A manifest left beside no map (an older tool wrote it before failing) is replaced."""
+    cfg = write_primaps_config(tmp_path / 'cfg.py', textures, tmp_path / 'p')
+    (tmp_path / 'p').mkdir()
+    (tmp_path / 'p' / 'manifest.json').write_text(json.dumps(dict(tool='precompute_primaps',
+                                                                  seed=5)))
+    assert precompute.main([str(cfg)]) == 6
+    assert json.loads((tmp_path / 'p' / 'manifest.json').read_text())['seed'] == 0
 
 
 def test_maps_without_a_manifest_are_not_resumed(tmp_path, textures):

@@ -63,7 +63,7 @@ val_dataloader = None
 val_cfg = None
 val_evaluator = None
 custom_hooks = [dict(type='IterationSeedHook', seed=0),
-                dict(type='CauseClusterbookHook', out_file=clusterbook_file)]
+                dict(type='CauseClusterbookHook', clusterbook_file=clusterbook_file)]
 '''
 
 HEAD = '''
@@ -218,7 +218,7 @@ def test_missing_clusterbook_names_the_file_and_shape(data_root, tmp_path):
 def test_probe_stage_without_a_step_two_checkpoint_names_it(mediator, data_root, tmp_path):
     hooks = f"[dict(type='CauseHeadInitHook', checkpoint={str(tmp_path / 'nowhere.pth')!r})]"
     cfg = head_config(tmp_path / 'step3.py', data_root, mediator[2], 'tr', False, hooks)
-    with pytest.raises(FileNotFoundError, match=r'nowhere\.pth.*front-door stage'):
+    with pytest.raises(FileNotFoundError, match=r'step2_work_dir.*front-door stage.*nowhere\.pth'):
         train(cfg, tmp_path / 'w', 'nowhere')
 
 

@@ -39,7 +39,7 @@ def test_voc_super_crops_then_three_steps_then_test(tmp_path, monkeypatch):
     voc_tree(root, splits=('train', 'val'))
     load_tool('dataset_converters/five_crop').main([
         str(REPO / 'configs' / '_base_' / 'datasets' / 'pascal_voc.py'), '--split', 'train',
-        '--name', 'pascalvoc', '--crop-type', 'super', '--data-root', str(root)])
+        '--name', 'pascalvoc', '--crop-type', 'super', '--cfg-options', f'data_root={root}'])
     monkeypatch.chdir(tmp_path)  # the shipped work_dirs/... chain, as a user runs it
     configs = []
     for k, name in enumerate(STEPS):

@@ -54,8 +54,8 @@ def test_tool_writes_stego_layout(tmp_path, five_crop, monkeypatch):
             Image.fromarray(array).save(tmp_path / sub / 'train' / city / (name + suffix))
         sources.append((rgb, ids))
     monkeypatch.setattr(sys, 'argv', [
-        'five_crop.py', CONFIG, '--split', 'train', '--name', 'cityscapes', '--data-root',
-        str(tmp_path)])
+        'five_crop.py', CONFIG, '--split', 'train', '--name', 'cityscapes', '--cfg-options',
+        f'data_root={tmp_path}'])
     five_crop.main()
     out = tmp_path / 'cropped' / 'cityscapes_five_crop_0.5'
     # 9×12, ratio 0.5 → 4×6 crops at (0,0), (0,6), (5,0), (5,6), centre (round(2.5)=2, 3)
@@ -141,7 +141,7 @@ def test_tool_writes_cause_super_crops_of_voc(tmp_path, five_crop):
     root = tmp_path / 'VOC2012'
     sources = voc_tree(root)
     five_crop.main([VOC_CONFIG, '--split', 'train', '--name', 'pascalvoc', '--crop-type',
-                    'super', '--data-root', str(root)])
+                    'super', '--cfg-options', f'data_root={root}'])
     out = root / 'cropped' / 'pascalvoc_super_crop_0'
     assert sorted(p.name for p in out.rglob('*') if p.is_file()) == sorted(
         [f'{n}.jpg' for n in range(100)] + [f'{n}.png' for n in range(100)])
@@ -180,9 +180,9 @@ def test_tool_writes_cause_super_crops_of_voc(tmp_path, five_crop):
 
 def test_tool_names_missing_sources_and_refuses_a_super_ratio(tmp_path, five_crop, capsys):
     with pytest.raises(FileNotFoundError, match=r'ImageSets/Segmentation/train\.txt does not '
-                       r'exist: pass --data-root'):
+                       r'exist: pass --cfg-options data_root='):
         five_crop.main([VOC_CONFIG, '--name', 'pascalvoc', '--crop-type', 'super',
-                        '--data-root', str(tmp_path)])
+                        '--cfg-options', f'data_root={tmp_path}'])
     with pytest.raises(SystemExit):
         five_crop.main([VOC_CONFIG, '--name', 'pascalvoc', '--crop-type', 'super',
                         '--ratio', '0.5'])

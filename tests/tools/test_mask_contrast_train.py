@@ -52,7 +52,6 @@ def tiny_config(tmp_path: Path, data_root: Path) -> Path:
 _base_ = [{str(CONFIG)!r}]
 data_root = {str(data_root)!r}
 model = dict(
-    data_preprocessor=dict(size=(32, 32)),
     backbone=dict(depth=18, stem_channels=8, base_channels=8, frozen_stages=1, init_cfg=None),
     decode_head=dict(in_channels=64, channels=16, embed_dims=8, dilations=(1, 2, 3)),
     queue_size=4,

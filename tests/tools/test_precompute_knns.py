@@ -5,6 +5,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 import torch
+from mmengine.config import Config
 
 from .conftest import free_port
 
@@ -79,3 +80,17 @@ train_dataloader = dict(dataset=dict(type='BaseSegDataset', data_root={str(tmp_p
     a, b = np.load(single), np.load(tmp_path / 'dist.npz')
     assert np.array_equal(a['nns'], b['nns']) and np.array_equal(a['ids'], b['ids'])
     assert a['nns'].shape == (13, 5) and (a['nns'][:, 0] == np.arange(13)).all()
+
+
+STEGO = sorted((REPO / 'configs' / 'stego').glob('*.py'))
+
+
+@pytest.mark.parametrize('config', STEGO, ids=lambda p: p.stem)
+def test_default_output_is_the_table_the_config_reads(config):
+    """One name: the tool writes the knn_file that KNNPairDataset reads (it wrote
+    nns_<config name>_train.npz, which no config read)."""
+    cfg = Config.fromfile(str(config))
+    reads = cfg.train_dataloader.dataset.knn_file
+    assert knn_tool.default_out(cfg, str(config), 'train') == reads
+    moved = knn_tool.merge_cfg_options(cfg, dict(data_root='/d'))
+    assert knn_tool.default_out(moved, str(config), 'train') == '/d' + reads[reads.index('/nns/'):]

@@ -31,7 +31,8 @@ def test_reference_pool_building_leaves_the_torch_stream_alone():
         type='HPHead', channels=6, num_classes=3, pool_size=4, dropout_ratio=0.5)))
     dataset = [dict(inputs=torch.randint(0, 256, (3, 16, 16), dtype=torch.uint8),
                     data_samples=samples(1, views=())[0]) for _ in range(4)]
-    runner = SimpleNamespace(model=model, train_dataloader=SimpleNamespace(dataset=dataset))
+    runner = SimpleNamespace(model=model,
+                             train_dataloader=SimpleNamespace(dataset=dataset, num_workers=0))
     torch.manual_seed(0)
     expected = torch.rand(3)
     torch.manual_seed(0)

@@ -1,7 +1,7 @@
 """Write a cropped training set: STEGO's five crops or CAUSE's PASCAL VOC "super" crops.
 
 ``python tools/dataset_converters/five_crop.py CONFIG --split train --name NAME
-[--crop-type {five,super}]``
+[--crop-type {five,super}] [--cfg-options data_root=...]``
 
 Every image of the config's ``<split>_dataloader`` dataset (full resolution,
 labels mapped by the pipeline's ``LabelLUT``) gives
@@ -38,6 +38,8 @@ from PIL import Image
 import mmuss  # noqa: F401  (registers the datasets and transforms)
 from mmuss.datasets.cached_artefacts import atomic_write
 from mmuss.utils import IGNORE_INDEX
+from mmuss.utils.cfg_options import merge_cfg_options
+from mmuss.utils.run_setup import add_cfg_options_arg
 
 #: Crop ratios of CAUSE's ``super`` crops (reference ``crop_dataset.py``), one ten-crop each.
 SUPER_RATIOS = (0.3, 0.4, 0.5, 0.6, 0.7)
@@ -140,10 +142,12 @@ def check_sources(ds_cfg: dict) -> None:
     ann_file = ds_cfg.get('ann_file') or ''
     if ann_file and not osp.isfile(osp.join(root, ann_file)):
         raise FileNotFoundError(f'Image list {osp.join(root, ann_file)} does not exist: pass '
-                                f'--data-root (the folder holding it) or --ann-file.')
+                                f'--cfg-options data_root=... (the folder holding it) or '
+                                f'--ann-file.')
     img_dir = osp.join(root, ds_cfg.get('data_prefix', {}).get('img_path', ''))
     if not osp.isdir(img_dir):
-        raise FileNotFoundError(f'Image folder {img_dir} does not exist: pass --data-root.')
+        raise FileNotFoundError(f'Image folder {img_dir} does not exist: pass --cfg-options '
+                                f'data_root=...')
 
 
 def parse_args(argv: Optional[List[str]] = None) -> argparse.Namespace:
@@ -158,11 +162,11 @@ def parse_args(argv: Optional[List[str]] = None) -> argparse.Namespace:
     parser.add_argument('--crop-type', default='five', choices=['five', 'super'],
                         help="five: STEGO's five crops at --ratio; super: CAUSE's ten crops "
                         'at each of the ratios 0.3..0.7 (PASCAL VOC)')
-    parser.add_argument('--data-root', help="override the dataset's data_root")
     parser.add_argument('--ann-file', help='image list (e.g. a COCO-Stuff curated list)')
     parser.add_argument('--out-dir', help='default: <data_root>/cropped')
     parser.add_argument('--ratio', type=float, help='five crops: crop ratio (default 0.5)')
     parser.add_argument('--nproc', type=int, default=1)
+    add_cfg_options_arg(parser)
     args = parser.parse_args(argv)
     if args.crop_type == 'super' and args.ratio is not None:
         parser.error('--ratio applies to --crop-type five; super crops use the ratios '
@@ -174,11 +178,9 @@ def parse_args(argv: Optional[List[str]] = None) -> argparse.Namespace:
 
 def main(argv: Optional[List[str]] = None) -> None:
     args = parse_args(argv)
-    cfg = Config.fromfile(args.config)
+    cfg = merge_cfg_options(Config.fromfile(args.config), args.cfg_options)
     init_default_scope(cfg.get('default_scope', 'mmseg'))
     ds_cfg = cfg[f'{args.split}_dataloader']['dataset'].copy()
-    if args.data_root:
-        ds_cfg['data_root'] = args.data_root
     if args.ann_file:
         ds_cfg['ann_file'] = args.ann_file
     check_sources(ds_cfg)

@@ -14,7 +14,7 @@ loads them.
 import argparse
 import os
 import os.path as osp
-from typing import Dict, List
+from typing import Dict, List, Optional
 
 import numpy as np
 from PIL import Image
@@ -94,13 +94,13 @@ def convert_split(src: str, dst: str, list_file: str, split: str) -> int:
     return len(ids)
 
 
-def main() -> None:
+def main(argv: Optional[List[str]] = None) -> None:
     parser = argparse.ArgumentParser(description='Potsdam .mat crops → png (mmseg layout).')
     parser.add_argument('src', help='extracted STEGO potsdam folder (imgs/, gt/, *.txt)')
     parser.add_argument('dst', help='output root, e.g. data/potsdam3')
     parser.add_argument('--splits', nargs='+', default=list(DEFAULT_SPLITS),
                         help='LIST:SPLIT pairs (default: %(default)s)')
-    args = parser.parse_args()
+    args = parser.parse_args(argv)
     for list_file, split in parse_splits(args.splits).items():
         count = convert_split(args.src, args.dst, list_file, split)
         print(f'{split}: {count} images from {list_file}')

@@ -10,18 +10,18 @@
 # zoom / ±5° rotation.
 dataset_type = 'PascalVOCDataset'
 data_root = 'data/VOCdevkit/VOC2012'
-image_size = (512, 512)
+crop_size = 512  # the fixed square input side (evaluation resolution)
 train_pipeline = [
     dict(type='LoadImageFromFile'),
     dict(type='LoadAnnotations'),
     dict(type='LabelLUT', mapping='voc21', unmapped='error'),
     dict(type='RandomFlip', prob=0.5),
-    dict(type='Resize', scale=image_size, keep_ratio=False, interpolation='bicubic'),
+    dict(type='Resize', scale=(crop_size, crop_size), keep_ratio=False, interpolation='bicubic'),
     dict(type='PackSegInputs'),
 ]
 test_pipeline = [
     dict(type='LoadImageFromFile'),
-    dict(type='Resize', scale=image_size, keep_ratio=False, interpolation='bicubic'),
+    dict(type='Resize', scale=(crop_size, crop_size), keep_ratio=False, interpolation='bicubic'),
     dict(type='LoadAnnotations'),
     dict(type='LabelLUT', mapping='voc21', unmapped='error'),
     dict(type='PackSegInputs'),

@@ -5,15 +5,15 @@
 # pascal_voc.py; pascal_voc_322.py for /14 backbones. (MaskContrast's VOC protocol, pascal_voc.py,
 # scores at the original size instead.)
 _base_ = ['./pascal_voc.py']
-image_size = (320, 320)
+crop_size = 320
 test_pipeline = [
     dict(type='LoadImageFromFile', imdecode_backend='pillow'),
     dict(type='LoadAnnotations'),
     dict(type='LabelLUT', mapping='voc21', unmapped='error'),
-    dict(type='Resize', scale=image_size, keep_ratio=False, interpolation='nearest',
+    dict(type='Resize', scale=(crop_size, crop_size), keep_ratio=False, interpolation='nearest',
          backend='pillow'),
     # a crop of the whole resized image: it only makes 320x320 the scored "original" (ori_shape)
-    dict(type='CenterCropAsOriginal', crop_size=image_size),
+    dict(type='CenterCropAsOriginal', crop_size=(crop_size, crop_size)),
     dict(type='PackSegInputs'),
 ]
 val_dataloader = dict(batch_size=16, dataset=dict(pipeline=test_pipeline))

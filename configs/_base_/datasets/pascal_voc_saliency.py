@@ -11,9 +11,9 @@
 # crop are re-drawn 3 times and the image is then replaced by a random other one.
 _base_ = ['./pascal_voc.py']
 saliency_dir = 'saliency_supervised_model'
-crop_size = 224
+train_crop_size = 224
 view_pipeline = [
-    dict(type='SegRandomResizedCrop', crop_size=crop_size, scale=(0.2, 1.0),
+    dict(type='SegRandomResizedCrop', crop_size=train_crop_size, scale=(0.2, 1.0),
          ratio=(3 / 4, 4 / 3)),
     dict(type='RandomApply', prob=0.8, transforms=[
         dict(type='ColorJitter', brightness=0.4, contrast=0.4, saturation=0.4,

@@ -4,6 +4,5 @@
 _base_ = ['./dino-vit-b8.py']
 model = dict(
     backbone=dict(out_attn=True),
-    data_preprocessor=dict(size=(224, 224)),
     decode_head=dict(type='HPHead', in_channels=768, dropout_ratio=0.1, sigma=28.0),
     test_cfg=dict(mode='whole', crf=True))

@@ -10,6 +10,5 @@ model = dict(
             type='Pretrained',
             checkpoint='https://dl.fbaipublicfiles.com/dino/dino_deitsmall8_300ep_pretrain/'
             'dino_deitsmall8_300ep_pretrain.pth')),
-    data_preprocessor=dict(size=(224, 224)),
     decode_head=dict(type='HPHead', in_channels=384, dropout_ratio=0.1, sigma=28.0),
     test_cfg=dict(mode='whole', crf=True))

@@ -3,6 +3,5 @@
 # the correlation loss.
 _base_ = ['./dino-vit-b8.py']
 model = dict(
-    data_preprocessor=dict(size=(224, 224)),
     decode_head=dict(type='StegoHead', in_channels=768, channels=70, dropout_ratio=0.1),
     test_cfg=dict(mode='whole', flip=True, crf=True))

@@ -9,6 +9,5 @@ model = dict(
             type='Pretrained',
             checkpoint='https://dl.fbaipublicfiles.com/dino/dino_deitsmall8_300ep_pretrain/'
             'dino_deitsmall8_300ep_pretrain.pth')),
-    data_preprocessor=dict(size=(224, 224)),
     decode_head=dict(type='StegoHead', in_channels=384, channels=70, dropout_ratio=0.1),
     test_cfg=dict(mode='whole', flip=True, crf=True))

@@ -1,5 +1,4 @@
 """Start CAUSE's probe fine-tuning (step 3) from the front-door head of step 2."""
-import os.path as osp
 from typing import Sequence
 
 from mmengine.hooks import Hook
@@ -8,21 +7,7 @@ from mmengine.runner import CheckpointLoader
 from mmseg.registry import HOOKS
 
 from mmuss.utils.model_wrapper import unwrap_model
-
-
-def resolve_checkpoint(path: str) -> str:
-    """``path`` itself, or for a work directory the checkpoint named in its ``last_checkpoint``."""
-    if osp.isdir(path):
-        pointer = osp.join(path, 'last_checkpoint')
-        if not osp.isfile(pointer):
-            raise FileNotFoundError(f'{path!r} is a directory without last_checkpoint: give the '
-                                    f'step-2 checkpoint file instead.')
-        with open(pointer) as f:
-            path = f.read().strip()
-    if not osp.isfile(path):
-        raise FileNotFoundError(f'CAUSE step-2 checkpoint {path!r} does not exist: train the '
-                                f'front-door stage (configs/cause/cause-{{mlp,tr}}_*.py) first.')
-    return path
+from mmuss.utils.previous_run import resolve_checkpoint
 
 
 @HOOKS.register_module()
@@ -35,7 +20,8 @@ class CauseHeadInitHook(Hook):
     weights then come from the resumed checkpoint).
 
     Args:
-        checkpoint: Step-2 checkpoint, or its work directory (``last_checkpoint``).
+        checkpoint: Step-2 checkpoint, a glob matching one, or the step-2 work directory
+            (its ``last_checkpoint``); the shipped configs set it from ``step2_work_dir``.
         exclude: Head-relative key prefixes not loaded.
     """
 
@@ -49,7 +35,9 @@ class CauseHeadInitHook(Hook):
     def before_train(self, runner) -> None:
         if runner.iter > 0:
             return
-        path = resolve_checkpoint(self.checkpoint)
+        path = resolve_checkpoint(
+            self.checkpoint, 'CauseHeadInitHook (step2_work_dir: the CAUSE step-2 front-door '
+            'stage, configs/cause/cause-{mlp,tr}_*.py)')
         state = CheckpointLoader.load_checkpoint(path, map_location='cpu')
         state = state.get('state_dict', state)
         head_state = {k[len('decode_head.'):]: v for k, v in state.items()

@@ -1,5 +1,4 @@
 """Initialise a head's cluster prototypes from another model's checkpoint."""
-import os.path as osp
 
 import torch
 from mmengine.hooks import Hook
@@ -8,6 +7,7 @@ from mmseg.registry import HOOKS
 
 from mmuss.utils.checkpoint_state import checkpoint_state_dict
 from mmuss.utils.model_wrapper import unwrap_model
+from mmuss.utils.previous_run import resolve_checkpoint
 
 
 @HOOKS.register_module()
@@ -21,7 +21,8 @@ class CheckpointPrototypeInitHook(Hook):
     checkpoint).
 
     Args:
-        checkpoint: Path of the SotA (STEGO/HP) training checkpoint.
+        checkpoint: The SotA (STEGO/HP/CAUSE) training checkpoint: a file, a glob matching
+            one (a best checkpoint) or the run's work dir (its last checkpoint).
         key: State-dict key of the ``K×D`` centres.
         probe: Attribute of the decode head holding the prototype probe.
     """
@@ -37,19 +38,17 @@ class CheckpointPrototypeInitHook(Hook):
     def before_train(self, runner) -> None:
         if runner.iter > 0:
             return
-        if not osp.isfile(self.checkpoint):
-            raise FileNotFoundError(f'CheckpointPrototypeInitHook: {self.checkpoint!r} does not '
-                                    f'exist.')
-        state = checkpoint_state_dict(self.checkpoint)
+        path = resolve_checkpoint(self.checkpoint, 'CheckpointPrototypeInitHook (sota_checkpoint)')
+        state = checkpoint_state_dict(path)
         if self.key not in state:
-            raise KeyError(f'{self.checkpoint} has no {self.key!r}.')
+            raise KeyError(f'{path} has no {self.key!r}.')
         model = unwrap_model(runner.model)
         prototypes = getattr(model.decode_head, self.probe).prototypes
         centres = state[self.key]
         if centres.shape != prototypes.shape:
-            raise ValueError(f'{self.key} of {self.checkpoint} is {tuple(centres.shape)}, the '
+            raise ValueError(f'{self.key} of {path} is {tuple(centres.shape)}, the '
                              f'head expects {tuple(prototypes.shape)}.')
         with torch.no_grad():
             prototypes.copy_(centres.to(prototypes))
         print_log(f'CheckpointPrototypeInitHook: {self.probe} from {self.key} of '
-                  f'{self.checkpoint}.', logger='current')
+                  f'{path}.', logger='current')

@@ -51,13 +51,15 @@ class ReferencePoolHook(Hook):
     Args:
         batch_size: Images per forward while building.
         renew_interval: Iterations between ``Pool_sp`` renewals (0: never).
-        num_workers: Data-loading workers while building.
+        num_workers: Data-loading workers while building; ``None`` (default): the training
+            dataloader's ``num_workers``, so ``train_dataloader.num_workers`` sets both.
         seed: Base seed.
     """
 
     priority = 'NORMAL'
 
-    def __init__(self, batch_size: int = 64, renew_interval: int = 100, num_workers: int = 0,
+    def __init__(self, batch_size: int = 64, renew_interval: int = 100,
+                 num_workers: Optional[int] = None,
                  seed: int = 0) -> None:
         if renew_interval < 0:
             raise ValueError(f'renew_interval must be >= 0, got {renew_interval}.')
@@ -66,6 +68,12 @@ class ReferencePoolHook(Hook):
         self.num_workers = num_workers
         self.seed = seed
         self.num_renewals = 0
+
+    def workers(self, runner) -> int:
+        """``num_workers``, else the training dataloader's."""
+        if self.num_workers is not None:
+            return self.num_workers
+        return runner.train_dataloader.num_workers
 
     def head(self, runner):
         head = unwrap_model(runner.model).decode_head
@@ -83,7 +91,7 @@ class ReferencePoolHook(Hook):
         was_training = head.training
         loader = torch.utils.data.DataLoader(
             torch.utils.data.Subset(dataset, indices.tolist()), batch_size=self.batch_size,
-            shuffle=False, num_workers=self.num_workers, collate_fn=pseudo_collate,
+            shuffle=False, num_workers=self.workers(runner), collate_fn=pseudo_collate,
             generator=torch.Generator().manual_seed(self.seed + iteration))
         head.train()
         agnostic, specific = [], []

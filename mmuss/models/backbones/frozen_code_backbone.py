@@ -1,5 +1,4 @@
 """A frozen backbone followed by a trained head (STEGO, HP, CAUSE): its code as the feature map."""
-import os.path as osp
 from typing import Optional
 
 from mmengine.model import BaseModule
@@ -8,6 +7,7 @@ from mmseg.utils import ConfigType, OptConfigType
 from torch import Tensor
 
 from ...utils.checkpoint_state import checkpoint_state_dict
+from ...utils.previous_run import resolve_checkpoint
 from ..utils.backbone_output import BackboneOutput
 
 
@@ -38,7 +38,8 @@ class FrozenCodeBackbone(BaseModule):
     Args:
         backbone: The inner backbone config (e.g. DINO ViT-B/8).
         head: The trained head's config (same type and sizes as in training).
-        checkpoint: Path of the training checkpoint.
+        checkpoint: The training checkpoint: a file, a glob matching one (a best
+            checkpoint) or the run's work dir (its last checkpoint).
         init_cfg: Initialisation config of the inner modules.
     """
 
@@ -56,10 +57,9 @@ class FrozenCodeBackbone(BaseModule):
         if self.checkpoint is None:
             return
         head_type = type(self.head).__name__
-        if not osp.isfile(self.checkpoint):
-            raise FileNotFoundError(f'{head_type} checkpoint {self.checkpoint!r} of '
-                                    f'FrozenCodeBackbone does not exist.')
-        state = checkpoint_state_dict(self.checkpoint, mmap=True)
+        path = resolve_checkpoint(self.checkpoint,
+                                  f'FrozenCodeBackbone ({head_type} run, sota_checkpoint)')
+        state = checkpoint_state_dict(path, mmap=True)
         own = self.head.state_dict().keys()
         head_state = {k: v for k, v in split_segmentor_state(state, 'decode_head.').items()
                       if k in own}
@@ -68,7 +68,7 @@ class FrozenCodeBackbone(BaseModule):
         missing = [k for k in self.head.code_state_keys() if k not in head_state]
         if missing:
             more = f' and {len(missing) - 10} more' if len(missing) > 10 else ''
-            raise KeyError(f'{self.checkpoint} has no trained head weights {missing[:10]}{more} '
+            raise KeyError(f'{path} has no trained head weights {missing[:10]}{more} '
                            f'(expected decode_head.* of a {head_type} checkpoint: '
                            f'FrozenCodeBackbone needs its entries under '
                            f'{self.head.code_state_prefixes}).')

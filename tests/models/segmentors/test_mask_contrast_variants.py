@@ -27,7 +27,6 @@ def test_linear_probe_loads_pretrained_encoder_and_trains_only_the_probe(tmp_pat
     cfg.model.decode_head.update(TINY_HEAD, init_cfg=dict(type='Pretrained',
                                                           checkpoint=str(ckpt),
                                                           prefix='decode_head.'))
-    cfg.model.data_preprocessor.size = (32, 32)
     init_default_scope('mmseg')
     model = MODELS.build(cfg.model)
     model.init_weights()
@@ -64,7 +63,6 @@ def test_dino_variant_shares_the_frozen_backbone_and_moves_only_the_key_head():
                               init_cfg=None)
     cfg.model.decode_head.update(in_channels=32, channels=16, embed_dims=8)
     cfg.model.update(queue_size=4, momentum=0.5)
-    cfg.model.data_preprocessor.size = (32, 32)
     init_default_scope('mmseg')
     torch.manual_seed(0)
     model = MODELS.build(cfg.model)
