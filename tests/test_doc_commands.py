@@ -18,7 +18,8 @@ Not run, with the reason:
 - ``make`` targets (they install a virtual environment; ``make demo``'s run is emulated where a
   document relies on its output), ``pip``, ``cat``, ``huggingface-cli`` (network), ``torchrun``
   variants in comments;
-- ``tools/slurm_train.sh`` (needs a Slurm cluster; its README lines are usage lines anyway).
+- ``tools/slurm_train.sh`` (needs a Slurm cluster; its README lines are usage lines anyway);
+- a command with ``--device cuda`` where torch sees no GPU (CI has none): it runs where one is.
 """
 import glob
 import os
@@ -34,6 +35,7 @@ from typing import Dict, List, Optional
 
 import numpy as np
 import pytest
+import torch
 from mmengine.config import Config
 from scipy.io import savemat
 
@@ -111,6 +113,16 @@ def runs_a_tool(tokens: List[str]) -> bool:
 
 def is_usage_line(tokens: List[str]) -> bool:
     return any(t in PLACEHOLDERS or t.startswith('[') or '|' in t for t in tokens)
+
+
+def needs_absent_gpu(tokens: List[str]) -> bool:
+    """``--device cuda[:N]`` on a machine where torch sees no GPU."""
+    devices = [b for a, b in zip(tokens, tokens[1:]) if a == '--device']
+    return any(d.startswith('cuda') for d in devices) and not torch.cuda.is_available()
+
+
+def skipped(tokens: List[str]) -> bool:
+    return is_usage_line(tokens) or needs_absent_gpu(tokens)
 
 
 class DocRun:
@@ -233,7 +245,7 @@ def prepare(run: DocRun) -> None:
 
 
 def runnable(doc: Path) -> List[Command]:
-    return [c for c in doc_commands(doc) if runs_a_tool(words(c)) and not is_usage_line(words(c))]
+    return [c for c in doc_commands(doc) if runs_a_tool(words(c)) and not skipped(words(c))]
 
 
 @pytest.mark.parametrize('doc', [d for d in DOCS if runnable(d)], ids=str)
@@ -250,7 +262,7 @@ def run_doc(run: DocRun) -> None:
         for command in doc_commands(run.doc):
             tokens = words(command)
             sets_variables = tokens and len(assignments(tokens)) == len(tokens)
-            if not sets_variables and (is_usage_line(tokens) or not runs_a_tool(tokens)):
+            if not sets_variables and (skipped(tokens) or not runs_a_tool(tokens)):
                 continue
             try:
                 run.run(command)
@@ -281,3 +293,12 @@ def test_own_images_recipe_config_trains(tmp_path):
     path.write_text(recipe.replace("'../_base_/", f"'{REPO}/configs/_base_/"))
     box.call('train', [path, '--cfg-options', *reduced_options(Config.fromfile(str(path)))])
     assert (box.root / 'work_dirs' / 'recipe' / 'last_checkpoint').is_file()
+
+
+def test_gpu_commands_run_only_where_a_gpu_is(monkeypatch):
+    """README's ``selfcheck.py --device cuda`` failed CI, which has no GPU; on a GPU it runs."""
+    cuda = ['python', 'tools/selfcheck.py', '--device', 'cuda']
+    monkeypatch.setattr(torch.cuda, 'is_available', lambda: False)
+    assert skipped(cuda) and not skipped(['python', 'tools/selfcheck.py', '--device', 'cpu'])
+    monkeypatch.setattr(torch.cuda, 'is_available', lambda: True)
+    assert not skipped(cuda)
