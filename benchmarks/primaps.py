@@ -23,6 +23,7 @@ import torch
 import torch.nn.functional as F
 from torch import Tensor
 
+from mmuss.models.utils.ema import update_teachers
 from mmuss.models.utils.primaps import (mask_ids_from_scores, median_filter3x3,
                                         primaps_mask_ids)
 
@@ -148,7 +149,7 @@ def em_fraction(threads: int, repeats: int = 3) -> dict:
         losses = head.loss(inputs, samples, {}, views=views)
         sum(losses.values()).backward()
         optimizer.step()
-        head.update_momentum()
+        update_teachers(head)
 
     step()
     start = time.perf_counter()

@@ -118,7 +118,7 @@ def test_resume_reproduces_uninterrupted_run(tmp_path, textures):
     resumed = train_tool.main([str(cfg), '--work-dir', str(tmp_path / 'b'), '--resume',
                                '--cfg-options', 'experiment_name=b2'])
     a, b = straight.model.decode_head, resumed.model.decode_head
-    assert int(a.ema_calls) == int(b.ema_calls) == 3  # t = iter − 4 ∈ {2, 4, 6}
+    assert int(a.teacher.updates) == int(b.teacher.updates) == 3  # t = iter − 4 ∈ {2, 4, 6}
     for name, value in a.state_dict().items():
         assert torch.equal(value, b.state_dict()[name]), name
     assert val_history(straight)[-1] == val_history(resumed)[-1]

@@ -1,5 +1,6 @@
 """PriMaPs-EM: prototypes fitted to mask proposals by stochastic EM (docs/methods/primaps_em.md)."""
 import copy
+from functools import partial
 from typing import Dict, Optional, Tuple
 
 import torch
@@ -11,7 +12,7 @@ from torch import Tensor
 from mmuss.utils.ignore_index import IGNORE_INDEX
 
 from ..utils.backbone_output import BackboneOutput
-from ..utils.ema import ema_update_
+from ..utils.ema import EMATeacher
 from ..utils.gain_prototypes import GainPrototypes
 from ..utils.images import stack_field
 from ..utils.precision import float32_precision
@@ -75,7 +76,8 @@ class PrimapsEMHead(BaseUSSHead):
        θ_M labels the clean view: ``argmax`` at label resolution, then a
        majority vote inside every PriMaPs mask (:func:`majority_vote_labels`);
        θ_R is trained on the student view's features with ``loss_em``
-       (:class:`ClassFocalLoss`); the hook moves θ_M towards θ_R by EMA.
+       (:class:`ClassFocalLoss`); θ_M follows θ_R by EMA (:class:`EMATeacher`
+       ``teacher``, schedule set by :meth:`set_momentum_schedule`).
 
     Prototypes act on unnormalised features (:class:`GainPrototypes`). θ_M
     never receives gradient. Mask ids come from the data sample
@@ -125,7 +127,8 @@ class PrimapsEMHead(BaseUSSHead):
         self.theta_r = GainPrototypes(in_channels, self.num_clusters)
         self.theta_m = copy.deepcopy(self.theta_r).requires_grad_(False)
         self.register_buffer('em_active', torch.tensor(False))
-        self.register_buffer('ema_calls', torch.tensor(0, dtype=torch.long))
+        self.teacher = EMATeacher({'theta_m': 'theta_r'}, primaps_ema_decay)
+        self.set_momentum_schedule()
 
     def forward(self, inputs: BackboneOutput) -> Tensor:
         """The code is the raw backbone map."""
@@ -138,15 +141,23 @@ class PrimapsEMHead(BaseUSSHead):
         self.theta_r.reset(directions)
         self.theta_m.reset(directions)
         self.em_active.fill_(True)
-        self.ema_calls.zero_()
+        self.teacher.reset()
 
-    @torch.no_grad()
-    def update_momentum(self, max_decay: float = 0.98) -> float:
-        """One θ_M update call: ``θ_M ← d·θ_M + (1 − d)·θ_R`` with :func:`primaps_ema_decay`."""
-        decay = primaps_ema_decay(int(self.ema_calls) + 1, max_decay)
-        ema_update_(self.theta_m, self.theta_r, decay)
-        self.ema_calls += 1
-        return decay
+    def set_momentum_schedule(self, interval: int = 10, max_decay: float = 0.98) -> None:
+        """θ_M's update call ``c`` follows EM iteration ``t = c·interval`` (counted from 0).
+
+        ``θ_M ← d·θ_M + (1 − d)·θ_R`` with ``d`` from :func:`primaps_ema_decay`;
+        :func:`update_teachers` applies it at the start of the next step
+        (docs/methods/primaps_em.md Q13).
+        """
+        self.teacher.interval = interval
+        self.teacher.first = interval + 1
+        self.teacher.momentum = partial(primaps_ema_decay, max_decay=max_decay)
+
+    @property
+    def teaching(self) -> bool:
+        """θ_M follows θ_R during EM only."""
+        return bool(self.em_active)
 
     def proposals(self, inputs: BackboneOutput, code: Tensor,
                   data_samples: SampleList) -> Tensor:
@@ -209,10 +220,3 @@ class PrimapsEMHead(BaseUSSHead):
         if self.linear_probe is not None:
             logits['linear'] = self.linear_probe(code)
         return logits
-
-    def _load_from_state_dict(self, state_dict: dict, prefix: str, *args, **kwargs) -> None:
-        """Load checkpoints of mmuss <= 0.1, which named θ_R ``running`` and θ_M ``momentum``."""
-        for old, new in (('running.', 'theta_r.'), ('momentum.', 'theta_m.')):
-            for key in [k for k in state_dict if k.startswith(prefix + old)]:
-                state_dict[prefix + new + key[len(prefix + old):]] = state_dict.pop(key)
-        super()._load_from_state_dict(state_dict, prefix, *args, **kwargs)

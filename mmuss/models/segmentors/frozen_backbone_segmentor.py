@@ -13,6 +13,7 @@ from torch import Tensor
 
 from ..decode_heads.base_uss_head import BaseUSSHead, Views
 from ..utils.backbone_output import BackboneOutput
+from ..utils.ema import update_teachers
 from ..utils.freeze import freeze_
 from ..utils.images import unnormalise_images, view_inputs
 from ..utils.precision import float32_precision
@@ -73,6 +74,12 @@ class FrozenBackboneSegmentor(EncoderDecoder):
         super().train(mode)
         self.backbone.eval()
         return self
+
+    def loss(self, inputs: Tensor, data_samples: SampleList) -> dict:
+        """Momentum teachers catch up with the last optimiser step (:func:`update_teachers`),
+        then mmseg's training losses."""
+        update_teachers(self)
+        return super().loss(inputs, data_samples)
 
     def extract_feat(self, inputs: Tensor) -> BackboneOutput:
         """Frozen backbone (no autograd) → optional neck → :class:`BackboneOutput`."""

@@ -25,6 +25,7 @@ def test_key_encoder_gets_no_gradient_and_follows_the_momentum_rule():
     key_params = list(model.key_backbone.parameters()) + list(model.key_head.parameters())
     key = [p.detach().clone() for p in key_params]
     data = model.data_preprocessor(tiny_batch(), training=True)
+    model.teacher.steps.fill_(1)  # one optimiser step made: the key encoder follows it
     losses = model.loss(data['inputs'], data['data_samples'])
     sum(v for k, v in losses.items() if k.startswith('loss')).backward()
     assert all(not p.requires_grad and p.grad is None for p in key_params)

@@ -75,6 +75,7 @@ def test_dino_variant_shares_the_frozen_backbone_and_moves_only_the_key_head():
     with torch.no_grad():
         for p in model.decode_head.parameters():
             p.add_(0.1)
+    model.teacher.steps.fill_(1)  # one optimiser step made: the key head follows it
     losses = model.loss(data['inputs'], data['data_samples'])
     (losses['loss_contrastive'] + losses['loss_saliency']).backward()
     assert all(p.grad is None for p in model.backbone.parameters())
