@@ -141,15 +141,15 @@ def em_fraction(threads: int, repeats: int = 3) -> dict:
         sample.gt_primaps = PixelData(data=ids[i:i + 1].long())
         sample.gt_sem_seg = PixelData(data=torch.randint(0, 27, (1, 320, 320)))
         samples.append(sample)
-    inputs = BackboneOutput(list(clean), images=images)
+    inputs = BackboneOutput(list(clean))
     views = {'img_student': BackboneOutput(list(student))}
 
     def step() -> None:
+        update_teachers(head)
         optimizer.zero_grad()
-        losses = head.loss(inputs, samples, {}, views=views)
+        losses = head.loss(inputs, views, samples)
         sum(losses.values()).backward()
         optimizer.step()
-        update_teachers(head)
 
     step()
     start = time.perf_counter()

@@ -22,7 +22,7 @@ model = dict(
     train_cfg=dict(), test_cfg=dict(mode='whole'))
 primaps_precompute = dict(
     out_dir=proposal_root,
-    proposer=dict(type='PriMaPsProposer'),
+    proposer=dict(type='PrimapsProposer'),
     dataloader=dict(batch_size=4, num_workers=0, dataset=dict(
         type='BaseSegDataset', data_root=data_root, img_suffix='.png', seg_map_suffix='.png',
         data_prefix=dict(img_path='img_dir/train', seg_map_path='ann_dir/train'),

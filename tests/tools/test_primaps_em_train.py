@@ -33,7 +33,7 @@ def write_config(tmp_path: Path, data_root: Path, online: bool, max_iters: int) 
     load = '' if online else f'dict(type="LoadPrimapsMasks", proposal_root={str(proposals)!r}),'
     pack = ('dict(type="PackMultiViewSegInputs")' if online else
             'dict(type="PackMultiViewSegInputs", pixel_keys=["gt_primaps"])')
-    proposer = 'dict(type="PriMaPsProposer")' if online else 'None'
+    proposer = 'dict(type="PrimapsProposer")' if online else 'None'
     text = f'''
 _base_ = [{str(BASE / 'datasets' / 'synthetic_textures.py')!r},
           {str(BASE / 'default_runtime.py')!r},
@@ -65,7 +65,7 @@ val_evaluator = [
 test_evaluator = val_evaluator
 primaps_precompute = dict(
     out_dir={str(proposals)!r},
-    proposer=dict(type='PriMaPsProposer'),
+    proposer=dict(type='PrimapsProposer'),
     dataloader=dict(batch_size=8, num_workers=0, dataset=dict(
         type='BaseSegDataset', data_root=data_root, img_suffix='.png', seg_map_suffix='.png',
         data_prefix=dict(img_path='img_dir/train', seg_map_path='ann_dir/train'),

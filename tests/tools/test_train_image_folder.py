@@ -73,7 +73,7 @@ def test_primaps_em_trains_on_a_folder_without_labels(trained, tmp_path):
         "model = dict(type='FrozenBackboneSegmentor',",
         "             decode_head=dict(_delete_=True, type='PrimapsEMHead', in_channels=32,",
         f'                              num_classes={NUM_CLUSTERS}, linear_probe=False,',
-        "                              proposer=dict(type='PriMaPsProposer')))",
+        "                              proposer=dict(type='PrimapsProposer')))",
         "train_pipeline = [dict(type='LoadImageFromFile'),",
         "                  dict(type='RandomResize', scale=(512, 32), ratio_range=(1.0, 1.5),",
         '                       keep_ratio=True),',

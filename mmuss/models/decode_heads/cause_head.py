@@ -1,5 +1,4 @@
 """The shared part of CAUSE's heads: EMA teacher, projections, concept bank, losses."""
-import copy
 from abc import abstractmethod
 from typing import Dict, Optional, Tuple
 
@@ -14,6 +13,7 @@ from ..utils.cause_clusterbook import load_clusterbook
 from ..utils.cause_concept_bank import ConceptBank
 from ..utils.cause_quantize import codeword_indices, grid_sample, random_grid_sample
 from ..utils.ema import EMATeacher
+from ..utils.freeze import freeze_, frozen_copy
 from ..utils.linear_probe import linear_probe_loss
 from .base_uss_head import BaseUSSHead, Views, has_gt_labels, stack_gt_labels
 
@@ -109,8 +109,8 @@ class CauseHead(BaseUSSHead):
         self.register_buffer('clusterbook_ready', torch.zeros((), dtype=torch.bool))
         self.head = self.build_head()
         self.projection = nn.Conv2d(channels, proj_channels, 1)
-        self.head_ema = copy.deepcopy(self.head).requires_grad_(train_head_ema)
-        self.projection_ema = copy.deepcopy(self.projection).requires_grad_(False)
+        self.head_ema = frozen_copy(self.head).requires_grad_(train_head_ema)
+        self.projection_ema = frozen_copy(self.projection)
         self.teacher = EMATeacher({'head_ema': 'head', 'projection_ema': 'projection'},
                                   ema_momentum)
         self.loss_probe = MODELS.build(loss_probe or dict(type='CauseModularityLoss'))
@@ -118,8 +118,8 @@ class CauseHead(BaseUSSHead):
             self.loss_front = MODELS.build(loss_front or dict(type='CauseContrastiveLoss'))
             self.bank = ConceptBank(num_codebook, bank_size, proj_channels, bank_keep_ratio)
         else:
-            self.head.requires_grad_(False)
-            self.projection.requires_grad_(False)
+            freeze_(self.head, eval_mode=False)
+            freeze_(self.projection, eval_mode=False)
 
     @abstractmethod
     def build_head(self) -> nn.Module:

@@ -1,5 +1,4 @@
 """HP's head: STEGO's projection plus an EMA copy, a projection head and local aggregation."""
-import copy
 from typing import Dict, Optional, Tuple
 
 import torch
@@ -11,6 +10,7 @@ from torch import Tensor
 
 from ..utils.backbone_output import BackboneOutput
 from ..utils.ema import EMATeacher
+from ..utils.freeze import frozen_copy
 from .base_uss_head import Views
 from .stego_head import StegoHead
 
@@ -153,9 +153,8 @@ class HPHead(StegoHead):
                  **kwargs) -> None:
         super().__init__(in_channels=in_channels, channels=channels, num_classes=num_classes,
                          **kwargs)
-        self.ema_linear = copy.deepcopy(self.linear).requires_grad_(False)
-        self.ema_nonlinear = (copy.deepcopy(self.nonlinear).requires_grad_(False)
-                              if self.nonlinear is not None else None)
+        self.ema_linear = frozen_copy(self.linear)
+        self.ema_nonlinear = frozen_copy(self.nonlinear) if self.nonlinear is not None else None
         pairs = {'ema_linear': 'linear'}
         if self.nonlinear is not None:
             pairs['ema_nonlinear'] = 'nonlinear'

@@ -1,5 +1,4 @@
 """PriMaPs-EM: prototypes fitted to mask proposals by stochastic EM (docs/methods/primaps_em.md)."""
-import copy
 from functools import partial
 from typing import Dict, Optional, Tuple
 
@@ -13,6 +12,7 @@ from mmuss.utils.ignore_index import IGNORE_INDEX
 
 from ..utils.backbone_output import BackboneOutput
 from ..utils.ema import EMATeacher
+from ..utils.freeze import frozen_copy
 from ..utils.gain_prototypes import GainPrototypes
 from ..utils.images import stack_field
 from ..utils.precision import float32_precision
@@ -83,7 +83,7 @@ class PrimapsEMHead(BaseUSSHead):
     never receives gradient. Mask ids come from the data sample
     (``proposal_key``, cached PNGs loaded by :class:`LoadPrimapsMasks`) or,
     when absent and ``proposer`` is set, are computed online from the clean
-    features by :class:`PriMaPsProposer`.
+    features by :class:`PrimapsProposer`.
 
     Predictions (``'seg'``): θ_M (``eval_prototypes='theta_m'``) or θ_R
     (``'theta_r'``) once EM has started, the cluster probe before; the other
@@ -100,7 +100,7 @@ class PrimapsEMHead(BaseUSSHead):
         student_view: Name of the photometric view in ``views`` (its features
             feed θ_R), or ``None`` to train θ_R on the clean view.
         proposal_key: Data-sample field holding the mask-id map.
-        proposer: Config of an online :class:`PriMaPsProposer`, or ``None``.
+        proposer: Config of an online :class:`PrimapsProposer`, or ``None``.
         **kwargs: See :class:`BaseUSSHead` (probes, ``ignore_index``...).
     """
 
@@ -125,7 +125,7 @@ class PrimapsEMHead(BaseUSSHead):
         self.proposal_key = proposal_key
         self.proposer = MODELS.build(proposer) if proposer is not None else None
         self.theta_r = GainPrototypes(in_channels, self.num_clusters)
-        self.theta_m = copy.deepcopy(self.theta_r).requires_grad_(False)
+        self.theta_m = frozen_copy(self.theta_r)
         self.register_buffer('em_active', torch.tensor(False))
         self.teacher = EMATeacher({'theta_m': 'theta_r'}, primaps_ema_decay)
         self.set_momentum_schedule()
@@ -159,11 +159,19 @@ class PrimapsEMHead(BaseUSSHead):
         """θ_M follows θ_R during EM only."""
         return bool(self.em_active)
 
-    def proposals(self, inputs: BackboneOutput, code: Tensor,
-                  data_samples: SampleList) -> Tensor:
-        """``B×H×W`` mask ids: cached in the samples, else computed online."""
+    @property
+    def needs_images(self) -> bool:
+        """An online proposer reads the images (their size, and the CRF its pixels)."""
+        return self.proposer is not None
+
+    def proposals(self, code: Tensor, data_samples: SampleList,
+                  images: Optional[Tensor] = None) -> Tensor:
+        """``B×H×W`` mask ids: cached in the samples, else computed online from ``images``."""
         if self.proposer is not None and not all(self.proposal_key in s for s in data_samples):
-            return self.proposer(code, images=inputs.images).to(code.device).long()
+            if images is None:
+                raise ValueError('PrimapsEMHead computes proposals online but got no images: '
+                                 'FrozenBackboneSegmentor passes them (needs_images).')
+            return self.proposer(code, images=images).to(code.device).long()
         return stack_field(data_samples, self.proposal_key, (
             f'add LoadPrimapsMasks and PackMultiViewSegInputs(pixel_keys=[{self.proposal_key!r}])'
             f' or an online proposer (decode_head.proposer).')).to(code.device).long()
@@ -197,14 +205,18 @@ class PrimapsEMHead(BaseUSSHead):
         return not bool(self.em_active)
 
     def method_loss(self, inputs: BackboneOutput, views: Views, code: Tensor,
-                    data_samples: SampleList) -> Dict[str, Tensor]:
-        """EM: the focal loss of θ_R on the student view; none during warm-up."""
+                    data_samples: SampleList, images: Optional[Tensor] = None
+                    ) -> Dict[str, Tensor]:
+        """EM: the focal loss of θ_R on the student view; none during warm-up.
+
+        ``images``: uint8 input images, for the online proposer.
+        """
         if not bool(self.em_active):
             return {}
         student = code
         if self.student_view is not None:
             student = self.select_feature(self.view(views, self.student_view))
-        return self.em_losses(code, student, self.proposals(inputs, code, data_samples))
+        return self.em_losses(code, student, self.proposals(code, data_samples, images))
 
     def logits_from_code(self, code: Tensor) -> Dict[str, Tensor]:
         """``'seg'``: the evaluated prototypes, plus the other θ and the linear probe.

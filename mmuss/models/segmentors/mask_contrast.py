@@ -1,5 +1,4 @@
 """MaskContrast (docs/methods/maskcontrast.md): MoCo pixel embeddings vs. mask prototypes."""
-import copy
 from typing import List, Optional, Tuple
 
 import torch
@@ -15,7 +14,7 @@ from torch import Tensor
 from ..losses.mask_contrast_loss import mask_prototypes
 from ..utils.backbone_output import BackboneOutput
 from ..utils.ema import EMATeacher, update_teachers
-from ..utils.freeze import freeze_
+from ..utils.freeze import freeze_, frozen_copy
 from ..utils.images import stack_field, view_inputs
 
 
@@ -168,8 +167,8 @@ class MaskContrast(BaseSegmentor):
             freeze_(self.backbone)
             self.key_backbone = None
         else:
-            self.key_backbone = copy.deepcopy(self.backbone).requires_grad_(False)
-        self.key_head = copy.deepcopy(self.decode_head).requires_grad_(False)
+            self.key_backbone = frozen_copy(self.backbone)
+        self.key_head = frozen_copy(self.decode_head)
         pairs = {'key_head': 'decode_head'}
         if self.key_backbone is not None:
             pairs['key_backbone'] = 'backbone'

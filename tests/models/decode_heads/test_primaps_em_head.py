@@ -92,7 +92,7 @@ def em_batch(head, with_masks=True):
             ids[:, :4], ids[:, 4:, :4] = 1, 2
             sample.gt_primaps = PixelData(data=ids)
         samples.append(sample)
-    return BackboneOutput([feats], images=torch.randn(2, 3, 8, 8)), samples
+    return BackboneOutput([feats]), samples
 
 
 def test_theta_m_gets_no_gradient_and_theta_r_does():
@@ -139,10 +139,14 @@ def test_gain_prototype_logits_are_unnormalised():
 
 
 def test_online_proposals_when_samples_have_none():
-    head = build_head(proposer=dict(type='PriMaPsProposer'))
+    head = build_head(proposer=dict(type='PrimapsProposer'))
     head.start_em()
     inputs, samples = em_batch(head, with_masks=False)
-    assert 'loss_em_focal' in head.loss(inputs, {}, samples)
+    assert head.needs_images and not build_head().needs_images
+    images = torch.randint(0, 256, (2, 3, 8, 8), dtype=torch.uint8)
+    assert 'loss_em_focal' in head.loss(inputs, {}, samples, images=images)
+    with pytest.raises(ValueError, match='no images'):
+        head.loss(inputs, {}, samples)
     no_proposer = build_head()
     no_proposer.start_em()
     with pytest.raises(KeyError, match='gt_primaps'):
