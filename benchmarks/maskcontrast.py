@@ -29,7 +29,7 @@ from typing import Callable, Dict
 import torch
 import torch.nn.functional as F
 
-from mmuss.models.losses.mask_contrast_loss import mask_prototypes
+from mmuss.models.losses.maskcontrast_loss import mask_prototypes
 from mmuss.models.utils.ema import update_teachers
 
 REPO = Path(__file__).resolve().parents[1]

@@ -24,7 +24,7 @@ import torch.nn.functional as F
 from torch import Tensor
 
 from mmuss.models.utils.ema import update_teachers
-from mmuss.models.utils.primaps import (mask_ids_from_scores, median_filter3x3,
+from mmuss.models.decode_heads.primaps.masks import (mask_ids_from_scores, median_filter3x3,
                                         primaps_mask_ids)
 
 

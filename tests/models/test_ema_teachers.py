@@ -13,7 +13,7 @@ from mmuss.models.decode_heads.primaps_em_head import primaps_ema_decay
 from mmuss.models.utils.ema import EMATeacher, update_teachers
 
 from ..stego_hp_toys import samples, toy_segmentor_cfg
-from .segmentors.mask_contrast_toys import tiny_batch, tiny_model
+from .segmentors.maskcontrast_toys import tiny_batch, tiny_model
 
 STEPS = 6
 

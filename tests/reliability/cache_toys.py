@@ -12,7 +12,7 @@ _base_ = [{str(BASE / 'default_runtime.py')!r}]
 data_root = {str(data_root)!r}
 proposal_root = {str(out_dir)!r}
 model = dict(
-    type='MultiViewSegmentor',
+    type='FrozenBackboneSegmentor',
     data_preprocessor=dict(type='SegDataPreProcessor', mean=[123.675, 116.28, 103.53],
                            std=[58.395, 57.12, 57.375], bgr_to_rgb=True, pad_val=0,
                            seg_pad_val=255),

@@ -51,9 +51,8 @@ model = dict(
 train_pipeline = [
     dict(type='LoadImageFromFile'), dict(type='LoadAnnotations'), {load}
     dict(type='RandomFlip', prob=0.5),
-    dict(type='PhotometricView', key='img_student', transforms=[
-        dict(type='RandomGaussianBlur', kernel_size=5, sigma=(0.1, 2.0), prob=1.0),
-        dict(type='ColorJitter', brightness=0.1, contrast=0.1, saturation=0.1, hue=0.1)]),
+    dict(type='NormalisedPhotometricView', key='img_student', brightness=0.1, contrast=0.1,
+         saturation=0.1, hue=0.1, grayscale_prob=0.0, blur_prob=1.0),
     {pack}]
 train_dataloader = dict(batch_size=8, dataset=dict(data_root=data_root,
                                                    pipeline=train_pipeline))

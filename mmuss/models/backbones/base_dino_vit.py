@@ -11,9 +11,9 @@ from mmengine.model import BaseModule
 from torch import Tensor
 
 from ..utils.backbone_output import BackboneOutput
-from ..utils.dino_checkpoint import DinoVariant, load_dino_checkpoint
+from .vit.dino_checkpoint import DinoVariant, load_dino_checkpoint
 from ..utils.freeze import freeze_
-from ..utils.vit_layers import AttentionExtras, PatchEmbed, ViTBlock
+from .vit.layers import AttentionExtras, PatchEmbed, ViTBlock
 
 ARCH_KEYS = ('embed_dims', 'num_layers', 'num_heads', 'mlp_ratio', 'ffn_type', 'layer_scale',
              'qkv_bias', 'swiglu_align')

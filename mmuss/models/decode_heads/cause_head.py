@@ -9,9 +9,9 @@ from mmseg.utils import OptConfigType, SampleList
 from torch import Tensor
 
 from ..utils.backbone_output import BackboneOutput
-from ..utils.cause_clusterbook import load_clusterbook
-from ..utils.cause_concept_bank import ConceptBank
-from ..utils.cause_quantize import codeword_indices, grid_sample, random_grid_sample
+from .cause.clusterbook import load_clusterbook
+from .cause.concept_bank import ConceptBank
+from .cause.quantize import codeword_indices, grid_sample, random_grid_sample
 from ..utils.ema import EMATeacher
 from ..utils.freeze import freeze_, frozen_copy
 from ..utils.linear_probe import linear_probe_loss

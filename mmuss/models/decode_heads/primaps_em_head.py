@@ -13,7 +13,7 @@ from mmuss.utils.ignore_index import IGNORE_INDEX
 from ..utils.backbone_output import BackboneOutput
 from ..utils.ema import EMATeacher
 from ..utils.freeze import frozen_copy
-from ..utils.gain_prototypes import GainPrototypes
+from .primaps.gain_prototypes import GainPrototypes
 from ..utils.images import stack_field
 from ..utils.precision import float32_precision
 from .base_uss_head import BaseUSSHead, Views

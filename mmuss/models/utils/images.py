@@ -93,8 +93,8 @@ def stack_field(data_samples: SampleList, name: str, fix: str) -> Tensor:
 def stack_view(data_samples: SampleList, name: str, like: Tensor) -> Tensor:
     """The raw ``3×H×W`` view ``name`` of every sample, stacked on ``like``'s device."""
     images = stack_field(data_samples, name, (
-        'add the transform or dataset wrapper that provides this view (PhotometricView, '
-        'NormalisedPhotometricView, KNNPairDataset or MaskContrastViews) and '
+        'add the transform or dataset wrapper that provides this view '
+        '(NormalisedPhotometricView, KNNPairDataset or MaskContrastViews) and '
         'PackMultiViewSegInputs to the training pipeline.')).to(like.device)
     if images.shape[-2:] != like.shape[-2:]:
         raise ValueError(f'View {name!r} has size {tuple(images.shape[-2:])} but the input '

@@ -7,8 +7,8 @@ from mmengine.structures import PixelData
 
 from mmuss.models.decode_heads import CauseMediatorHead, CauseMLPHead, CauseTRHead, cause_tr_head
 from mmuss.models.utils.backbone_output import BackboneOutput
-from mmuss.models.utils.cause_clusterbook import save_clusterbook
-from mmuss.models.utils.cause_quantize import codeword_indices, grid_order, grid_sample
+from mmuss.models.decode_heads.cause.clusterbook import save_clusterbook
+from mmuss.models.decode_heads.cause.quantize import codeword_indices, grid_order, grid_sample
 
 
 def book_file(tmp_path, num=6, dims=8, seed=0):

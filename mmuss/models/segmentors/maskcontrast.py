@@ -11,7 +11,7 @@ from mmseg.structures import SegDataSample
 from mmseg.utils import ConfigType, OptConfigType, OptMultiConfig, OptSampleList, SampleList
 from torch import Tensor
 
-from ..losses.mask_contrast_loss import mask_prototypes
+from ..losses.maskcontrast_loss import mask_prototypes
 from ..utils.backbone_output import BackboneOutput
 from ..utils.ema import EMATeacher, update_teachers
 from ..utils.freeze import freeze_, frozen_copy

@@ -5,14 +5,14 @@ import torch
 from mmseg.registry import MODELS
 from torch import Tensor
 
-from .primaps import primaps_mask_ids
+from .masks import primaps_mask_ids
 
 
 @MODELS.register_module()
 class PrimapsProposer:
     """Feature maps → PriMaPs mask-id maps (docs/methods/primaps_em.md eqs. 1–7).
 
-    Wraps :func:`mmuss.models.utils.primaps.primaps_mask_ids` with its
+    Wraps :func:`mmuss.models.decode_heads.primaps.masks.primaps_mask_ids` with its
     configuration. With ``crf`` set, the masks are refined by the package's
     dense CRF on the images (uint8 RGB: :meth:`PixelNormaliser.unnormalise` of
     the network inputs).

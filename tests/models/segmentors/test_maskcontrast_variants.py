@@ -7,7 +7,7 @@ from mmengine.registry import init_default_scope
 from mmengine.structures import PixelData
 from mmseg.registry import MODELS
 
-from .mask_contrast_toys import tiny_batch, tiny_model
+from .maskcontrast_toys import tiny_batch, tiny_model
 
 REPO = Path(__file__).resolve().parents[3]
 TINY_BACKBONE = dict(depth=18, stem_channels=8, base_channels=8)
