@@ -141,3 +141,26 @@ def test_schedule_interval_first_and_callable_momentum():
     assert owner.a.weight.item() == pytest.approx(1 - 0.5 * 0.25 * 0.5 / 3)
     with pytest.raises(ValueError, match='interval'):
         EMATeacher({'a': 'b'}, 0.9, interval=0)
+
+
+def test_a_trained_head_inside_a_frozen_code_backbone_keeps_its_teacher(tmp_path):
+    """PriMaPs-EM on CAUSE: the frozen CAUSE head's code is its EMA head; it must not move."""
+    from .decode_heads.test_cause_heads import book_file
+    cause = dict(type='CauseMLPHead', in_channels=16, channels=5, num_classes=3,
+                 clusterbook_file=book_file(tmp_path, dims=16), num_codebook=6, proj_channels=7,
+                 grid_stride=2, bank_size=4)
+    cfg = toy_segmentor_cfg(dict(type='PrimapsEMHead', num_classes=3, student_view=None))
+    cfg['decode_head']['in_channels'] = 5  # the CAUSE code width
+    cfg['backbone'] = dict(type='FrozenCodeBackbone', backbone=cfg['backbone'], head=cause)
+    model = MODELS.build(cfg)
+    model.init_weights()
+    model.train()
+    frozen = model.backbone.head
+    with torch.no_grad():
+        for p in frozen.head.parameters():
+            p.add_(1.0)  # the student differs from the EMA head that gives the code
+    before = params(frozen.head_ema)
+    for _ in range(3):
+        model.loss(torch.randn(2, 3, 16, 16), samples(2, views=()))
+    assert int(frozen.teacher.steps) == 0
+    assert all(torch.equal(a, b) for a, b in zip(before, params(frozen.head_ema)))

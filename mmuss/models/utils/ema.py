@@ -98,16 +98,20 @@ class EMATeacher(nn.Module):
 
 
 def update_teachers(model: nn.Module) -> Dict[str, float]:
-    """Step every :class:`EMATeacher` in ``model`` whose owner is teaching.
+    """Step every :class:`EMATeacher` in ``model`` whose owner trains and is teaching.
 
-    An owner pauses its teachers with a ``teaching`` attribute that is false
-    (CAUSE's probe stage, PriMaPs-EM's warm-up). Returns the momentum of each
-    update made, keyed by the teacher's module name.
+    An owner in eval mode is frozen (e.g. a trained head inside
+    :class:`FrozenCodeBackbone`); an owner pauses its teachers with a
+    ``teaching`` attribute that is false (CAUSE's probe stage, PriMaPs-EM's
+    warm-up). Returns the momentum of each update made, keyed by the
+    teacher's module name.
     """
     used = {}
     for owner_name, owner in model.named_modules():
+        if not owner.training or not getattr(owner, 'teaching', True):
+            continue
         for name, child in owner.named_children():
-            if isinstance(child, EMATeacher) and getattr(owner, 'teaching', True):
+            if isinstance(child, EMATeacher):
                 momentum = child.step(owner)
                 if momentum is not None:
                     used[f'{owner_name}.{name}'.lstrip('.')] = momentum
