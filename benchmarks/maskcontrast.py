@@ -29,7 +29,8 @@ from typing import Callable, Dict
 import torch
 import torch.nn.functional as F
 
-from mmuss.models.losses.mask_contrast_loss import mask_prototypes
+from mmuss.models.losses.maskcontrast_loss import mask_prototypes
+from mmuss.models.utils.ema import update_teachers
 
 REPO = Path(__file__).resolve().parents[1]
 CONFIG = REPO / 'configs' / 'maskcontrast' / 'maskcontrast-sup-sal_resnet50-d8_40e_voc-512.py'
@@ -73,7 +74,7 @@ def iteration(model, optim, query, key, mask, sync) -> Dict[str, float]:
 
     def key_branch():
         with torch.no_grad():
-            model.momentum_update()
+            update_teachers(model)
             return mask_prototypes(model.key_embeddings(key), mask)
     protos, t_key = timed(key_branch, sync)
     losses, t_loss = timed(lambda: model.loss_module(F.normalize(emb, dim=1), sal, mask, protos,

@@ -23,7 +23,8 @@ import torch
 import torch.nn.functional as F
 from torch import Tensor
 
-from mmuss.models.utils.primaps import (mask_ids_from_scores, median_filter3x3,
+from mmuss.models.utils.ema import update_teachers
+from mmuss.models.decode_heads.primaps.masks import (mask_ids_from_scores, median_filter3x3,
                                         primaps_mask_ids)
 
 
@@ -140,15 +141,15 @@ def em_fraction(threads: int, repeats: int = 3) -> dict:
         sample.gt_primaps = PixelData(data=ids[i:i + 1].long())
         sample.gt_sem_seg = PixelData(data=torch.randint(0, 27, (1, 320, 320)))
         samples.append(sample)
-    inputs = BackboneOutput(list(clean), images=images)
+    inputs = BackboneOutput(list(clean))
     views = {'img_student': BackboneOutput(list(student))}
 
     def step() -> None:
+        update_teachers(head)
         optimizer.zero_grad()
-        losses = head.loss(inputs, samples, {}, views=views)
+        losses = head.loss(inputs, views, samples)
         sum(losses.values()).backward()
         optimizer.step()
-        head.update_momentum()
 
     step()
     start = time.perf_counter()

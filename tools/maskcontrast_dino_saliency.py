@@ -11,9 +11,11 @@ are erased, and an image left with < 1 % salient pixels gets no PNG and is left
 out of the written split list. Masks are 0/255 PNGs, exactly what
 :class:`LoadSaliencyMask` reads.
 
-The attention is read with a forward hook on the last block's ``qkv``
-projection (the backbone's ``attn`` extra covers patch tokens only, without
-the CLS query). With ``--compare-dir`` the masks are scored against other
+The attention is the backbone's ``cls_attn`` output (``out_cls_attn=True``),
+so DINO, DINOv2 and DINOv3 (RoPE) backbones all serve. Images are normalised
+as the config's ``model.data_preprocessor`` says (:class:`PixelNormaliser`;
+without one: ImageNet statistics on RGB).
+With ``--compare-dir`` the masks are scored against other
 masks of the same images (e.g. the reference's ``saliency_supervised_model``)
 and the mean IoU is reported.
 
@@ -33,7 +35,7 @@ import json
 import os.path as osp
 import sys
 from pathlib import Path
-from typing import List, Optional
+from typing import List, Optional, Tuple
 
 import cv2
 import numpy as np
@@ -48,11 +50,11 @@ from tqdm import tqdm
 import mmuss  # noqa: F401  (registers the backbones)
 from mmuss.apis.tool_output import logs_to_stderr
 from mmuss.datasets.transforms.load_saliency_mask import binarise_saliency, remove_small_components
+from mmuss.models.backbones.base_dino_vit import BaseDinoViT
+from mmuss.models.utils.images import PixelNormaliser
 from mmuss.utils.run_setup import add_trust_checkpoint_arg
 
 REPO = Path(__file__).resolve().parents[1]
-MEAN = np.array([123.675, 116.28, 103.53])
-STD = np.array([58.395, 57.12, 57.375])
 
 
 def top_mass_mask(attention: Tensor, mass: float) -> Tensor:
@@ -77,64 +79,52 @@ def top_mass_mask(attention: Tensor, mass: float) -> Tensor:
     return keep.view_as(attention)
 
 
-def cls_attention(backbone: torch.nn.Module, images: Tensor) -> Tensor:
+def cls_attention(backbone: BaseDinoViT, images: Tensor) -> Tensor:
     """Last-block CLS → patch attention, softmax over all tokens, mean over heads.
 
     Args:
-        backbone: A DINO/DINOv2 backbone (:class:`BaseDinoViT`).
+        backbone: A DINO-family backbone built with ``out_cls_attn=True``.
         images: ``B×3×H×W`` normalised images, multiples of the patch size.
 
     Returns:
         ``B×h×w`` attention of the CLS token to each patch.
     """
-    captured = []
-    handle = backbone.blocks[-1].attn.qkv.register_forward_hook(
-        lambda module, args, out: captured.append(out))
     with torch.no_grad():
-        backbone(images)
-    handle.remove()
-    qkv = captured[0]
-    batch, tokens, _ = qkv.shape
-    heads = backbone.num_heads
-    q, k, _ = qkv.reshape(batch, tokens, 3, heads, -1).permute(2, 0, 3, 1, 4).unbind(0)
-    attn = torch.softmax(q[:, :, :1] @ k.transpose(-2, -1) * q.shape[-1]**-0.5, dim=-1)
-    prefix = 1 + backbone.num_register_tokens
-    grid = (images.shape[-2] // backbone.patch_size, images.shape[-1] // backbone.patch_size)
-    return attn[:, :, 0, prefix:].mean(dim=1).reshape(batch, *grid)
+        return backbone(images).get('cls_attn').mean(dim=1)
 
 
-def saliency_mask(backbone: torch.nn.Module, image_bgr: np.ndarray, mass: float,
-                  min_fraction: float) -> np.ndarray:
+def saliency_mask(backbone: BaseDinoViT, pixels: PixelNormaliser, image_bgr: np.ndarray,
+                  mass: float, min_fraction: float) -> np.ndarray:
     """``H×W`` uint8 0/1 saliency of one BGR image (see the module docstring)."""
     height, width = image_bgr.shape[:2]
     patch = backbone.patch_size
     size = (-(-width // patch) * patch, -(-height // patch) * patch)
-    rgb = cv2.resize(image_bgr, size, interpolation=cv2.INTER_CUBIC)[..., ::-1]
-    x = torch.from_numpy(((rgb - MEAN) / STD).transpose(2, 0, 1).copy()).float()[None]
+    resized = cv2.resize(image_bgr, size, interpolation=cv2.INTER_CUBIC)
+    x = pixels.normalise(torch.from_numpy(resized.transpose(2, 0, 1).copy())[None])
     keep = top_mass_mask(cls_attention(backbone, x)[0], mass)
     mask = F.interpolate(keep[None, None].float(), size=(height, width), mode='nearest')[0, 0]
     return remove_small_components(mask.numpy().astype(np.uint8), min_fraction)
 
 
-def build_backbone(config: str, checkpoint: Optional[str]) -> torch.nn.Module:
-    """The backbone of ``config`` (``model.backbone``), weights from ``checkpoint`` if given."""
+def build_backbone(config: str, checkpoint: Optional[str]) -> Tuple[BaseDinoViT, PixelNormaliser]:
+    """The backbone of ``config`` (``model.backbone``, weights from ``checkpoint`` if given)
+    returning its CLS attention, and the normaliser of its input images."""
     cfg = Config.fromfile(config)
     backbone_cfg = cfg.model.backbone
+    backbone_cfg.out_cls_attn = True
     if checkpoint == 'none':
         backbone_cfg.init_cfg = None
     elif checkpoint:
         backbone_cfg.init_cfg = dict(type='Pretrained', checkpoint=checkpoint)
     init_default_scope('mmseg')
+    pixels = (PixelNormaliser.of(MODELS.build(cfg.model.data_preprocessor))
+              if 'data_preprocessor' in cfg.model else PixelNormaliser(bgr_to_rgb=True))
     backbone = MODELS.build(backbone_cfg)
-    backbone.init_weights()
-    if not hasattr(backbone, 'blocks') or not hasattr(backbone, 'num_register_tokens'):
-        raise TypeError(f'{config} does not configure a DINO/DINOv2 backbone '
+    if not isinstance(backbone, BaseDinoViT):
+        raise TypeError(f'{config} does not configure a DINO-family backbone '
                         f'(got {type(backbone).__name__}).')
-    if hasattr(backbone, 'rope_embed'):
-        raise TypeError(f'{config} configures {type(backbone).__name__}, whose attention rotates '
-                        f'q and k (RoPE); this tool rebuilds the CLS attention from the plain qkv '
-                        f'projection as DINO/DINOv2 compute it. Use a DINO or DINOv2 backbone.')
-    return backbone.eval()
+    backbone.init_weights()
+    return backbone.eval(), pixels
 
 
 def mask_iou(a: np.ndarray, b: np.ndarray) -> float:
@@ -175,7 +165,7 @@ def main(argv: Optional[List[str]] = None) -> dict:
     if not split.is_file():
         raise FileNotFoundError(f'Split file {split} does not exist.')
     ids = [line.strip() for line in split.read_text().splitlines() if line.strip()]
-    backbone = build_backbone(args.backbone_config, args.checkpoint)
+    backbone, pixels = build_backbone(args.backbone_config, args.checkpoint)
     out_dir = root / args.out_dir
     out_dir.mkdir(parents=True, exist_ok=True)
     kept, ious = [], []
@@ -185,7 +175,7 @@ def main(argv: Optional[List[str]] = None) -> dict:
         image = cv2.imread(str(path), cv2.IMREAD_COLOR)
         if image is None:
             raise FileNotFoundError(f'Cannot read image {path} (listed in {split}).')
-        mask = saliency_mask(backbone, image, args.mass, args.min_fraction)
+        mask = saliency_mask(backbone, pixels, image, args.mass, args.min_fraction)
         if mask.mean() < args.min_fraction:
             continue
         cv2.imwrite(str(out_dir / f'{name}.png'), mask * 255)

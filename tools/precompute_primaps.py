@@ -42,6 +42,7 @@ from tqdm import tqdm
 
 import mmuss  # noqa: F401  (registers components)
 from mmuss.apis.tool_output import logs_to_stderr
+from mmuss.models.utils.images import PixelNormaliser
 from mmuss.datasets.cached_artefacts import atomic_write, claim_folder, make_manifest
 from mmuss.utils.cfg_options import merge_cfg_options
 from mmuss.datasets.transforms.load_primaps_masks import proposal_name, read_proposal
@@ -66,12 +67,10 @@ def parse_args(argv: Optional[List[str]] = None) -> argparse.Namespace:
 
 
 def rgb_uint8(raw: List[torch.Tensor], preprocessor, size: tuple) -> torch.Tensor:
-    """The batch's raw ``3×H×W`` uint8 images as RGB, zero-padded to ``size`` and stacked."""
-    images = torch.stack([torch.nn.functional.pad(
-        img, (0, size[1] - img.shape[-1], 0, size[0] - img.shape[-2])) for img in raw])
-    if getattr(preprocessor, 'channel_conversion', False):
-        images = images[:, [2, 1, 0]]
-    return images
+    """The batch's raw ``3×H×W`` uint8 images in network channel order, zero-padded to
+    ``size`` and stacked."""
+    return PixelNormaliser.of(preprocessor).rgb(torch.stack([torch.nn.functional.pad(
+        img, (0, size[1] - img.shape[-1], 0, size[0] - img.shape[-2])) for img in raw]))
 
 
 def write_png(path: str, ids: np.ndarray) -> None:

@@ -45,7 +45,7 @@ GUARDED = {
     'hp': [('mmuss.models.losses.hidden_positive_loss', 'HiddenPositiveLoss', 'forward'),
            ('mmuss.models.losses.patch_consistency_loss', 'PatchConsistencyLoss', 'forward'),
            CLUSTER, LINEAR],
-    'maskcontrast': [('mmuss.models.losses.mask_contrast_loss', 'MaskContrastLoss', 'forward')],
+    'maskcontrast': [('mmuss.models.losses.maskcontrast_loss', 'MaskContrastLoss', 'forward')],
     'cause-mediator': [MODULARITY],
     'cause-mlp': [CONTRAST, MODULARITY, LINEAR],
     'cause-tr': [CONTRAST, MODULARITY, LINEAR],

@@ -12,7 +12,7 @@ _base_ = [{str(BASE / 'default_runtime.py')!r}]
 data_root = {str(data_root)!r}
 proposal_root = {str(out_dir)!r}
 model = dict(
-    type='MultiViewSegmentor',
+    type='FrozenBackboneSegmentor',
     data_preprocessor=dict(type='SegDataPreProcessor', mean=[123.675, 116.28, 103.53],
                            std=[58.395, 57.12, 57.375], bgr_to_rgb=True, pad_val=0,
                            seg_pad_val=255),
@@ -22,7 +22,7 @@ model = dict(
     train_cfg=dict(), test_cfg=dict(mode='whole'))
 primaps_precompute = dict(
     out_dir=proposal_root,
-    proposer=dict(type='PriMaPsProposer'),
+    proposer=dict(type='PrimapsProposer'),
     dataloader=dict(batch_size=4, num_workers=0, dataset=dict(
         type='BaseSegDataset', data_root=data_root, img_suffix='.png', seg_map_suffix='.png',
         data_prefix=dict(img_path='img_dir/train', seg_map_path='ann_dir/train'),

@@ -59,7 +59,7 @@ def test_manifest_records_the_run_and_a_mismatch_on_resume_is_an_error(tmp_path,
     manifest = json.loads((tmp_path / 'p' / 'manifest.json').read_text())
     assert manifest['tool'] == 'precompute_primaps' and manifest['seed'] == 0
     assert manifest['checkpoint_sha256'] == hashlib.sha256(ckpt.read_bytes()).hexdigest()
-    assert manifest['settings']['proposer']['type'] == 'PriMaPsProposer'
+    assert manifest['settings']['proposer']['type'] == 'PrimapsProposer'
     with pytest.raises(ValueError, match=r'manifest.json: checkpoint_sha256: stored'):
         precompute.main([str(cfg)])
     with pytest.raises(ValueError, match=r'seed: stored 0, now 1'):

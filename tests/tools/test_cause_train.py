@@ -170,7 +170,7 @@ def test_front_door_then_probe_fine_tuning_then_test(mediator, data_root, tmp_pa
         assert key in scalars, key
     first, last = state(work2 / 'epoch_1.pth'), state(work2 / 'epoch_2.pth')
     assert last['decode_head.bank.length'].sum() > 0
-    assert last['decode_head.ema_steps'].item() == 6
+    assert last['decode_head.teacher.steps'].item() == 6
     assert torch.equal(last['decode_head.clusterbook'], torch.from_numpy(np.load(book)))
     ema = [k for k in last if k.startswith('decode_head.head_ema.')]
     assert ema and any(not torch.equal(first[k], last[k]) for k in ema)

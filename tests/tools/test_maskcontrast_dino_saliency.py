@@ -1,7 +1,6 @@
 """tools/maskcontrast_dino_saliency.py on a random tiny DINO backbone."""
 import cv2
 import numpy as np
-import pytest
 import torch
 
 from .conftest import load_tool
@@ -35,7 +34,7 @@ def tiny_backbone_config(tmp_path):
 
 def test_cls_attention_is_a_distribution_over_patches(tmp_path):
     torch.manual_seed(0)
-    backbone = tool.build_backbone(tiny_backbone_config(tmp_path), 'none')
+    backbone, _ = tool.build_backbone(tiny_backbone_config(tmp_path), 'none')
     att = tool.cls_attention(backbone, torch.randn(2, 3, 32, 48))
     assert att.shape == (2, 2, 3)
     assert (att > 0).all() and (att.sum(dim=(1, 2)) < 1).all()
@@ -65,11 +64,15 @@ def test_tool_writes_0_255_masks_drops_tiny_ones_and_scores_against_reference(tm
     assert dropped == dict(images=1, written=0, dropped=1)
 
 
-def test_rope_backbone_is_refused(tmp_path):
-    """DINOv3 rotates q/k, so the CLS attention cannot be rebuilt from its qkv projection."""
+def test_dinov3_backbone_serves(tmp_path):
+    """DINOv3 rotates q/k (RoPE): the backbone's own CLS attention covers it."""
+    torch.manual_seed(0)
+    root = tmp_path / 'voc'
+    write_dataset(root, [(40, 56)])
     path = tmp_path / 'tiny_dinov3.py'
     path.write_text("model = dict(backbone=dict(type='DinoV3VisionTransformer', "
                     "arch=dict(embed_dims=32, num_layers=1, num_heads=2), patch_size=16, "
                     "init_cfg=None))\n")
-    with pytest.raises(TypeError, match=r'DinoV3VisionTransformer.*RoPE'):
-        tool.build_backbone(str(path), 'none')
+    out = tool.main([str(root), '--split', 'split.txt', '--out-dir', 'sal',
+                     '--backbone-config', str(path), '--checkpoint', 'none'])
+    assert out == dict(images=1, written=1, dropped=0)

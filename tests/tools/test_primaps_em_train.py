@@ -33,7 +33,7 @@ def write_config(tmp_path: Path, data_root: Path, online: bool, max_iters: int) 
     load = '' if online else f'dict(type="LoadPrimapsMasks", proposal_root={str(proposals)!r}),'
     pack = ('dict(type="PackMultiViewSegInputs")' if online else
             'dict(type="PackMultiViewSegInputs", pixel_keys=["gt_primaps"])')
-    proposer = 'dict(type="PriMaPsProposer")' if online else 'None'
+    proposer = 'dict(type="PrimapsProposer")' if online else 'None'
     text = f'''
 _base_ = [{str(BASE / 'datasets' / 'synthetic_textures.py')!r},
           {str(BASE / 'default_runtime.py')!r},
@@ -51,9 +51,8 @@ model = dict(
 train_pipeline = [
     dict(type='LoadImageFromFile'), dict(type='LoadAnnotations'), {load}
     dict(type='RandomFlip', prob=0.5),
-    dict(type='PhotometricView', key='img_student', transforms=[
-        dict(type='RandomGaussianBlur', kernel_size=5, sigma=(0.1, 2.0), prob=1.0),
-        dict(type='ColorJitter', brightness=0.1, contrast=0.1, saturation=0.1, hue=0.1)]),
+    dict(type='NormalisedPhotometricView', key='img_student', brightness=0.1, contrast=0.1,
+         saturation=0.1, hue=0.1, grayscale_prob=0.0, blur_prob=1.0),
     {pack}]
 train_dataloader = dict(batch_size=8, dataset=dict(data_root=data_root,
                                                    pipeline=train_pipeline))
@@ -65,7 +64,7 @@ val_evaluator = [
 test_evaluator = val_evaluator
 primaps_precompute = dict(
     out_dir={str(proposals)!r},
-    proposer=dict(type='PriMaPsProposer'),
+    proposer=dict(type='PrimapsProposer'),
     dataloader=dict(batch_size=8, num_workers=0, dataset=dict(
         type='BaseSegDataset', data_root=data_root, img_suffix='.png', seg_map_suffix='.png',
         data_prefix=dict(img_path='img_dir/train', seg_map_path='ann_dir/train'),
@@ -118,7 +117,7 @@ def test_resume_reproduces_uninterrupted_run(tmp_path, textures):
     resumed = train_tool.main([str(cfg), '--work-dir', str(tmp_path / 'b'), '--resume',
                                '--cfg-options', 'experiment_name=b2'])
     a, b = straight.model.decode_head, resumed.model.decode_head
-    assert int(a.ema_calls) == int(b.ema_calls) == 3  # t = iter − 4 ∈ {2, 4, 6}
+    assert int(a.teacher.updates) == int(b.teacher.updates) == 3  # t = iter − 4 ∈ {2, 4, 6}
     for name, value in a.state_dict().items():
         assert torch.equal(value, b.state_dict()[name]), name
     assert val_history(straight)[-1] == val_history(resumed)[-1]

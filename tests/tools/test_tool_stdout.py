@@ -43,7 +43,7 @@ def test_saliency_tool_prints_exactly_one_json_line_and_logs_to_stderr(tmp_path)
     cfg = backbone_config(tmp_path)
     torch.manual_seed(0)
     ckpt = tmp_path / 'dino.pth'  # loading it logs, as with the official weights
-    torch.save(saliency.build_backbone(str(cfg), 'none').state_dict(), ckpt)
+    torch.save(saliency.build_backbone(str(cfg), 'none')[0].state_dict(), ckpt)
     proc = run_tool('maskcontrast_dino_saliency', root, '--split', 'split.txt',
                     '--backbone-config', cfg, '--checkpoint', ckpt, cwd=tmp_path)
     lines = proc.stdout.splitlines()
@@ -57,7 +57,8 @@ def test_saliency_tool_prints_exactly_one_json_line_and_logs_to_stderr(tmp_path)
 def test_cls_attention_is_the_cls_query_row_over_all_tokens(tmp_path, kind, registers):
     """softmax_j(q_CLS·k_j/√d) over CLS, registers and patches, kept at the patches, head mean."""
     torch.manual_seed(0)
-    backbone = saliency.build_backbone(str(backbone_config(tmp_path, kind, registers)), 'none')
+    backbone, _ = saliency.build_backbone(str(backbone_config(tmp_path, kind, registers)),
+                                          'none')
     normed = []
     backbone.blocks[-1].norm1.register_forward_hook(lambda m, a, out: normed.append(out[0]))
     att = saliency.cls_attention(backbone, torch.randn(1, 3, 32, 48))

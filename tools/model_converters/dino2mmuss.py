@@ -1,6 +1,6 @@
 """Convert a DINO / DINOv2 / DINOv3 checkpoint (any supported format) into mmuss format.
 
-Accepts what :mod:`mmuss.models.utils.dino_checkpoint` reads: DINO v1
+Accepts what :mod:`mmuss.models.backbones.vit.dino_checkpoint` reads: DINO v1
 ``*_pretrain.pth`` and full ``teacher``/``student`` checkpoints, DINOv2 hub
 and training checkpoints (chunked blocks), DINOv3 hub ``.pth`` files, timm ViT
 state dicts (paths or URLs), and the Hugging Face ``transformers`` 4.5x / 5.x
@@ -26,7 +26,7 @@ from typing import List, Optional
 import torch
 from mmengine.utils import mkdir_or_exist
 
-from mmuss.models.utils.dino_checkpoint import (official_state_dict, read_any_checkpoint,
+from mmuss.models.backbones.vit.dino_checkpoint import (official_state_dict, read_any_checkpoint,
                                                 variant_of_state_dict)
 from mmuss.utils.run_setup import add_trust_checkpoint_arg
 

@@ -5,8 +5,7 @@
 #   train_dataloader = {{_base_.hp_five_crop_loader}}
 # HP's photometric view (docs/methods/hp.md#quirks Q10): ColorJitter(0.3, 0.3, 0.3, 0.1),
 # RandomGrayscale(0.2), blur 5×5 σ∈[0.1, 2] with p 0.5, applied to the normalised image and clamped
-# to [0, 1] as HP does. (PhotometricView with ColorJitter/RandomGrayscale/RandomGaussianBlur jitters
-# the uint8 image instead.)
+# to [0, 1] as HP does.
 hp_photometric_view = dict(
     type='NormalisedPhotometricView', brightness=0.3, contrast=0.3, saturation=0.3, hue=0.1,
     grayscale_prob=0.2, blur_prob=0.5, blur_kernel=5, blur_sigma=(0.1, 2.0))

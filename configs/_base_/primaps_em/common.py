@@ -35,7 +35,7 @@ primaps_em_evaluator = [
     dict(type='HungarianIoUMetric', pred_key='pred_linear_sem_seg', matching='none',
          prefix='linear'),
 ]
-primaps_proposer = dict(type='PriMaPsProposer', threshold=0.4, coverage=0.95, gain=10.0,
+primaps_proposer = dict(type='PrimapsProposer', threshold=0.4, coverage=0.95, gain=10.0,
                         crf=dict(num_workers=8))
 # DDP: the warm-up trains the cluster probe but not θ_R, EM trains θ_R but not the cluster probe,
 # so each stage truly leaves parameters without gradient.

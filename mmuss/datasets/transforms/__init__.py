@@ -5,11 +5,9 @@ from .label_lut import LabelLUT
 from .label_maps import LABEL_MAPS
 from .load_primaps_masks import LoadPrimapsMasks
 from .load_saliency_mask import LoadSaliencyMask
-from .mask_contrast_views import MaskContrastViews
+from .maskcontrast_views import MaskContrastViews
 from .normalised_photometric_view import NormalisedPhotometricView
 from .pack_multi_view_seg_inputs import PackMultiViewSegInputs
-from .photometric_view import PhotometricView
-from .random_gaussian_blur import RandomGaussianBlur
 from .random_scale_rotate import RandomScaleRotate
 from .resize_short_side import ResizeShortSide
 from .seg_random_resized_crop import SegRandomResizedCrop
@@ -17,6 +15,5 @@ from .seg_random_resized_crop import SegRandomResizedCrop
 __all__ = [
     'CenterCropAsOriginal', 'ColorJitter', 'CropToPatchMultiple', 'LABEL_MAPS', 'LabelLUT',
     'LoadPrimapsMasks', 'LoadSaliencyMask', 'MaskContrastViews', 'NormalisedPhotometricView',
-    'PackMultiViewSegInputs', 'PhotometricView',
-    'RandomGaussianBlur', 'RandomScaleRotate', 'ResizeShortSide', 'SegRandomResizedCrop'
+    'PackMultiViewSegInputs', 'RandomScaleRotate', 'ResizeShortSide', 'SegRandomResizedCrop'
 ]

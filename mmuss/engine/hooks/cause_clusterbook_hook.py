@@ -7,7 +7,7 @@ from mmengine.hooks import Hook
 from mmengine.logging import print_log
 from mmseg.registry import HOOKS
 
-from mmuss.models.utils.cause_clusterbook import save_clusterbook
+from mmuss.models.decode_heads.cause.clusterbook import save_clusterbook
 from mmuss.utils.model_wrapper import unwrap_model
 
 #: The file in the mediator's work dir that the steps-2/3 configs read by default.

@@ -1,4 +1,4 @@
-"""Switch a PriMaPs-EM head from warm-up to EM and run θ_M's EMA schedule."""
+"""Switch a PriMaPs-EM head from warm-up to EM and set θ_M's EMA schedule."""
 from typing import Optional
 
 from mmengine.hooks import Hook
@@ -15,13 +15,16 @@ class PrimapsEMHook(Hook):
     - Before iteration ``warmup_iters`` (the cluster-probe warm-up, e.g. two
       epochs) the head's :meth:`start_em` copies the cluster-probe directions
       into θ_R and θ_M.
-    - After EM iteration ``t = runner.iter − warmup_iters`` with ``t > 0`` and
+    - Before training it sets the head's θ_M schedule
+      (:meth:`PrimapsEMHead.set_momentum_schedule`): after EM iteration
+      ``t = runner.iter − warmup_iters`` with ``t > 0`` and
       ``t mod interval == 0``, θ_M takes one EMA update call: the first two
       copy θ_R, then ``d = min(1 − 1/c, max_decay)`` for call ``c``
-      (:func:`primaps_ema_decay`).
+      (:func:`primaps_ema_decay`). The head's teacher applies it at the
+      start of the next step (:func:`update_teachers`).
 
-    The EM flag and the call counter are buffers of the head, so a resumed run
-    continues the schedule exactly.
+    The EM flag and the teacher's counters are buffers of the head, so a
+    resumed run continues the schedule exactly.
 
     Args:
         warmup_iters: Cluster-probe iterations before EM (0: EM from the start,
@@ -51,6 +54,7 @@ class PrimapsEMHook(Hook):
     def before_train(self, runner) -> None:
         if self.warmup_epochs is not None:
             self.warmup_iters = self.warmup_epochs * len(runner.train_dataloader)
+        self.head(runner).set_momentum_schedule(self.interval, self.max_decay)
 
     @staticmethod
     def head(runner):
@@ -66,11 +70,3 @@ class PrimapsEMHook(Hook):
             head.start_em()
             print_log(f'PrimapsEMHook: EM starts at iteration {runner.iter} from the cluster '
                       f'probe.', logger='current')
-
-    def after_train_iter(self, runner, batch_idx: int, data_batch: Optional[dict] = None,
-                         outputs: Optional[dict] = None) -> None:
-        head = self.head(runner)
-        step = runner.iter - self.warmup_iters
-        if bool(head.em_active) and step > 0 and step % self.interval == 0:
-            decay = head.update_momentum(self.max_decay)
-            runner.message_hub.update_scalar('train/ema_decay', decay)

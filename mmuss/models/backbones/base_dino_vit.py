@@ -11,8 +11,9 @@ from mmengine.model import BaseModule
 from torch import Tensor
 
 from ..utils.backbone_output import BackboneOutput
-from ..utils.dino_checkpoint import DinoVariant, load_dino_checkpoint
-from ..utils.vit_layers import AttentionExtras, PatchEmbed, ViTBlock
+from .vit.dino_checkpoint import DinoVariant, load_dino_checkpoint
+from ..utils.freeze import freeze_
+from .vit.layers import AttentionExtras, PatchEmbed, ViTBlock
 
 ARCH_KEYS = ('embed_dims', 'num_layers', 'num_heads', 'mlp_ratio', 'ffn_type', 'layer_scale',
              'qkv_bias', 'swiglu_align')
@@ -59,10 +60,13 @@ class BaseDinoViT(BaseModule):
     - ``qkv`` (``out_qkv``): the last block's ``(q, k, v)`` of the patch
       tokens, each ``B×heads×N×d`` (for DINOv3 q and k after RoPE);
     - ``cls_token`` (``out_cls_token``): the last block's class token after
-      the final norm, ``B×C``.
+      the final norm, ``B×C``;
+    - ``cls_attn`` (``out_cls_attn``): the last block's attention of the CLS
+      query to the patch tokens, softmax over all tokens (for DINOv3 after
+      RoPE), ``B×heads×h×w`` — DINO's attention maps.
 
     Attention runs through SDPA except in the last block when ``out_attn``
-    is set, or everywhere with ``attn_impl='explicit'``.
+    or ``out_cls_attn`` is set, or everywhere with ``attn_impl='explicit'``.
 
     Inputs must be multiples of the patch size: otherwise a ``ValueError``,
     or with ``crop_to_patch=True`` the bottom/right remainder pixels are
@@ -82,6 +86,7 @@ class BaseDinoViT(BaseModule):
         out_attn: Also return the last block's attention logits.
         out_qkv: Also return the last block's q, k, v.
         out_cls_token: Also return the CLS token.
+        out_cls_attn: Also return the last block's CLS attention map.
         attn_impl: ``'sdpa'`` or ``'explicit'`` (for benchmarks).
         frozen: Eval mode, no parameter gradients, forward under ``no_grad``.
         crop_to_patch: Crop inputs to a multiple of the patch size.
@@ -117,6 +122,7 @@ class BaseDinoViT(BaseModule):
                  out_attn: bool = False,
                  out_qkv: bool = False,
                  out_cls_token: bool = False,
+                 out_cls_attn: bool = False,
                  attn_impl: str = 'sdpa',
                  frozen: bool = True,
                  crop_to_patch: bool = False,
@@ -144,6 +150,7 @@ class BaseDinoViT(BaseModule):
         self.out_attn = out_attn
         self.out_qkv = out_qkv
         self.out_cls_token = out_cls_token
+        self.out_cls_attn = out_cls_attn
         self.attn_impl = attn_impl
         self.frozen = frozen
         self.crop_to_patch = crop_to_patch
@@ -161,8 +168,7 @@ class BaseDinoViT(BaseModule):
             self.mask_token = nn.Parameter(torch.zeros(1, self.embed_dims))
         self.random_init()
         if frozen:
-            self.requires_grad_(False)
-            self.eval()
+            freeze_(self)
 
     def build_embeddings(self) -> None:
         """Class token, learned position embeddings and registers (DINO / DINOv2)."""
@@ -277,12 +283,13 @@ class BaseDinoViT(BaseModule):
         tokens, grid_hw, rope = self.prepare_tokens(x)
         prefix = 1 + self.num_register_tokens
         last = self.num_layers - 1
-        needs_last = self.out_attn or self.out_qkv or self.out_cls_token
+        needs_logits = self.out_attn or self.out_cls_attn
+        needs_last = needs_logits or self.out_qkv or self.out_cls_token
         stop = last if needs_last else self.out_indices[-1]
         maps, extras, normed = [], AttentionExtras(None, None), tokens
         for index in range(stop + 1):
             is_last = index == last
-            explicit = self.attn_impl == 'explicit' or (is_last and self.out_attn)
+            explicit = self.attn_impl == 'explicit' or (is_last and needs_logits)
             tokens, block_extras = self.blocks[index](
                 tokens, explicit=explicit, keep_qkv=is_last and self.out_qkv, rope=rope)
             if is_last:
@@ -291,7 +298,10 @@ class BaseDinoViT(BaseModule):
                 normed = self.norm(tokens) if self.final_norm else tokens
             if index in self.out_indices:
                 maps.append(tokens_to_map(normed[:, prefix:], grid_hw))
-        out = dict(attn=None, qkv=None, cls_token=None)
+        out = dict(attn=None, qkv=None, cls_token=None, cls_attn=None)
+        if self.out_cls_attn:
+            cls_attn = extras.logits[:, :, 0].softmax(dim=-1)[:, :, prefix:]
+            out['cls_attn'] = cls_attn.reshape(*cls_attn.shape[:2], *grid_hw)
         if self.out_attn:
             out['attn'] = extras.logits[:, :, prefix:, prefix:]
         if self.out_qkv:

@@ -5,7 +5,7 @@ import torch.nn as nn
 from mmseg.registry import MODELS
 from torch import Tensor
 
-from ..utils.vit_layers import interpolate_dino_pos_embed
+from .vit.layers import interpolate_dino_pos_embed
 from .base_dino_vit import BaseDinoViT
 
 

@@ -6,8 +6,8 @@ import torch.nn as nn
 from mmseg.registry import MODELS
 from torch import Tensor
 
-from ..utils.rope import RopePositionEmbedding
-from ..utils.vit_layers import LayerScale
+from .vit.rope import RopePositionEmbedding
+from .vit.layers import LayerScale
 from .base_dino_vit import BaseDinoViT, Rope
 
 
@@ -19,7 +19,7 @@ class DinoV3VisionTransformer(BaseDinoViT):
 
     - tokens ``[CLS, 4 storage (register) tokens, patches]``, no learned
       position embedding: the patch tokens' queries and keys are rotated by
-      the axial RoPE of :mod:`mmuss.models.utils.rope` (base 100,
+      the axial RoPE of :mod:`mmuss.models.backbones.vit.rope` (base 100,
       ``'separate'`` coordinate normalisation, periods stored as
       ``rope_embed.periods``); its training-time coordinate rescaling
       (``rope_rescale=2``) only acts in training mode, never in the frozen
@@ -34,7 +34,7 @@ class DinoV3VisionTransformer(BaseDinoViT):
       and is dropped when loading), an unused ``mask_token``.
 
     ``rope_*`` override the RoPE settings (see
-    :class:`~mmuss.models.utils.rope.RopePositionEmbedding`). See
+    :class:`~mmuss.models.backbones.vit.rope.RopePositionEmbedding`). See
     :class:`BaseDinoViT` for the other arguments and the outputs (the q, k
     of ``out_qkv`` are the rotated ones).
     """

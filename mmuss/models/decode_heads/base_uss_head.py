@@ -39,7 +39,8 @@ class BaseUSSHead(BaseModule, metaclass=ABCMeta):
     - :meth:`forward`: ``inputs`` (a :class:`BackboneOutput`) → the method's
       code, ``B×D×h×w`` at feature resolution;
     - :meth:`method_loss`: the method's own losses;
-    - optionally :attr:`view_names`, :meth:`trains_cluster_probe`, and
+    - optionally :attr:`view_names`, :attr:`needs_images` (the segmentor then
+      passes the uint8 input images to :meth:`loss`), :meth:`trains_cluster_probe`, and
       :meth:`logits_from_code` when predictions do not come from the cluster
       probe (e.g. PriMaPs-EM's momentum prototypes);
     - :attr:`code_state_prefixes` when a trained head may serve as
@@ -124,6 +125,12 @@ class BaseUSSHead(BaseModule, metaclass=ABCMeta):
         """The extra views :meth:`loss` reads; none for a single-view method."""
         return ()
 
+    @property
+    def needs_images(self) -> bool:
+        """Whether :meth:`loss` reads the input images (``images=``); pixels otherwise stay
+        in the segmentor."""
+        return False
+
     def view(self, views: Views, name: str) -> BackboneOutput:
         """The backbone output of view ``name``, with a clear error if it was not passed."""
         if name not in views:
@@ -135,7 +142,10 @@ class BaseUSSHead(BaseModule, metaclass=ABCMeta):
 
     def method_loss(self, inputs: BackboneOutput, views: Views, code: Tensor,
                     data_samples: SampleList) -> Dict[str, Tensor]:
-        """The method's own (label-free) losses; none for a pure probe."""
+        """The method's own (label-free) losses; none for a pure probe.
+
+        A head that :attr:`needs_images` adds an ``images`` argument.
+        """
         return {}
 
     def trains_cluster_probe(self) -> bool:
@@ -166,19 +176,22 @@ class BaseUSSHead(BaseModule, metaclass=ABCMeta):
                 code, stack_gt_labels(data_samples).to(code.device), self.ignore_index)
         return losses
 
-    def loss(self, inputs: BackboneOutput, views: Views,
-             data_samples: SampleList) -> Dict[str, Tensor]:
+    def loss(self, inputs: BackboneOutput, views: Views, data_samples: SampleList,
+             images: Optional[Tensor] = None) -> Dict[str, Tensor]:
         """Method losses plus probe losses (probes read the detached code).
 
         Args:
             inputs: Backbone output of the input images.
             views: Backbone output of each view in :attr:`view_names`.
             data_samples: The batch's data samples.
+            images: The uint8 ``B×3×H×W`` input images in network channel order,
+                for a head that :attr:`needs_images` (passed on to :meth:`method_loss`).
         """
         if not isinstance(views, dict):
             raise self.needs_frozen_backbone_segmentor()
         code = self(inputs)
-        losses = self.method_loss(inputs, views, code, data_samples)
+        extra = {} if images is None else {'images': images}
+        losses = self.method_loss(inputs, views, code, data_samples, **extra)
         losses.update(self.probe_losses(code, data_samples))
         return losses
 

@@ -1,5 +1,4 @@
 """The shared part of CAUSE's heads: EMA teacher, projections, concept bank, losses."""
-import copy
 from abc import abstractmethod
 from typing import Dict, Optional, Tuple
 
@@ -10,10 +9,11 @@ from mmseg.utils import OptConfigType, SampleList
 from torch import Tensor
 
 from ..utils.backbone_output import BackboneOutput
-from ..utils.cause_clusterbook import load_clusterbook
-from ..utils.cause_concept_bank import ConceptBank
-from ..utils.cause_quantize import codeword_indices, grid_sample, random_grid_sample
-from ..utils.ema import ema_update_
+from .cause.clusterbook import load_clusterbook
+from .cause.concept_bank import ConceptBank
+from .cause.quantize import codeword_indices, grid_sample, random_grid_sample
+from ..utils.ema import EMATeacher
+from ..utils.freeze import freeze_, frozen_copy
 from ..utils.linear_probe import linear_probe_loss
 from .base_uss_head import BaseUSSHead, Views, has_gt_labels, stack_gt_labels
 
@@ -38,9 +38,9 @@ class CauseHead(BaseUSSHead):
     (:class:`CauseContrastiveLoss`) between the student and EMA embeddings of
     grid-sampled patches, positives/negatives from the clusterbook concepts;
     then the bank receives the EMA embeddings. The EMA update
-    ``θ' <- m θ' + (1 − m) θ`` runs at the start of every training loss but
-    the first (:meth:`loss`), i.e. after each optimiser step, as in the
-    reference. Step 3
+    ``θ' <- m θ' + (1 − m) θ`` (:class:`EMATeacher` ``teacher``) runs at the
+    start of every training step but the first, i.e. after each optimiser
+    step, as in the reference. Step 3
     (``front_door=False``) freezes the student and trains the probes only.
     The cluster probe is fitted by the modularity objective
     (``loss_probe``) on grid-sampled code, the linear probe by cross-entropy;
@@ -100,7 +100,6 @@ class CauseHead(BaseUSSHead):
         super().__init__(in_channels=in_channels, channels=channels, num_classes=num_classes,
                          cluster_alpha=cluster_alpha, **kwargs)
         self.clusterbook_file = clusterbook_file
-        self.ema_momentum = ema_momentum
         self.grid_stride = grid_stride
         self.front_door = front_door
         self.train_head_ema = train_head_ema
@@ -108,18 +107,19 @@ class CauseHead(BaseUSSHead):
         self.dropout = nn.Dropout(dropout_ratio)
         self.register_buffer('clusterbook', torch.zeros(num_codebook, in_channels))
         self.register_buffer('clusterbook_ready', torch.zeros((), dtype=torch.bool))
-        self.register_buffer('ema_steps', torch.zeros((), dtype=torch.long))
         self.head = self.build_head()
         self.projection = nn.Conv2d(channels, proj_channels, 1)
-        self.head_ema = copy.deepcopy(self.head).requires_grad_(train_head_ema)
-        self.projection_ema = copy.deepcopy(self.projection).requires_grad_(False)
+        self.head_ema = frozen_copy(self.head).requires_grad_(train_head_ema)
+        self.projection_ema = frozen_copy(self.projection)
+        self.teacher = EMATeacher({'head_ema': 'head', 'projection_ema': 'projection'},
+                                  ema_momentum)
         self.loss_probe = MODELS.build(loss_probe or dict(type='CauseModularityLoss'))
         if front_door:
             self.loss_front = MODELS.build(loss_front or dict(type='CauseContrastiveLoss'))
             self.bank = ConceptBank(num_codebook, bank_size, proj_channels, bank_keep_ratio)
         else:
-            self.head.requires_grad_(False)
-            self.projection.requires_grad_(False)
+            freeze_(self.head, eval_mode=False)
+            freeze_(self.projection, eval_mode=False)
 
     @abstractmethod
     def build_head(self) -> nn.Module:
@@ -135,8 +135,7 @@ class CauseHead(BaseUSSHead):
     def init_weights(self) -> None:
         """Initialise, copy the student into the teacher, reset the probe, read the clusterbook."""
         super().init_weights()
-        ema_update_(self.head_ema, self.head, 0.0)
-        ema_update_(self.projection_ema, self.projection, 0.0)
+        self.teacher.copy_students(self)
         if self.cluster_probe is not None:
             bound = 1.0 / self.num_clusters
             with torch.no_grad():
@@ -169,11 +168,15 @@ class CauseHead(BaseUSSHead):
         with torch.set_grad_enabled(self.train_head_ema and torch.is_grad_enabled()):
             return self.code_of(self.head_ema, self.select_feature(inputs))
 
-    @torch.no_grad()
-    def update_ema(self) -> None:
-        """``θ' <- m θ' + (1 − m) θ`` for the head and the projection."""
-        ema_update_(self.head_ema, self.head, self.ema_momentum)
-        ema_update_(self.projection_ema, self.projection, self.ema_momentum)
+    @property
+    def ema_momentum(self) -> float:
+        """``m`` of the EMA teacher."""
+        return self.teacher.momentum
+
+    @property
+    def teaching(self) -> bool:
+        """The EMA teacher follows the student in step 2 only (:func:`update_teachers`)."""
+        return self.front_door
 
     def grid(self, maps: Tensor):
         """Grid-sampled ``maps`` and the order used (``None`` when ``grid_stride`` is 0)."""
@@ -204,14 +207,6 @@ class CauseHead(BaseUSSHead):
         with torch.no_grad():
             proj_ema = self.projection_ema(code_g)
         return self.student_code(feats, order), proj_ema, feats_g
-
-    def loss(self, *args, **kwargs) -> Dict[str, Tensor]:
-        """The EMA catches up with the last optimiser step, then :class:`BaseUSSHead` losses."""
-        if self.front_door:
-            if int(self.ema_steps) > 0:
-                self.update_ema()
-            self.ema_steps += 1
-        return super().loss(*args, **kwargs)
 
     def method_loss(self, inputs: BackboneOutput, views: Views, code: Tensor,
                     data_samples: SampleList) -> Dict[str, Tensor]:

@@ -8,7 +8,7 @@ from mmseg.utils import OptConfigType, SampleList
 from torch import Tensor
 
 from ..utils.backbone_output import BackboneOutput
-from ..utils.cause_quantize import random_grid_sample
+from .cause.quantize import random_grid_sample
 from .base_uss_head import BaseUSSHead, Views
 
 

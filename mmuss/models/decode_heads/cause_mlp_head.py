@@ -6,8 +6,8 @@ import torch.nn as nn
 from mmseg.registry import MODELS
 from torch import Tensor
 
-from ..utils.cause_projection import CauseProjection
-from ..utils.cause_quantize import grid_sample
+from .cause.projection import CauseProjection
+from .cause.quantize import grid_sample
 from .cause_head import CauseHead
 
 

@@ -7,8 +7,8 @@ from mmseg.registry import MODELS
 from torch import Tensor
 from torch.utils.checkpoint import checkpoint
 
-from ..utils.cause_quantize import codeword_indices, codewords, grid_positions
-from ..utils.cause_tr_decoder import CauseTRDecoder
+from .cause.quantize import codeword_indices, codewords, grid_positions
+from .cause.tr_decoder import CauseTRDecoder
 from .cause_head import CauseHead
 
 

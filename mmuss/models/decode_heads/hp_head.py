@@ -1,5 +1,4 @@
 """HP's head: STEGO's projection plus an EMA copy, a projection head and local aggregation."""
-import copy
 from typing import Dict, Optional, Tuple
 
 import torch
@@ -10,7 +9,8 @@ from mmseg.utils import OptConfigType, SampleList
 from torch import Tensor
 
 from ..utils.backbone_output import BackboneOutput
-from ..utils.ema import ema_update_
+from ..utils.ema import EMATeacher
+from ..utils.freeze import frozen_copy
 from .base_uss_head import Views
 from .stego_head import StegoHead
 
@@ -112,8 +112,8 @@ class HPHead(StegoHead):
     holds
 
     - ``ema_linear``/``ema_nonlinear``: an EMA copy (momentum ``ema_momentum``,
-      no gradient) updated once per training forward, after its code was
-      used, i.e. before the optimiser step;
+      no gradient) moved by its :class:`EMATeacher` ``teacher`` at the start
+      of every training step but the first (docs/methods/hp.md Q8);
     - ``project_head``: ``Linear(D, D)`` giving the contrastive embeddings;
     - ``pool_agnostic`` (``P×C_f``) and ``pool_specific`` (``P×D``): the
       reference pools, buffers filled by :class:`ReferencePoolHook` (hence
@@ -153,11 +153,13 @@ class HPHead(StegoHead):
                  **kwargs) -> None:
         super().__init__(in_channels=in_channels, channels=channels, num_classes=num_classes,
                          **kwargs)
-        self.ema_linear = copy.deepcopy(self.linear).requires_grad_(False)
-        self.ema_nonlinear = (copy.deepcopy(self.nonlinear).requires_grad_(False)
-                              if self.nonlinear is not None else None)
+        self.ema_linear = frozen_copy(self.linear)
+        self.ema_nonlinear = frozen_copy(self.nonlinear) if self.nonlinear is not None else None
+        pairs = {'ema_linear': 'linear'}
+        if self.nonlinear is not None:
+            pairs['ema_nonlinear'] = 'nonlinear'
+        self.teacher = EMATeacher(pairs, ema_momentum)
         self.project_head = nn.Linear(channels, channels)
-        self.ema_momentum = ema_momentum
         self.sigma = sigma
         self.loss_hp = MODELS.build(loss_hp or dict(type='HiddenPositiveLoss'))
         self.loss_consistency = (MODELS.build(loss_consistency)
@@ -167,6 +169,11 @@ class HPHead(StegoHead):
         self.register_buffer('pool_agnostic', torch.zeros(pool_size, in_channels))
         self.register_buffer('pool_specific', torch.zeros(pool_size, channels))
         self.register_buffer('pool_ready', torch.zeros((), dtype=torch.bool))
+
+    @property
+    def ema_momentum(self) -> float:
+        """``m`` of the EMA copy."""
+        return self.teacher.momentum
 
     @property
     def pool_size(self) -> int:
@@ -185,13 +192,6 @@ class HPHead(StegoHead):
         if self.ema_nonlinear is not None:
             code = code + self.ema_nonlinear(self.dropout(feats))
         return self.dropout(code)
-
-    @torch.no_grad()
-    def update_ema(self) -> None:
-        """``θ_ema ← m·θ_ema + (1 − m)·θ`` for both branches."""
-        ema_update_(self.ema_linear, self.linear, self.ema_momentum)
-        if self.ema_nonlinear is not None:
-            ema_update_(self.ema_nonlinear, self.nonlinear, self.ema_momentum)
 
     def embed(self, code: Tensor) -> Tensor:
         """``project_head`` per patch: ``B×D×h×w`` → ``(B·h·w)×D`` (not normalised)."""
@@ -236,7 +236,6 @@ class HPHead(StegoHead):
         weights = local_attention_weights(inputs.get('attn'), h, w, self.sigma)
         sizes = window_mask(h, w).sum(dim=1).to(code.device)
         code_loc = self.dropout(aggregate_local(code, weights, sizes))
-        self.update_ema()
         proj = self.embed(code)
         losses.update(self.loss_hp(patch_rows(self.dropped_feats(inputs)), patch_rows(ema_code),
                                    proj, self.embed(code_loc), self.pool_agnostic,

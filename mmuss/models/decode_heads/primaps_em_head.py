@@ -1,5 +1,5 @@
 """PriMaPs-EM: prototypes fitted to mask proposals by stochastic EM (docs/methods/primaps_em.md)."""
-import copy
+from functools import partial
 from typing import Dict, Optional, Tuple
 
 import torch
@@ -11,8 +11,9 @@ from torch import Tensor
 from mmuss.utils.ignore_index import IGNORE_INDEX
 
 from ..utils.backbone_output import BackboneOutput
-from ..utils.ema import ema_update_
-from ..utils.gain_prototypes import GainPrototypes
+from ..utils.ema import EMATeacher
+from ..utils.freeze import frozen_copy
+from .primaps.gain_prototypes import GainPrototypes
 from ..utils.images import stack_field
 from ..utils.precision import float32_precision
 from .base_uss_head import BaseUSSHead, Views
@@ -75,13 +76,14 @@ class PrimapsEMHead(BaseUSSHead):
        θ_M labels the clean view: ``argmax`` at label resolution, then a
        majority vote inside every PriMaPs mask (:func:`majority_vote_labels`);
        θ_R is trained on the student view's features with ``loss_em``
-       (:class:`ClassFocalLoss`); the hook moves θ_M towards θ_R by EMA.
+       (:class:`ClassFocalLoss`); θ_M follows θ_R by EMA (:class:`EMATeacher`
+       ``teacher``, schedule set by :meth:`set_momentum_schedule`).
 
     Prototypes act on unnormalised features (:class:`GainPrototypes`). θ_M
     never receives gradient. Mask ids come from the data sample
     (``proposal_key``, cached PNGs loaded by :class:`LoadPrimapsMasks`) or,
     when absent and ``proposer`` is set, are computed online from the clean
-    features by :class:`PriMaPsProposer`.
+    features by :class:`PrimapsProposer`.
 
     Predictions (``'seg'``): θ_M (``eval_prototypes='theta_m'``) or θ_R
     (``'theta_r'``) once EM has started, the cluster probe before; the other
@@ -98,7 +100,7 @@ class PrimapsEMHead(BaseUSSHead):
         student_view: Name of the photometric view in ``views`` (its features
             feed θ_R), or ``None`` to train θ_R on the clean view.
         proposal_key: Data-sample field holding the mask-id map.
-        proposer: Config of an online :class:`PriMaPsProposer`, or ``None``.
+        proposer: Config of an online :class:`PrimapsProposer`, or ``None``.
         **kwargs: See :class:`BaseUSSHead` (probes, ``ignore_index``...).
     """
 
@@ -123,9 +125,10 @@ class PrimapsEMHead(BaseUSSHead):
         self.proposal_key = proposal_key
         self.proposer = MODELS.build(proposer) if proposer is not None else None
         self.theta_r = GainPrototypes(in_channels, self.num_clusters)
-        self.theta_m = copy.deepcopy(self.theta_r).requires_grad_(False)
+        self.theta_m = frozen_copy(self.theta_r)
         self.register_buffer('em_active', torch.tensor(False))
-        self.register_buffer('ema_calls', torch.tensor(0, dtype=torch.long))
+        self.teacher = EMATeacher({'theta_m': 'theta_r'}, primaps_ema_decay)
+        self.set_momentum_schedule()
 
     def forward(self, inputs: BackboneOutput) -> Tensor:
         """The code is the raw backbone map."""
@@ -138,21 +141,37 @@ class PrimapsEMHead(BaseUSSHead):
         self.theta_r.reset(directions)
         self.theta_m.reset(directions)
         self.em_active.fill_(True)
-        self.ema_calls.zero_()
+        self.teacher.reset()
 
-    @torch.no_grad()
-    def update_momentum(self, max_decay: float = 0.98) -> float:
-        """One θ_M update call: ``θ_M ← d·θ_M + (1 − d)·θ_R`` with :func:`primaps_ema_decay`."""
-        decay = primaps_ema_decay(int(self.ema_calls) + 1, max_decay)
-        ema_update_(self.theta_m, self.theta_r, decay)
-        self.ema_calls += 1
-        return decay
+    def set_momentum_schedule(self, interval: int = 10, max_decay: float = 0.98) -> None:
+        """θ_M's update call ``c`` follows EM iteration ``t = c·interval`` (counted from 0).
 
-    def proposals(self, inputs: BackboneOutput, code: Tensor,
-                  data_samples: SampleList) -> Tensor:
-        """``B×H×W`` mask ids: cached in the samples, else computed online."""
+        ``θ_M ← d·θ_M + (1 − d)·θ_R`` with ``d`` from :func:`primaps_ema_decay`;
+        :func:`update_teachers` applies it at the start of the next step
+        (docs/methods/primaps_em.md Q13).
+        """
+        self.teacher.interval = interval
+        self.teacher.first = interval + 1
+        self.teacher.momentum = partial(primaps_ema_decay, max_decay=max_decay)
+
+    @property
+    def teaching(self) -> bool:
+        """θ_M follows θ_R during EM only."""
+        return bool(self.em_active)
+
+    @property
+    def needs_images(self) -> bool:
+        """An online proposer reads the images (their size, and the CRF its pixels)."""
+        return self.proposer is not None
+
+    def proposals(self, code: Tensor, data_samples: SampleList,
+                  images: Optional[Tensor] = None) -> Tensor:
+        """``B×H×W`` mask ids: cached in the samples, else computed online from ``images``."""
         if self.proposer is not None and not all(self.proposal_key in s for s in data_samples):
-            return self.proposer(code, images=inputs.images).to(code.device).long()
+            if images is None:
+                raise ValueError('PrimapsEMHead computes proposals online but got no images: '
+                                 'FrozenBackboneSegmentor passes them (needs_images).')
+            return self.proposer(code, images=images).to(code.device).long()
         return stack_field(data_samples, self.proposal_key, (
             f'add LoadPrimapsMasks and PackMultiViewSegInputs(pixel_keys=[{self.proposal_key!r}])'
             f' or an online proposer (decode_head.proposer).')).to(code.device).long()
@@ -186,14 +205,18 @@ class PrimapsEMHead(BaseUSSHead):
         return not bool(self.em_active)
 
     def method_loss(self, inputs: BackboneOutput, views: Views, code: Tensor,
-                    data_samples: SampleList) -> Dict[str, Tensor]:
-        """EM: the focal loss of θ_R on the student view; none during warm-up."""
+                    data_samples: SampleList, images: Optional[Tensor] = None
+                    ) -> Dict[str, Tensor]:
+        """EM: the focal loss of θ_R on the student view; none during warm-up.
+
+        ``images``: uint8 input images, for the online proposer.
+        """
         if not bool(self.em_active):
             return {}
         student = code
         if self.student_view is not None:
             student = self.select_feature(self.view(views, self.student_view))
-        return self.em_losses(code, student, self.proposals(inputs, code, data_samples))
+        return self.em_losses(code, student, self.proposals(code, data_samples, images))
 
     def logits_from_code(self, code: Tensor) -> Dict[str, Tensor]:
         """``'seg'``: the evaluated prototypes, plus the other θ and the linear probe.
@@ -209,10 +232,3 @@ class PrimapsEMHead(BaseUSSHead):
         if self.linear_probe is not None:
             logits['linear'] = self.linear_probe(code)
         return logits
-
-    def _load_from_state_dict(self, state_dict: dict, prefix: str, *args, **kwargs) -> None:
-        """Load checkpoints of mmuss <= 0.1, which named θ_R ``running`` and θ_M ``momentum``."""
-        for old, new in (('running.', 'theta_r.'), ('momentum.', 'theta_m.')):
-            for key in [k for k in state_dict if k.startswith(prefix + old)]:
-                state_dict[prefix + new + key[len(prefix + old):]] = state_dict.pop(key)
-        super()._load_from_state_dict(state_dict, prefix, *args, **kwargs)

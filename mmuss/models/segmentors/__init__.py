@@ -1,4 +1,4 @@
 from .frozen_backbone_segmentor import FrozenBackboneSegmentor
-from .mask_contrast import MaskContrast
+from .maskcontrast import MaskContrast
 
 __all__ = ['FrozenBackboneSegmentor', 'MaskContrast']

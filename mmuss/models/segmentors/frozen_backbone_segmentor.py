@@ -13,8 +13,9 @@ from torch import Tensor
 
 from ..decode_heads.base_uss_head import BaseUSSHead, Views
 from ..utils.backbone_output import BackboneOutput
+from ..utils.ema import update_teachers
 from ..utils.freeze import freeze_
-from ..utils.images import unnormalise_images, view_inputs
+from ..utils.images import PixelNormaliser, view_inputs
 from ..utils.precision import float32_precision
 
 
@@ -30,7 +31,7 @@ def plain_meta(inputs: Tensor) -> dict:
                 pad_shape=inputs.shape[2:], padding_size=[0, 0, 0, 0])
 
 
-@MODELS.register_module(name=['FrozenBackboneSegmentor', 'MultiViewSegmentor'])
+@MODELS.register_module()
 class FrozenBackboneSegmentor(EncoderDecoder):
     """mmseg ``EncoderDecoder`` with a frozen backbone and cluster-id predictions.
 
@@ -38,14 +39,15 @@ class FrozenBackboneSegmentor(EncoderDecoder):
       it stays in eval mode whatever ``train()`` is called with, and it runs
       under ``torch.no_grad()`` so it holds no autograd memory.
     - Heads receive a :class:`BackboneOutput`: the feature maps plus the
-      extras the backbone produces (attention, q/k/v, CLS) and the images.
+      extras the backbone produces (attention, q/k/v, CLS). A head whose
+      :attr:`BaseUSSHead.needs_images` is true also gets the input images as
+      uint8 in network channel order (``images=``, e.g. for CRF proposals).
     - Training: an mmuss head names the extra views of a sample it reads
       (:attr:`BaseUSSHead.view_names`: STEGO's KNN partner, HP's and
       PriMaPs-EM's photometric view). Each is a raw ``3×H×W`` data-sample
       field (:class:`PackMultiViewSegInputs`, :class:`KNNPairDataset`), is
       normalised like the input, encoded by the frozen backbone and passed as
-      ``decode_head.loss(inputs, views, data_samples)``. Registered also as
-      ``MultiViewSegmentor``, its former name for multi-view methods.
+      ``decode_head.loss(inputs, views, data_samples)``.
     - Predictions are cluster ids; ``seg_logits`` have ``num_clusters``
       channels. A head's ``logits_from_code`` may return further named logits
       (e.g. ``'linear'``), stored as ``pred_<name>_sem_seg`` so a second
@@ -63,9 +65,6 @@ class FrozenBackboneSegmentor(EncoderDecoder):
 
     def __init__(self, *args, **kwargs) -> None:
         super().__init__(*args, **kwargs)
-        if 'extra_views' in (self.train_cfg or {}):
-            raise ValueError('train_cfg.extra_views is no longer read: the decode head names '
-                             'the views it needs (view_names); delete the key.')
         freeze_(self.backbone)
         self.test_cfg = ConfigDict(self.test_cfg or {})  # mmseg's inference reads attributes
 
@@ -74,12 +73,36 @@ class FrozenBackboneSegmentor(EncoderDecoder):
         self.backbone.eval()
         return self
 
+    @property
+    def pixels(self) -> PixelNormaliser:
+        """Raw images ↔ network inputs, as the data preprocessor normalises."""
+        return PixelNormaliser.of(self.data_preprocessor)
+
+    def loss(self, inputs: Tensor, data_samples: SampleList) -> dict:
+        """Training losses; the momentum teachers first catch up with the last optimiser step.
+
+        mmuss heads get the views they name (and the images if they need them);
+        plain mmseg heads train as in mmseg.
+        """
+        update_teachers(self)
+        feats = self.extract_feat(inputs)
+        head = self.decode_head
+        if isinstance(head, BaseUSSHead):
+            images = self.pixels.unnormalise(inputs) if head.needs_images else None
+            losses = add_prefix(head.loss(feats, self.encode_views(inputs, data_samples),
+                                          data_samples, images=images), 'decode')
+        else:
+            losses = self._decode_head_forward_train(feats, data_samples)
+        if self.with_auxiliary_head:
+            losses.update(self._auxiliary_head_forward_train(feats, data_samples))
+        return losses
+
     def extract_feat(self, inputs: Tensor) -> BackboneOutput:
         """Frozen backbone (no autograd) → optional neck → :class:`BackboneOutput`."""
         with torch.no_grad():
             feats = self.backbone(inputs)
         maps = self.neck(feats) if self.with_neck else feats
-        return BackboneOutput.of(maps, extras_from=feats, images=inputs)
+        return BackboneOutput.of(maps, extras_from=feats)
 
     def encode_views(self, inputs: Tensor, data_samples: SampleList) -> Views:
         """Frozen-backbone outputs of the views the head names, normalised like ``inputs``."""
@@ -88,14 +111,6 @@ class FrozenBackboneSegmentor(EncoderDecoder):
                                                 self.data_preprocessor))
             for name in getattr(self.decode_head, 'view_names', ())
         }
-
-    def _decode_head_forward_train(self, inputs: BackboneOutput,
-                                   data_samples: SampleList) -> dict:
-        """mmuss heads get their views; plain mmseg heads train as in mmseg."""
-        if not isinstance(self.decode_head, BaseUSSHead):
-            return super()._decode_head_forward_train(inputs, data_samples)
-        views = self.encode_views(inputs.images, data_samples)
-        return add_prefix(self.decode_head.loss(inputs, views, data_samples), 'decode')
 
     def named_logits(self, inputs: Tensor) -> Dict[str, Tensor]:
         """Named logits of ``B×3×H×W`` inputs at the input size, as the USS references evaluate.
@@ -160,8 +175,7 @@ class FrozenBackboneSegmentor(EncoderDecoder):
                    crf_cfg: dict) -> Dict[str, Tensor]:
         """Dense-CRF refinement of every named output; returns log of the CRF marginals."""
         from ..utils.dense_crf import batched_dense_crf
-        pre = self.data_preprocessor
-        images = unnormalise_images(inputs, pre.mean, pre.std)
+        images = self.pixels.unnormalise(inputs)
         return {
             k: batched_dense_crf(images, F.log_softmax(v, dim=1), **crf_cfg).clamp_min(
                 1e-8).log().to(v) for k, v in logits.items()

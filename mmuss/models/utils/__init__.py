@@ -1,19 +1,17 @@
 from .backbone_output import BackboneOutput
 from .cluster_probe import (ClusterProbe, cluster_probe_loss, cosine_cluster_scores,
-                            feature_moments, flatten_pixels, principal_directions,
-                            principal_directions_from_moments, spherical_kmeans_centres,
-                            subsample_rows)
+                            feature_moments, flatten_pixels, principal_directions_from_moments,
+                            spherical_kmeans_centres, subsample_rows)
 from .dense_crf import batched_dense_crf, crf_from_probs, dense_crf
-from .ema import ema_update_
-from .gain_prototypes import GainPrototypes, gain_prototype_logits
+from .ema import EMATeacher, ema_update_, update_teachers
+from .freeze import freeze_, frozen_copy
+from .images import PixelNormaliser
 from .linear_probe import LinearProbe, linear_probe_loss
-from .primaps import primaps_mask_ids
-from .primaps_proposer import PriMaPsProposer
 
 __all__ = [
-    'BackboneOutput', 'ClusterProbe', 'GainPrototypes', 'LinearProbe', 'PriMaPsProposer',
+    'BackboneOutput', 'ClusterProbe', 'EMATeacher', 'LinearProbe', 'PixelNormaliser',
     'batched_dense_crf', 'cluster_probe_loss', 'cosine_cluster_scores', 'crf_from_probs',
-    'dense_crf', 'ema_update_', 'feature_moments', 'flatten_pixels', 'gain_prototype_logits',
-    'linear_probe_loss', 'primaps_mask_ids', 'principal_directions',
-    'principal_directions_from_moments', 'spherical_kmeans_centres', 'subsample_rows'
+    'dense_crf', 'ema_update_', 'feature_moments', 'flatten_pixels', 'freeze_', 'frozen_copy',
+    'linear_probe_loss', 'principal_directions_from_moments', 'spherical_kmeans_centres',
+    'subsample_rows', 'update_teachers'
 ]

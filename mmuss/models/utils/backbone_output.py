@@ -16,16 +16,15 @@ class BackboneOutput(tuple):
     - ``qkv``: last-block ``(q, k, v)`` patch-token features, each
       ``B×heads×N×d``, or ``None``.
     - ``cls_token``: ``B×C`` class token after the final norm, or ``None``.
-    - ``images``: the normalised network input ``B×3×H×W``; set by the
-      segmentor so heads that need pixels (CRF proposals, photometric views)
-      can reach them.
+    - ``cls_attn``: last-block attention of the CLS query to the patch tokens,
+      ``B×heads×h×w`` (softmax over all tokens), or ``None``.
 
     Args:
         feats: The feature maps, lowest index first.
         **extras: Any of the attributes above.
     """
 
-    EXTRAS = ('attn', 'qkv', 'cls_token', 'images')
+    EXTRAS = ('attn', 'qkv', 'cls_token', 'cls_attn')
 
     def __new__(cls, feats: Iterable[Tensor], **extras: Any) -> 'BackboneOutput':
         unknown = set(extras) - set(cls.EXTRAS)
@@ -59,5 +58,5 @@ class BackboneOutput(tuple):
             raise KeyError(
                 f'This head needs the backbone output {name!r}, but the backbone '
                 f'was not configured to produce it (see the backbone\'s '
-                f'`out_attn`/`out_qkv`/`out_cls_token` options).')
+                f'`out_attn`/`out_qkv`/`out_cls_token`/`out_cls_attn` options).')
         return value

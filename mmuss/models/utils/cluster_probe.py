@@ -83,12 +83,6 @@ def principal_directions_from_moments(count: int, total: Tensor, outer: Tensor,
     return dirs * signs
 
 
-def principal_directions(samples: Tensor, num: int) -> Tensor:
-    """First ``num`` principal directions of an ``N×D`` sample (see
-    :func:`principal_directions_from_moments`), in the sample's dtype."""
-    return principal_directions_from_moments(*feature_moments(samples), num).to(samples.dtype)
-
-
 def spherical_kmeans_centres(samples: Tensor, num: int, seed: int = 0,
                              iters: int = 50) -> Tensor:
     """Spherical k-means centres of a feature sample (k-means++ seeding).

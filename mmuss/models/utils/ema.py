@@ -1,25 +1,17 @@
-"""Exponential moving average of module weights, shared by every momentum model."""
+"""Momentum teachers: the one EMA step and the one moment it runs (docs/architecture.md)."""
+from typing import Callable, Dict, Optional, Union
+
 import torch
 import torch.nn as nn
+
+Momentum = Union[float, Callable[[int], float]]
 
 
 @torch.no_grad()
 def ema_update_(target: nn.Module, source: nn.Module, momentum: float) -> None:
     """In-place ``θ_target ← m·θ_target + (1 − m)·θ_source`` over parameters.
 
-    The one EMA step of the package; buffers (e.g. BN statistics) evolve on
-    their own. Its users, each with its own ``m`` and moment:
-
-    - PriMaPs-EM's θ_M ← θ_R: :meth:`PrimapsEMHead.update_momentum`, called by
-      :class:`PrimapsEMHook` after every ``interval``-th EM iteration;
-    - HP's EMA head ← online head: :meth:`HPHead.update_ema`, inside
-      :meth:`HPHead.method_loss` once the EMA code of the step is computed
-      (before the optimiser step);
-    - CAUSE's EMA head ← student: :meth:`CauseHead.update_ema`, at the start of
-      :meth:`CauseHead.loss`, i.e. after the previous optimiser step;
-    - MaskContrast's key encoder ← query encoder:
-      :meth:`MaskContrast.momentum_update`, inside :meth:`MaskContrast.loss`
-      before the key forward.
+    Buffers (e.g. BN statistics) evolve on their own.
 
     Args:
         target: Momentum copy, updated in place.
@@ -33,3 +25,94 @@ def ema_update_(target: nn.Module, source: nn.Module, momentum: float) -> None:
         raise ValueError(f'EMA target has {len(t_params)} parameters, source {len(s_params)}.')
     for t, s in zip(t_params, s_params):
         t.mul_(momentum).add_(s.detach(), alpha=1.0 - momentum)
+
+
+class EMATeacher(nn.Module):
+    """When and how fast an owner's momentum copies follow its online modules.
+
+    The teacher and student modules stay attributes of the owner (a head or a
+    segmentor) under their own names, so state-dict keys name what they hold;
+    this child names the pairs and keeps the schedule's counters as buffers
+    (``steps``: training steps seen since :meth:`reset`; ``updates``: EMA
+    updates applied), so a resumed run continues exactly.
+
+    :func:`update_teachers` is the one update point: the segmentor calls it at
+    the start of every training ``loss``, i.e. after the optimiser step of the
+    previous one. At that call, ``done = steps`` optimiser steps have been made
+    since :meth:`reset`, and the teachers move iff ``done >= first`` and
+    ``(done − first) % interval == 0``; there is nothing to follow before the
+    first step, hence ``first >= 1``.
+
+    Args:
+        pairs: Teacher attribute → student attribute, on the owner.
+        momentum: ``m``, or a function of the 1-based update number giving it.
+        interval: Optimiser steps between updates.
+        first: Optimiser steps made before the first update.
+    """
+
+    def __init__(self, pairs: Dict[str, str], momentum: Momentum, interval: int = 1,
+                 first: int = 1) -> None:
+        super().__init__()
+        if interval < 1 or first < 1:
+            raise ValueError(f'EMATeacher needs interval >= 1 and first >= 1, got {interval} '
+                             f'and {first}.')
+        self.pairs = dict(pairs)
+        self.momentum = momentum
+        self.interval = interval
+        self.first = first
+        self.register_buffer('steps', torch.zeros((), dtype=torch.long))
+        self.register_buffer('updates', torch.zeros((), dtype=torch.long))
+
+    def next_momentum(self) -> float:
+        """``m`` of the next update."""
+        m = self.momentum
+        return m(int(self.updates) + 1) if callable(m) else m
+
+    @torch.no_grad()
+    def reset(self) -> None:
+        """Restart the schedule (counters to zero)."""
+        self.steps.zero_()
+        self.updates.zero_()
+
+    @torch.no_grad()
+    def copy_students(self, owner: nn.Module) -> None:
+        """Every teacher becomes a copy of its student (counters unchanged)."""
+        for teacher, student in self.pairs.items():
+            ema_update_(getattr(owner, teacher), getattr(owner, student), 0.0)
+
+    @torch.no_grad()
+    def step(self, owner: nn.Module) -> Optional[float]:
+        """One training step of ``owner``: update if due; return the momentum used, if any."""
+        done = int(self.steps)
+        self.steps += 1
+        if done < self.first or (done - self.first) % self.interval:
+            return None
+        momentum = self.next_momentum()
+        for teacher, student in self.pairs.items():
+            ema_update_(getattr(owner, teacher), getattr(owner, student), momentum)
+        self.updates += 1
+        return momentum
+
+    def extra_repr(self) -> str:
+        return f'pairs={self.pairs}, interval={self.interval}, first={self.first}'
+
+
+def update_teachers(model: nn.Module) -> Dict[str, float]:
+    """Step every :class:`EMATeacher` in ``model`` whose owner trains and is teaching.
+
+    An owner in eval mode is frozen (e.g. a trained head inside
+    :class:`FrozenCodeBackbone`); an owner pauses its teachers with a
+    ``teaching`` attribute that is false (CAUSE's probe stage, PriMaPs-EM's
+    warm-up). Returns the momentum of each update made, keyed by the
+    teacher's module name.
+    """
+    used = {}
+    for owner_name, owner in model.named_modules():
+        if not owner.training or not getattr(owner, 'teaching', True):
+            continue
+        for name, child in owner.named_children():
+            if isinstance(child, EMATeacher):
+                momentum = child.step(owner)
+                if momentum is not None:
+                    used[f'{owner_name}.{name}'.lstrip('.')] = momentum
+    return used

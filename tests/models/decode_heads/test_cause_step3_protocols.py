@@ -25,7 +25,7 @@ from mmseg.structures import SegDataSample
 
 from mmuss.models.decode_heads import CauseMLPHead, CauseTRHead
 from mmuss.models.utils.backbone_output import BackboneOutput
-from mmuss.models.utils.cause_clusterbook import save_clusterbook
+from mmuss.models.decode_heads.cause.clusterbook import save_clusterbook
 
 REPO = Path(__file__).resolve().parents[3]
 STEP3 = REPO / 'configs' / 'cause' / 'cause-tr-probe_dino-vit-b8_5e_cocostuff27-320.py'

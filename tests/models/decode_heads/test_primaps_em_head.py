@@ -4,7 +4,6 @@ from types import SimpleNamespace
 
 import pytest
 import torch
-from mmengine.logging import MessageHub
 from mmengine.structures import PixelData
 from mmseg.registry import HOOKS, MODELS
 from mmseg.structures import SegDataSample
@@ -54,28 +53,17 @@ def test_ema_decay_sequence():
     assert primaps_ema_decay(50) == pytest.approx(0.98) and primaps_ema_decay(500) == 0.98
 
 
-def test_hook_starts_em_and_updates_theta_m_on_schedule():
+def test_hook_starts_em_and_sets_the_theta_m_schedule():
     head = build_head()
-    runner = SimpleNamespace(model=SimpleNamespace(decode_head=head), iter=0,
-                             message_hub=MessageHub.get_instance('primaps_hook_test'))
-    hook = HOOKS.build(dict(type='PrimapsEMHook', warmup_iters=5, interval=10))
-    head.cluster_probe.prototypes.data.fill_(0.5)
-    seen = []
-    for it in range(36):
+    runner = SimpleNamespace(model=SimpleNamespace(decode_head=head), iter=0)
+    hook = HOOKS.build(dict(type='PrimapsEMHook', warmup_iters=5, interval=10, max_decay=0.9))
+    hook.before_train(runner)
+    assert (head.teacher.interval, head.teacher.first) == (10, 11)
+    assert head.teacher.momentum(50) == 0.9
+    for it in range(6):
         runner.iter = it
         hook.before_train_iter(runner, it)
-        if it < 5:
-            assert not head.em_active
-        head.theta_r.gains.data.fill_(float(it))  # what θ_R holds at this iteration
-        hook.after_train_iter(runner, it)
-        seen.append(head.theta_m.gains[0].item())
-    # EM iteration t = it − 5; calls at t = 10, 20, 30 (it = 15, 25, 35): copy, copy, d = 2/3
-    assert seen[5:15] == [1.0] * 10  # start_em set gains to 1
-    assert seen[15] == 15.0 and seen[24] == 15.0
-    assert seen[25] == 25.0
-    assert seen[35] == pytest.approx(2 / 3 * 25 + 1 / 3 * 35)
-    assert int(head.ema_calls) == 3
-    assert torch.allclose(head.theta_m.directions, torch.full((3, 4), 0.5))
+        assert bool(head.em_active) == (it >= 5) == head.teaching
 
 
 def test_hook_warmup_in_epochs():
@@ -104,7 +92,7 @@ def em_batch(head, with_masks=True):
             ids[:, :4], ids[:, 4:, :4] = 1, 2
             sample.gt_primaps = PixelData(data=ids)
         samples.append(sample)
-    return BackboneOutput([feats], images=torch.randn(2, 3, 8, 8)), samples
+    return BackboneOutput([feats]), samples
 
 
 def test_theta_m_gets_no_gradient_and_theta_r_does():
@@ -151,10 +139,14 @@ def test_gain_prototype_logits_are_unnormalised():
 
 
 def test_online_proposals_when_samples_have_none():
-    head = build_head(proposer=dict(type='PriMaPsProposer'))
+    head = build_head(proposer=dict(type='PrimapsProposer'))
     head.start_em()
     inputs, samples = em_batch(head, with_masks=False)
-    assert 'loss_em_focal' in head.loss(inputs, {}, samples)
+    assert head.needs_images and not build_head().needs_images
+    images = torch.randint(0, 256, (2, 3, 8, 8), dtype=torch.uint8)
+    assert 'loss_em_focal' in head.loss(inputs, {}, samples, images=images)
+    with pytest.raises(ValueError, match='no images'):
+        head.loss(inputs, {}, samples)
     no_proposer = build_head()
     no_proposer.start_em()
     with pytest.raises(KeyError, match='gt_primaps'):
@@ -167,14 +159,3 @@ def test_missing_student_view_is_named():
     inputs, samples = em_batch(head)
     with pytest.raises(KeyError, match='img_student'):
         head.loss(inputs, {}, samples)
-
-
-def test_checkpoints_with_the_old_theta_names_still_load():
-    """mmuss 0.1 saved θ_R as ``running.*`` and θ_M as ``momentum.*``."""
-    head = build_head()
-    old = {k.replace('theta_r.', 'running.').replace('theta_m.', 'momentum.'):
-           torch.rand_like(v) if v.is_floating_point() else v.clone()
-           for k, v in head.state_dict().items()}
-    head.load_state_dict(old)
-    assert torch.equal(head.theta_r.directions, old['running.directions'])
-    assert torch.equal(head.theta_m.gains, old['momentum.gains'])

@@ -6,7 +6,6 @@ from mmseg.registry import MODELS
 from mmseg.structures import SegDataSample
 
 from mmuss.models.segmentors.frozen_backbone_segmentor import hflip_average
-from mmuss.models.utils.images import unnormalise_images
 
 
 def build(num_clusters=None, **test_cfg):
@@ -67,13 +66,6 @@ def test_hflip_average_is_exact_for_equivariant_maps():
     torch.testing.assert_close(out, x * 2)
 
 
-def test_unnormalise_images_clamps_to_uint8():
-    mean = torch.tensor([10.0, 0, 0]).view(3, 1, 1)
-    std = torch.tensor([2.0, 1, 1]).view(3, 1, 1)
-    x = torch.tensor([[[[1.0]], [[300.0]], [[-4.0]]]])
-    assert unnormalise_images(x, mean, std).flatten().tolist() == [12, 255, 0]
-
-
 def test_unknown_test_mode_is_rejected():
     model = build().eval()
     model.test_cfg['mode'] = 'tiles'
@@ -81,20 +73,18 @@ def test_unknown_test_mode_is_rejected():
         model.inference(torch.randn(1, 3, 16, 16), [{}])
 
 
-def test_unnormalise_images_rounds_away_float_error():
-    """x·std + mean = 12.9999 comes from pixel 13; truncation would give 12."""
-    mean = torch.tensor([10.0, 0, 0])
-    std = torch.tensor([3.0, 1, 1])
-    x = torch.tensor([[[[2.9999 / 3]], [[254.6]], [[0.4]]]])
-    assert unnormalise_images(x, mean, std).flatten().tolist() == [13, 255, 0]
-
-
-def test_multi_view_segmentor_is_the_same_segmentor_and_old_view_lists_are_refused():
-    assert MODELS.get('MultiViewSegmentor') is MODELS.get('FrozenBackboneSegmentor')
-    cfg = dict(type='FrozenBackboneSegmentor',
-               backbone=dict(type='DinoVisionTransformer', patch_size=4, img_size=16,
-                             arch=dict(embed_dims=16, num_layers=1, num_heads=2)),
-               decode_head=dict(type='ClusterProbeHead', in_channels=16, num_classes=3),
-               train_cfg=dict(extra_views=['img_aug']))
-    with pytest.raises(ValueError, match='extra_views.*view_names'):
-        MODELS.build(cfg)
+def test_a_head_that_needs_images_gets_the_uint8_inputs_and_others_get_none():
+    model = build().train()
+    seen = []
+    model.decode_head.loss = lambda feats, views, samples, images=None: seen.append(images) or {}
+    inputs = torch.randn(1, 3, 16, 16)
+    model.loss(inputs, samples(1))
+    type(model.decode_head).needs_images = property(lambda self: True)
+    try:
+        model.loss(inputs, samples(1))
+    finally:
+        del type(model.decode_head).needs_images
+    assert seen[0] is None
+    assert torch.equal(seen[1], (inputs * 2 + torch.tensor([1.0, 2.0, 3.0]).view(3, 1, 1))
+                       .round().clamp(0, 255).to(torch.uint8))
+    assert not hasattr(model.extract_feat(inputs), 'images')

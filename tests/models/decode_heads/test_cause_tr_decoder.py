@@ -3,9 +3,9 @@ import pytest
 import torch
 import torch.nn as nn
 
-from mmuss.models.utils import cause_tr_decoder
-from mmuss.models.utils.cause_quantize import grid_order, grid_positions, grid_sample
-from mmuss.models.utils.cause_tr_decoder import CauseTRDecoder, absorbed_attention
+from mmuss.models.decode_heads.cause import tr_decoder as cause_tr_decoder
+from mmuss.models.decode_heads.cause.quantize import grid_order, grid_positions, grid_sample
+from mmuss.models.decode_heads.cause.tr_decoder import CauseTRDecoder, absorbed_attention
 
 
 def decoder_and_maps(batch, height, width, num_heads=1, seed=0):

@@ -1,5 +1,4 @@
 """MaskContrast (docs/methods/maskcontrast.md): MoCo pixel embeddings vs. mask prototypes."""
-import copy
 from typing import List, Optional, Tuple
 
 import torch
@@ -12,10 +11,10 @@ from mmseg.structures import SegDataSample
 from mmseg.utils import ConfigType, OptConfigType, OptMultiConfig, OptSampleList, SampleList
 from torch import Tensor
 
-from ..losses.mask_contrast_loss import mask_prototypes
+from ..losses.maskcontrast_loss import mask_prototypes
 from ..utils.backbone_output import BackboneOutput
-from ..utils.ema import ema_update_
-from ..utils.freeze import freeze_
+from ..utils.ema import EMATeacher, update_teachers
+from ..utils.freeze import freeze_, frozen_copy
 from ..utils.images import stack_field, view_inputs
 
 
@@ -109,9 +108,10 @@ class MaskContrast(BaseSegmentor):
 
     Training (docs/methods/maskcontrast.md eqs. 1–7): the query encoder
     (``backbone`` + ``decode_head``, a :class:`MaskContrastHead`) embeds the
-    query view; the key encoder, a momentum copy updated *before* the key
-    forward by ``θ_k ← m·θ_k + (1−m)·θ_q`` (parameters only, no gradients,
-    train mode), embeds the key view, whose salient pixels give one prototype
+    query view; the key encoder, a momentum copy updated at the start of every
+    training step but the first by ``θ_k ← m·θ_k + (1−m)·θ_q``
+    (:class:`EMATeacher` ``teacher``; parameters only, no gradients, train
+    mode), embeds the key view, whose salient pixels give one prototype
     per image. The loss module (:class:`MaskContrastLoss`) contrasts every
     salient query pixel against the batch prototypes and the queue. Afterwards
     the prototypes of *all* ranks are enqueued (the queue and its pointer are
@@ -159,7 +159,6 @@ class MaskContrast(BaseSegmentor):
         self.backbone = MODELS.build(backbone)
         self.decode_head = MODELS.build(decode_head)
         self.loss_module = MODELS.build(loss_cfg or dict(type='MaskContrastLoss'))
-        self.momentum = momentum
         self.freeze_backbone = freeze_backbone
         self.saliency_threshold = saliency_threshold
         self.train_cfg = train_cfg
@@ -168,8 +167,12 @@ class MaskContrast(BaseSegmentor):
             freeze_(self.backbone)
             self.key_backbone = None
         else:
-            self.key_backbone = copy.deepcopy(self.backbone).requires_grad_(False)
-        self.key_head = copy.deepcopy(self.decode_head).requires_grad_(False)
+            self.key_backbone = frozen_copy(self.backbone)
+        self.key_head = frozen_copy(self.decode_head)
+        pairs = {'key_head': 'decode_head'}
+        if self.key_backbone is not None:
+            pairs['key_backbone'] = 'backbone'
+        self.teacher = EMATeacher(pairs, momentum)
         embed_dims = self.decode_head.embed_dims
         self.register_buffer('queue', F.normalize(torch.randn(embed_dims, queue_size), dim=0))
         self.register_buffer('queue_ptr', torch.zeros((), dtype=torch.long))
@@ -203,12 +206,10 @@ class MaskContrast(BaseSegmentor):
                             mode='bilinear', align_corners=False)[:, 0]
         return emb, sal
 
-    @torch.no_grad()
-    def momentum_update(self) -> None:
-        """``θ_k ← m·θ_k + (1−m)·θ_q`` over the key encoder's parameters."""
-        if self.key_backbone is not None:
-            ema_update_(self.key_backbone, self.backbone, self.momentum)
-        ema_update_(self.key_head, self.decode_head, self.momentum)
+    @property
+    def momentum(self) -> float:
+        """``m`` of the key encoder."""
+        return self.teacher.momentum
 
     @torch.no_grad()
     def key_embeddings(self, images: Tensor) -> Tensor:
@@ -228,13 +229,13 @@ class MaskContrast(BaseSegmentor):
 
     def loss(self, inputs: Tensor, data_samples: SampleList) -> dict:
         """MaskContrast losses for a batch of query views; updates key encoder and queue."""
+        update_teachers(self)
         fix = ('the training pipeline needs LoadSaliencyMask, MaskContrastViews and '
                "PackMultiViewSegInputs(pixel_keys=['gt_saliency', 'gt_key_saliency']).")
         query_masks = stack_field(data_samples, 'gt_saliency', fix).to(inputs.device)
         key_masks = stack_field(data_samples, 'gt_key_saliency', fix).to(inputs.device)
         keys = view_inputs(data_samples, 'key_img', inputs, self.data_preprocessor)
         emb, sal = self.query_outputs(inputs)
-        self.momentum_update()
         prototypes = mask_prototypes(self.key_embeddings(keys), key_masks)
         losses = self.loss_module(F.normalize(emb, dim=1), sal, query_masks, prototypes,
                                   self.queue.clone())

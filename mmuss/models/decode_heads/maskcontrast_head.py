@@ -12,6 +12,7 @@ from mmseg.utils import OptConfigType
 from torch import Tensor
 
 from ..utils.backbone_output import BackboneOutput
+from ..utils.freeze import freeze_
 from .base_uss_head import BaseUSSHead
 
 
@@ -112,7 +113,7 @@ class MaskContrastHead(BaseUSSHead):
         if frozen:
             for name, module in self.named_children():
                 if name not in ('cluster_probe', 'linear_probe'):
-                    module.requires_grad_(False)
+                    freeze_(module)
 
     def init_weights(self) -> None:
         """mmengine initialisation, then the probe's N(0, 0.01) weights."""

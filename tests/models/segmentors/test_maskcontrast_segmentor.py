@@ -7,11 +7,11 @@ import torch
 import torch.multiprocessing as mp
 from mmseg.structures import SegDataSample
 
-from mmuss.models.losses.mask_contrast_loss import mask_prototypes
-from mmuss.models.segmentors.mask_contrast import write_queue_
+from mmuss.models.losses.maskcontrast_loss import mask_prototypes
+from mmuss.models.segmentors.maskcontrast import write_queue_
 from mmuss.models.utils.images import view_inputs
 
-from .mask_contrast_toys import masks, tiny_batch, tiny_model
+from .maskcontrast_toys import masks, tiny_batch, tiny_model
 
 
 def test_key_encoder_gets_no_gradient_and_follows_the_momentum_rule():
@@ -25,6 +25,7 @@ def test_key_encoder_gets_no_gradient_and_follows_the_momentum_rule():
     key_params = list(model.key_backbone.parameters()) + list(model.key_head.parameters())
     key = [p.detach().clone() for p in key_params]
     data = model.data_preprocessor(tiny_batch(), training=True)
+    model.teacher.steps.fill_(1)  # one optimiser step made: the key encoder follows it
     losses = model.loss(data['inputs'], data['data_samples'])
     sum(v for k, v in losses.items() if k.startswith('loss')).backward()
     assert all(not p.requires_grad and p.grad is None for p in key_params)
@@ -114,7 +115,7 @@ def test_missing_key_view_names_the_pipeline_steps():
 
 def test_ddp_both_ranks_hold_the_same_queue_with_both_ranks_keys(tmp_path, monkeypatch):
     monkeypatch.syspath_prepend(str(Path(__file__).parent))  # workers import the toys by name
-    toys = importlib.import_module('mask_contrast_toys')
+    toys = importlib.import_module('maskcontrast_toys')
     mp.spawn(toys.ddp_worker, args=(2, toys.free_port(), str(tmp_path)), nprocs=2, join=True)
     r0, r1 = (torch.load(tmp_path / f'rank{r}.pth') for r in range(2))
     assert torch.equal(r0['queue'], r1['queue'])

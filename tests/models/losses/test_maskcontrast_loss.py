@@ -4,7 +4,7 @@ import math
 import pytest
 import torch
 
-from mmuss.models.losses.mask_contrast_loss import (
+from mmuss.models.losses.maskcontrast_loss import (
     MaskContrastLoss,
     balanced_saliency_bce,
     mask_prototypes,

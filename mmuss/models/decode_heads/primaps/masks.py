@@ -392,7 +392,7 @@ def primaps_mask_ids(feats: Tensor, size: Optional[Tuple[int, int]] = None,
     if crf is not None:
         if images is None:
             raise ValueError('PriMaPs with a CRF needs the uint8 images.')
-        from .dense_crf import batched_dense_crf
+        from ...utils.dense_crf import batched_dense_crf
         scores = batched_dense_crf(images, log_probs, **crf)
         if tuple(scores.shape[-2:]) != tuple(size):
             scores = F.interpolate(scores, size=size, mode='bilinear', align_corners=False)

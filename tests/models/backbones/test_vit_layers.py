@@ -5,7 +5,7 @@ import pytest
 import torch
 import torch.nn.functional as F
 
-from mmuss.models.utils.vit_layers import (Attention, LayerScale, ViTBlock, attention_logits,
+from mmuss.models.backbones.vit.layers import (Attention, LayerScale, ViTBlock, attention_logits,
                                            explicit_attention, interpolate_dino_pos_embed, swiglu,
                                            swiglu_hidden_dims)
 

@@ -4,7 +4,7 @@ import math
 import pytest
 import torch
 
-from mmuss.models.utils.primaps import (check_mask_counts, extract_principal_masks,
+from mmuss.models.decode_heads.primaps.masks import (check_mask_counts, extract_principal_masks,
                                         leading_eigenvector,
                                         mask_ids_from_scores, median_filter3x3,
                                         oriented_scores, primaps_mask_ids, proposal_log_probs)

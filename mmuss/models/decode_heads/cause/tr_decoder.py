@@ -6,7 +6,7 @@ import torch.nn as nn
 import torch.nn.functional as F
 from torch import Tensor
 
-from .cause_projection import CauseProjection
+from .projection import CauseProjection
 
 
 def gather_rows(tokens: Tensor, positions: Optional[Tensor]) -> Tensor:

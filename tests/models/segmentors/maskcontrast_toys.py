@@ -70,7 +70,7 @@ def ddp_worker(rank: int, world: int, port: int, out_dir: str) -> None:
     from mmengine.optim import OptimWrapper
 
     import mmuss  # noqa: F401
-    from mmuss.models.segmentors.mask_contrast import shuffle_across_ranks, unshuffle_across_ranks
+    from mmuss.models.segmentors.maskcontrast import shuffle_across_ranks, unshuffle_across_ranks
     os.environ.update(MASTER_ADDR='127.0.0.1', MASTER_PORT=str(port))
     torch.set_num_threads(1)
     dist.init_process_group('gloo', rank=rank, world_size=world,

@@ -3,9 +3,9 @@ import numpy as np
 import pytest
 import torch
 
-from mmuss.models.utils.cause_clusterbook import load_clusterbook, save_clusterbook
-from mmuss.models.utils.cause_concept_bank import ConceptBank, bank_selection
-from mmuss.models.utils.cause_quantize import codeword_indices, grid_sample, quantise
+from mmuss.models.decode_heads.cause.clusterbook import load_clusterbook, save_clusterbook
+from mmuss.models.decode_heads.cause.concept_bank import ConceptBank, bank_selection
+from mmuss.models.decode_heads.cause.quantize import codeword_indices, grid_sample, quantise
 
 
 def test_grid_sample_picks_the_ordered_patch_of_each_cell():

@@ -1,0 +1,1 @@
+"""The ViT stack of the DINO backbones: layers, RoPE, official checkpoint loading."""

@@ -1,0 +1,1 @@
+"""CAUSE internals: clusterbook, concept bank, quantisation, projection, TR decoder."""
