@@ -2,11 +2,13 @@
 # frozen DINOv2 ViT-B/14, Cityscapes-27 five crops at 322: fits the 2048-concept clusterbook and
 # writes it to its work dir (or to `clusterbook_file`), where the CAUSE-MLP and CAUSE-TR configs
 # of this backbone and dataset read it. See configs/cause/README.md for the three steps.
-_base_ = ['../_base_/models/cause_mediator.py', '../_base_/cause/cause_mediator.py',
-          '../_base_/cause/cause_train_cityscapes27_322.py',
-          '../_base_/backbones/dinov2-vit-b14.py']
+_base_ = [
+    '../_base_/models/cause_mediator.py',
+    '../_base_/cause/cause_mediator.py',
+    '../_base_/cause/cause_train_cityscapes27_322.py',
+    '../_base_/backbones/dinov2-vit-b14.py',
+]
 model = dict(backbone=_base_.backbone, data_preprocessor=dict(size_divisor=_base_.patch),
              decode_head=dict(in_channels=_base_.embed_dims, num_classes=_base_.num_classes))
-train_crop_size = 322  # the training crops (cause_loader_322)
-train_dataloader = _base_.cause_loader_322
+train_crop_size, train_dataloader = 322, _base_.cause_loader_322  # the training crops
 val_dataloader = val_evaluator = test_dataloader = test_evaluator = None

@@ -6,7 +6,10 @@
 # with that config). CAUSE-TR's queries: (crop_size / patch)², the patch grid it was trained on.
 # Another checkpoint: --cfg-options sota_checkpoint=CKPT (a file, a glob matching one, or a work
 # dir).
-_base_ = ['../_base_/primaps_em/on_top_cocostuff27.py', '../_base_/backbones/dino-vit-b8.py']
+_base_ = [
+    '../_base_/primaps_em/on_top_cocostuff27.py',
+    '../_base_/backbones/dino-vit-b8.py',
+]
 proposal_root = 'data/primaps/dino_vitb8_cocostuff'
 sota_checkpoint = 'work_dirs/cause-tr-probe_dino-vit-b8_5e_cocostuff27-320/epoch_5.pth'
 num_queries = (_base_.crop_size // _base_.patch) ** 2

@@ -6,8 +6,10 @@
 # (pre-compute them with that config). CAUSE-TR's queries: (crop_size / patch)², the patch grid it
 # was trained on. Another checkpoint: --cfg-options sota_checkpoint=CKPT (a file, a glob matching
 # one, or a work dir).
-_base_ = ['../_base_/primaps_em/on_top_cityscapes27_322.py',
-          '../_base_/backbones/dinov2-vit-b14.py']
+_base_ = [
+    '../_base_/primaps_em/on_top_cityscapes27_322.py',
+    '../_base_/backbones/dinov2-vit-b14.py',
+]
 proposal_root = 'data/primaps/dinov2_vitb14_cityscapes'
 sota_checkpoint = 'work_dirs/cause-tr-probe_dinov2-vit-b14_5e_cityscapes27-322/epoch_5.pth'
 num_queries = (_base_.crop_size // _base_.patch) ** 2

@@ -6,7 +6,10 @@
 # (pre-compute them with that config). CAUSE-TR's queries: (crop_size / patch)², the patch grid it
 # was trained on. Another checkpoint: --cfg-options sota_checkpoint=CKPT (a file, a glob matching
 # one, or a work dir).
-_base_ = ['../_base_/primaps_em/on_top_cityscapes27.py', '../_base_/backbones/dinov3-vit-b16.py']
+_base_ = [
+    '../_base_/primaps_em/on_top_cityscapes27.py',
+    '../_base_/backbones/dinov3-vit-b16.py',
+]
 proposal_root = 'data/primaps/primaps-em_dinov3-vit-b16_cityscapes27'
 sota_checkpoint = 'work_dirs/cause-tr-probe_dinov3-vit-b16_5e_cityscapes27-320/epoch_5.pth'
 num_queries = (_base_.crop_size // _base_.patch) ** 2

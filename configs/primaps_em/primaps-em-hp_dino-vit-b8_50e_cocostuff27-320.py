@@ -4,7 +4,10 @@
 # plain backbone's of primaps_em/primaps-em_dino-vit-b8_52e_cocostuff27-320.py (pre-compute them
 # with that config). Another checkpoint: --cfg-options sota_checkpoint=CKPT (a file, a glob
 # matching one, or a work dir).
-_base_ = ['../_base_/primaps_em/on_top_cocostuff27.py', '../_base_/backbones/dino-vit-b8.py']
+_base_ = [
+    '../_base_/primaps_em/on_top_cocostuff27.py',
+    '../_base_/backbones/dino-vit-b8.py',
+]
 proposal_root = 'data/primaps/dino_vitb8_cocostuff'
 sota_checkpoint = 'work_dirs/hp_dino-vit-b8_3e_cocostuff27-320/best_cluster_mIoU_epoch_*.pth'
 plain_model = dict(_base_.model, backbone=_base_.backbone, decode_head=dict(

@@ -4,7 +4,10 @@
 # the plain backbone's of primaps_em/primaps-em_dinov2-vit-b14_52e_potsdam3-322.py (pre-compute
 # them with that config). Another checkpoint: --cfg-options sota_checkpoint=CKPT (a file, a glob
 # matching one, or a work dir).
-_base_ = ['../_base_/primaps_em/on_top_potsdam3_322.py', '../_base_/backbones/dinov2-vit-b14.py']
+_base_ = [
+    '../_base_/primaps_em/on_top_potsdam3_322.py',
+    '../_base_/backbones/dinov2-vit-b14.py',
+]
 proposal_root = 'data/primaps/dinov2_vitb14_potsdam'
 sota_checkpoint = 'work_dirs/hp_dinov2-vit-b14_10e_potsdam3-322/best_cluster_mIoU_epoch_*.pth'
 plain_model = dict(_base_.model, backbone=_base_.backbone, decode_head=dict(

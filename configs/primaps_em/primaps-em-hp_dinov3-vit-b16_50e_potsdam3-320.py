@@ -4,7 +4,10 @@
 # the plain backbone's of primaps_em/primaps-em_dinov3-vit-b16_52e_potsdam3-320.py (pre-compute
 # them with that config). Another checkpoint: --cfg-options sota_checkpoint=CKPT (a file, a glob
 # matching one, or a work dir).
-_base_ = ['../_base_/primaps_em/on_top_potsdam3.py', '../_base_/backbones/dinov3-vit-b16.py']
+_base_ = [
+    '../_base_/primaps_em/on_top_potsdam3.py',
+    '../_base_/backbones/dinov3-vit-b16.py',
+]
 proposal_root = 'data/primaps/primaps-em_dinov3-vit-b16_potsdam3'
 sota_checkpoint = 'work_dirs/hp_dinov3-vit-b16_10e_potsdam3-320/best_cluster_mIoU_epoch_*.pth'
 plain_model = dict(_base_.model, backbone=_base_.backbone, decode_head=dict(

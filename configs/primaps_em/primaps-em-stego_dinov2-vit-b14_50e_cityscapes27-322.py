@@ -5,8 +5,10 @@
 # primaps_em/primaps-em_dinov2-vit-b14_52e_cityscapes27-322.py (pre-compute them with that
 # config). Another checkpoint: --cfg-options sota_checkpoint=CKPT (a file, a glob matching one, or
 # a work dir).
-_base_ = ['../_base_/primaps_em/on_top_cityscapes27_322.py',
-          '../_base_/backbones/dinov2-vit-b14.py']
+_base_ = [
+    '../_base_/primaps_em/on_top_cityscapes27_322.py',
+    '../_base_/backbones/dinov2-vit-b14.py',
+]
 proposal_root = 'data/primaps/dinov2_vitb14_cityscapes'
 sota_checkpoint = 'work_dirs/stego_dinov2-vit-b14_5k_cityscapes27-322/best_cluster_mIoU_iter_*.pth'
 plain_model = dict(_base_.model, backbone=_base_.backbone, decode_head=dict(

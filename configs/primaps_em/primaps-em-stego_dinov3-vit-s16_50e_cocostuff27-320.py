@@ -5,7 +5,10 @@
 # primaps_em/primaps-em_dinov3-vit-s16_52e_cocostuff27-320.py (pre-compute them with that config).
 # Another checkpoint: --cfg-options sota_checkpoint=CKPT (a file, a glob matching one, or a work
 # dir).
-_base_ = ['../_base_/primaps_em/on_top_cocostuff27.py', '../_base_/backbones/dinov3-vit-s16.py']
+_base_ = [
+    '../_base_/primaps_em/on_top_cocostuff27.py',
+    '../_base_/backbones/dinov3-vit-s16.py',
+]
 proposal_root = 'data/primaps/primaps-em_dinov3-vit-s16_cocostuff27'
 sota_checkpoint = 'work_dirs/stego_dinov3-vit-s16_5k_cocostuff27-320/best_cluster_mIoU_iter_*.pth'
 plain_model = dict(_base_.model, backbone=_base_.backbone, decode_head=dict(

@@ -3,7 +3,10 @@
 # with KNN partners of this backbone, evaluated at 320 px with flip averaging and the dense CRF.
 # Make the KNN table once (after the crops, see the dataset base):
 #   python tools/precompute_knns.py configs/stego/stego_dino-vit-s8_5k_cocostuff27-320.py
-_base_ = ['../_base_/stego/cocostuff27_vit-s.py', '../_base_/backbones/dino-vit-s8-300ep.py']
+_base_ = [
+    '../_base_/stego/cocostuff27_vit-s.py',
+    '../_base_/backbones/dino-vit-s8-300ep.py',
+]
 knn_file = 'data/coco_stuff164k/nns/nns_dino-vit-s8_cocostuff27_train.npz'
 model = dict(backbone=_base_.backbone, data_preprocessor=dict(size_divisor=_base_.patch),
              decode_head=dict(in_channels=_base_.embed_dims))

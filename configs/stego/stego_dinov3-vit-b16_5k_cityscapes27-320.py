@@ -3,7 +3,10 @@
 # 320 px with flip averaging and the dense CRF. Make the KNN table once (after the crops, see the
 # dataset base):
 #   python tools/precompute_knns.py configs/stego/stego_dinov3-vit-b16_5k_cityscapes27-320.py
-_base_ = ['../_base_/stego/cityscapes27.py', '../_base_/backbones/dinov3-vit-b16.py']
+_base_ = [
+    '../_base_/stego/cityscapes27.py',
+    '../_base_/backbones/dinov3-vit-b16.py',
+]
 knn_file = 'data/cityscapes/nns/nns_dinov3-vit-b16_cityscapes27_train.npz'
 model = dict(backbone=_base_.backbone, data_preprocessor=dict(size_divisor=_base_.patch),
              decode_head=dict(in_channels=_base_.embed_dims))

@@ -3,7 +3,10 @@
 # 320 px with flip averaging and the dense CRF. Make the KNN table once (after the crops, see the
 # dataset base):
 #   python tools/precompute_knns.py configs/stego/stego_dinov3-vit-s16_5k_cocostuff27-320.py
-_base_ = ['../_base_/stego/cocostuff27_vit-s.py', '../_base_/backbones/dinov3-vit-s16.py']
+_base_ = [
+    '../_base_/stego/cocostuff27_vit-s.py',
+    '../_base_/backbones/dinov3-vit-s16.py',
+]
 knn_file = 'data/coco_stuff164k/nns/nns_dinov3-vit-s16_cocostuff27_train.npz'
 model = dict(backbone=_base_.backbone, data_preprocessor=dict(size_divisor=_base_.patch),
              decode_head=dict(in_channels=_base_.embed_dims))
