@@ -6,11 +6,11 @@
 # matching one, or a work dir).
 _base_ = [
     '../_base_/primaps_em/on_top_potsdam3.py',
-    '../_base_/backbones/dino-vit-s8.py',
+    '../_base_/backbones/dino-vit-s8-300ep.py',
 ]
 proposal_root = 'data/primaps/dino_vits8_potsdam'
 sota_checkpoint = 'work_dirs/stego_dino-vit-s8_5k_potsdam3-320/best_cluster_mIoU_iter_*.pth'
-plain_model = dict(_base_.model, backbone=_base_.backbone, decode_head=dict(
+plain_model = dict(_base_.model, backbone=_base_.plain_backbone, decode_head=dict(
     _base_.model.decode_head, in_channels=_base_.embed_dims),
     data_preprocessor=dict(_base_.data_preprocessor, size_divisor=_base_.patch))
 model = dict(data_preprocessor=dict(size_divisor=_base_.patch),
