@@ -3,6 +3,5 @@
 embed_dims, patch = 768, 16
 backbone_checkpoint = ('https://dl.fbaipublicfiles.com/dino/dino_vitbase16_pretrain/'
                        'dino_vitbase16_pretrain.pth')
-backbone = dict(type='DinoVisionTransformer', arch='base',
-                patch_size=patch,
+backbone = dict(type='DinoVisionTransformer', arch='base', patch_size=patch,
                 init_cfg=dict(type='Pretrained', checkpoint=backbone_checkpoint))

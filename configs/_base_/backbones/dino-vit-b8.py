@@ -3,6 +3,5 @@
 embed_dims, patch = 768, 8
 backbone_checkpoint = ('https://dl.fbaipublicfiles.com/dino/dino_vitbase8_pretrain/'
                        'dino_vitbase8_pretrain.pth')
-backbone = dict(type='DinoVisionTransformer', arch='base',
-                patch_size=patch,
+backbone = dict(type='DinoVisionTransformer', arch='base', patch_size=patch,
                 init_cfg=dict(type='Pretrained', checkpoint=backbone_checkpoint))

@@ -3,6 +3,5 @@
 embed_dims, patch = 384, 16
 backbone_checkpoint = ('https://dl.fbaipublicfiles.com/dino/dino_deitsmall16_pretrain/'
                        'dino_deitsmall16_pretrain.pth')
-backbone = dict(type='DinoVisionTransformer', arch='small',
-                patch_size=patch,
+backbone = dict(type='DinoVisionTransformer', arch='small', patch_size=patch,
                 init_cfg=dict(type='Pretrained', checkpoint=backbone_checkpoint))

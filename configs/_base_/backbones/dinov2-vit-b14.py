@@ -3,6 +3,5 @@
 embed_dims, patch = 768, 14
 backbone_checkpoint = ('https://dl.fbaipublicfiles.com/dinov2/dinov2_vitb14/'
                        'dinov2_vitb14_pretrain.pth')
-backbone = dict(type='DinoV2VisionTransformer', arch='base',
-                patch_size=patch,
+backbone = dict(type='DinoV2VisionTransformer', arch='base', patch_size=patch,
                 init_cfg=dict(type='Pretrained', checkpoint=backbone_checkpoint))

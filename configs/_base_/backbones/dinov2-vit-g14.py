@@ -3,6 +3,5 @@
 embed_dims, patch = 1536, 14
 backbone_checkpoint = ('https://dl.fbaipublicfiles.com/dinov2/dinov2_vitg14/'
                        'dinov2_vitg14_pretrain.pth')
-backbone = dict(type='DinoV2VisionTransformer', arch='giant',
-                patch_size=patch,
+backbone = dict(type='DinoV2VisionTransformer', arch='giant', patch_size=patch,
                 init_cfg=dict(type='Pretrained', checkpoint=backbone_checkpoint))

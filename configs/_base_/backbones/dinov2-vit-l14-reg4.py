@@ -1,8 +1,6 @@
-# DINOv2 ViT-L/14 with 4 registers, official weights; frozen (docs/backbones.md). A leaf composes
-# it: model.backbone, the preprocessor's size_divisor and the head's in_channels come from here.
-embed_dims, patch = 1024, 14
+# DINOv2 ViT-L/14 with 4 registers, official weights; frozen (docs/backbones.md):
+# ./dinov2-vit-l14.py with 4 register tokens and their weights.
+_base_ = ['./dinov2-vit-l14.py']
 backbone_checkpoint = ('https://dl.fbaipublicfiles.com/dinov2/dinov2_vitl14/'
                        'dinov2_vitl14_reg4_pretrain.pth')
-backbone = dict(type='DinoV2VisionTransformer', arch='large', num_register_tokens=4,
-                patch_size=patch,
-                init_cfg=dict(type='Pretrained', checkpoint=backbone_checkpoint))
+backbone = dict(num_register_tokens=4, init_cfg=dict(checkpoint=backbone_checkpoint))

@@ -3,6 +3,5 @@
 embed_dims, patch = 1024, 14
 backbone_checkpoint = ('https://dl.fbaipublicfiles.com/dinov2/dinov2_vitl14/'
                        'dinov2_vitl14_pretrain.pth')
-backbone = dict(type='DinoV2VisionTransformer', arch='large',
-                patch_size=patch,
+backbone = dict(type='DinoV2VisionTransformer', arch='large', patch_size=patch,
                 init_cfg=dict(type='Pretrained', checkpoint=backbone_checkpoint))

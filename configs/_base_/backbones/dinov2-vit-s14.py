@@ -3,6 +3,5 @@
 embed_dims, patch = 384, 14
 backbone_checkpoint = ('https://dl.fbaipublicfiles.com/dinov2/dinov2_vits14/'
                        'dinov2_vits14_pretrain.pth')
-backbone = dict(type='DinoV2VisionTransformer', arch='small',
-                patch_size=patch,
+backbone = dict(type='DinoV2VisionTransformer', arch='small', patch_size=patch,
                 init_cfg=dict(type='Pretrained', checkpoint=backbone_checkpoint))

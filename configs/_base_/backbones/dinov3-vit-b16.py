@@ -7,6 +7,5 @@
 # it: model.backbone, the preprocessor's size_divisor and the head's in_channels come from here.
 embed_dims, patch = 768, 16
 backbone_checkpoint = 'checkpoints/dinov3-vitb16-pretrain-lvd1689m'
-backbone = dict(type='DinoV3VisionTransformer', arch='base',
-                patch_size=patch,
+backbone = dict(type='DinoV3VisionTransformer', arch='base', patch_size=patch,
                 init_cfg=dict(type='Pretrained', checkpoint=backbone_checkpoint))

@@ -7,6 +7,5 @@
 # it: model.backbone, the preprocessor's size_divisor and the head's in_channels come from here.
 embed_dims, patch = 384, 16
 backbone_checkpoint = 'checkpoints/dinov3-vits16plus-pretrain-lvd1689m'
-backbone = dict(type='DinoV3VisionTransformer', arch='small-plus',
-                patch_size=patch,
+backbone = dict(type='DinoV3VisionTransformer', arch='small-plus', patch_size=patch,
                 init_cfg=dict(type='Pretrained', checkpoint=backbone_checkpoint))
