@@ -6,12 +6,13 @@
 # and segment images with tools/infer.py. There is no validation: the checkpoint predicts cluster
 # ids; add a labelled subset as in baseline_vit-tiny-p4_100i_image-folder-96.py to get class ids and
 # names.
-_base_ = [
-    '../_base_/models/baseline_dino-vit-s8.py', '../_base_/datasets/image_folder.py',
-    '../_base_/default_runtime.py', '../_base_/schedules/frozen_probe_2k.py'
-]
+_base_ = ['../_base_/models/baseline.py', '../_base_/backbones/dino-vit-s8.py',
+          '../_base_/datasets/image_folder.py', '../_base_/default_runtime.py',
+          '../_base_/schedules/frozen_probe_2k.py']
 num_clusters = 27
-model = dict(decode_head=dict(num_classes=num_clusters, linear_probe=False))
+model = dict(backbone=_base_.backbone, data_preprocessor=dict(size_divisor=_base_.patch),
+             decode_head=dict(in_channels=_base_.embed_dims, num_classes=num_clusters,
+                              linear_probe=False))
 custom_hooks = [dict(type='PrototypeInitHook', method='kmeans', num_batches=8)]
 visualizer = dict(type='USSLocalVisualizer')
 val_cfg = None

@@ -1,11 +1,15 @@
-# DINO baseline (frozen DINOv2 ViT-B/14 + cosine cluster probe) on Cityscapes-27: the "baseline" row
-# of the USS tables. Prototypes start from the PCA of the features of 93 batches of 32 (PriMaPs'
-# initialisation, docs/methods/baseline.md) and train by online spherical k-means (Adam 5e-3, batch
-# 32). Evaluated at 322x322 centre crops with the Hungarian metric.
+# DINO baseline (frozen DINOv2 ViT-B/14 + cosine cluster probe) on Cityscapes-27: the "baseline"
+# row of the USS tables (docs/methods/baseline.md). Prototypes start from the PCA of the features
+# of 93 batches of 32 (PriMaPs' initialisation) and train by online spherical k-means (Adam 5e-3,
+# batch 32). Evaluated at 322x322 centre crops with the Hungarian metric.
 _base_ = [
-    '../_base_/models/baseline_dinov2-vit-b14.py', '../_base_/datasets/cityscapes27_322.py',
-    '../_base_/default_runtime.py', '../_base_/schedules/frozen_probe_2k.py'
+    '../_base_/models/baseline.py',
+    '../_base_/default_runtime.py',
+    '../_base_/schedules/frozen_probe_2k.py',
+    '../_base_/backbones/dinov2-vit-b14.py',
+    '../_base_/datasets/cityscapes27_322.py',
 ]
-model = dict(decode_head=dict(num_classes=27))
+model = dict(backbone=_base_.backbone, data_preprocessor=dict(size_divisor=_base_.patch),
+             decode_head=dict(in_channels=_base_.embed_dims, num_classes=_base_.num_classes))
 train_dataloader = dict(batch_size=32)
 custom_hooks = [dict(type='PrototypeInitHook', method='pca', num_batches=93)]

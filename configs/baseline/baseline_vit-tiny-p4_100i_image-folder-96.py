@@ -6,21 +6,14 @@
 # For a folder without any labelled subset, set val_cfg = None and test_cfg = None instead of the
 # val/test settings below.
 _base_ = [
-    '../_base_/datasets/image_folder.py', '../_base_/default_runtime.py',
+    '../_base_/models/baseline.py', '../_base_/datasets/image_folder.py',
+    '../_base_/default_runtime.py',
     '../_base_/schedules/frozen_probe_2k.py'
 ]
 data_root = 'data/synthetic_textures'
 num_clusters = 6
 model = dict(
-    type='FrozenBackboneSegmentor',
-    data_preprocessor=dict(
-        type='SegDataPreProcessor',
-        mean=[123.675, 116.28, 103.53],
-        std=[58.395, 57.12, 57.375],
-        bgr_to_rgb=True,
-        size_divisor=4,
-        pad_val=0,
-        seg_pad_val=255),
+    data_preprocessor=dict(size_divisor=4),
     backbone=dict(
         type='DinoVisionTransformer',
         arch=dict(embed_dims=96, num_layers=4, num_heads=3),
@@ -28,8 +21,7 @@ model = dict(
         img_size=96,
         init_cfg=None),
     decode_head=dict(
-        type='ClusterProbeHead', in_channels=96, num_classes=num_clusters, linear_probe=False),
-    test_cfg=dict(mode='whole'))
+        in_channels=96, num_classes=num_clusters, linear_probe=False))
 # The demo images are 96×96 already: no resizing for training; inference crops other images to
 # a multiple of the patch (never zero-padding them).
 patch_size = 4

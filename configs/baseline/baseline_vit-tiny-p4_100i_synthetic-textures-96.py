@@ -2,20 +2,13 @@
 # embedded synthetic textures dataset, on CPU. No weights can be downloaded offline, so the ViT is
 # randomly initialised (fixed seed): this demonstrates the pipeline, not DINO's features.
 _base_ = [
-    '../_base_/datasets/synthetic_textures.py', '../_base_/default_runtime.py',
+    '../_base_/models/baseline.py', '../_base_/datasets/synthetic_textures.py',
+    '../_base_/default_runtime.py',
     '../_base_/schedules/frozen_probe_2k.py'
 ]
 num_classes = 6
 model = dict(
-    type='FrozenBackboneSegmentor',
-    data_preprocessor=dict(
-        type='SegDataPreProcessor',
-        mean=[123.675, 116.28, 103.53],
-        std=[58.395, 57.12, 57.375],
-        bgr_to_rgb=True,
-        size_divisor=4,
-        pad_val=0,
-        seg_pad_val=255),
+    data_preprocessor=dict(size_divisor=4),
     backbone=dict(
         type='DinoVisionTransformer',
         arch=dict(embed_dims=96, num_layers=4, num_heads=3),
@@ -23,8 +16,7 @@ model = dict(
         img_size=96,
         init_cfg=None),
     decode_head=dict(
-        type='ClusterProbeHead', in_channels=96, num_classes=num_classes, linear_probe=True),
-    test_cfg=dict(mode='whole'))
+        in_channels=96, num_classes=num_classes, linear_probe=True))
 custom_hooks = [dict(type='PrototypeInitHook', method='kmeans', num_batches=4)]
 optim_wrapper = dict(optimizer=dict(type='Adam', lr=5e-3))
 train_cfg = dict(max_iters=100, val_interval=100)

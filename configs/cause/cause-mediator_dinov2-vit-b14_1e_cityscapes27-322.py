@@ -1,21 +1,14 @@
-# CAUSE step 1, the mediator (Kim et al., Pattern Recognition; reference train_mediator.py)
-# on frozen DINOv2 ViT-B/14, Cityscapes-27 five crops at 322: fits the 2048-concept clusterbook and
+# CAUSE step 1, the mediator (Kim et al., Pattern Recognition; reference train_mediator.py) on
+# frozen DINOv2 ViT-B/14, Cityscapes-27 five crops at 322: fits the 2048-concept clusterbook and
 # writes it to its work dir (or to `clusterbook_file`), where the CAUSE-MLP and CAUSE-TR configs
 # of this backbone and dataset read it. See configs/cause/README.md for the three steps.
 _base_ = [
-    '../_base_/models/cause-mediator_dinov2-vit-b14.py', '../_base_/datasets/cityscapes27_322.py',
-    '../_base_/default_runtime.py', '../_base_/cause/cause_mediator.py',
-    '../_base_/cause/cause_train_cityscapes27.py'
+    '../_base_/models/cause_mediator.py',
+    '../_base_/cause/cause_mediator.py',
+    '../_base_/cause/cause_train_cityscapes27_322.py',
+    '../_base_/backbones/dinov2-vit-b14.py',
 ]
-clusterbook_file = None  # None: <work dir>/clusterbook_2048.npy, where steps 2-3 look
-model = dict(decode_head=dict(num_classes=27))
-train_crop_size = 322  # the training crops (cause_loader_322)
-train_dataloader = {{_base_.cause_loader_322}}
-val_dataloader = None
-val_evaluator = None
-test_dataloader = None
-test_evaluator = None
-custom_hooks = [
-    dict(type='IterationSeedHook', seed=0),
-    dict(type='CauseClusterbookHook', clusterbook_file=clusterbook_file),
-]
+model = dict(backbone=_base_.backbone, data_preprocessor=dict(size_divisor=_base_.patch),
+             decode_head=dict(in_channels=_base_.embed_dims, num_classes=_base_.num_classes))
+train_crop_size, train_dataloader = 322, _base_.cause_loader_322  # the training crops
+val_dataloader = val_evaluator = test_dataloader = test_evaluator = None

@@ -1,21 +1,20 @@
-# CAUSE-MLP step 3, cluster-probe fine-tuning (reference fine_tuning_mlp.py) on the
-# step-2 head of cause-mlp_dino-vit-b8_2e_cityscapes27-320.py
-# (DINO ViT-B/8, Cityscapes-27; five crops at 224, evaluated at 320).
-# The paper's protocol: tools/test.py THIS_CONFIG CKPT --flip --crf (test_mlp.py).
+# CAUSE-MLP step 3, cluster-probe fine-tuning (reference fine_tuning_mlp.py) on the step-2 head of
+# cause-mlp_dino-vit-b8_2e_cityscapes27-320.py (DINO ViT-B/8, Cityscapes-27; five crops at 224,
+# evaluated at 320). The paper's protocol: tools/test.py THIS_CONFIG CKPT --flip --crf
+# (test_mlp.py).
 _base_ = [
-    '../_base_/models/cause-mlp_dino-vit-b8.py', '../_base_/datasets/cityscapes27.py',
-    '../_base_/default_runtime.py', '../_base_/cause/cause_probe.py',
-    '../_base_/cause/cause_train_cityscapes27.py'
+    '../_base_/models/cause_mlp.py',
+    '../_base_/cause/cause_probe.py',
+    '../_base_/cause/cause_train_cityscapes27.py',
+    '../_base_/backbones/dino-vit-b8.py',
 ]
-clusterbook_file = 'work_dirs/cause-mediator_dino-vit-b8_1e_cityscapes27-320/clusterbook_2048.npy'
-model = dict(
-    decode_head=dict(num_classes=27, clusterbook_file=clusterbook_file, front_door=False))
-optim_wrapper = dict(clip_grad=dict(max_norm=1.0), optimizer=dict(weight_decay=0.0))
 train_crop_size = 224  # the training crops (cause_loader_224)
-train_dataloader = {{_base_.cause_loader_224}}
+train_dataloader, optim_wrapper = _base_.cause_loader_224, _base_.cause_optim.mlp_probe
 train_cfg = dict(max_epochs=1)
+clusterbook_file = ('work_dirs/cause-mediator_dino-vit-b8_1e_cityscapes27-320/'
+                    'clusterbook_2048.npy')
 step2_work_dir = 'work_dirs/cause-mlp_dino-vit-b8_2e_cityscapes27-320'
-custom_hooks = [
-    dict(type='IterationSeedHook', seed=0),
-    dict(type='CauseHeadInitHook', checkpoint=step2_work_dir),
-]
+model = dict(backbone=_base_.backbone, data_preprocessor=dict(size_divisor=_base_.patch),
+             decode_head=dict(in_channels=_base_.embed_dims, num_classes=_base_.num_classes,
+                              clusterbook_file=clusterbook_file, **_base_.step_head))
+custom_hooks = [dict(type='CauseHeadInitHook', checkpoint=step2_work_dir)]

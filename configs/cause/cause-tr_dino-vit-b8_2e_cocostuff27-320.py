@@ -1,19 +1,19 @@
-# CAUSE-TR step 2, front-door adjustment (reference train_front_door_tr.py) on frozen
-# DINO ViT-B/8, COCO-Stuff-27: five crops at 320, evaluated at 320.
-# Needs the clusterbook of cause-mediator_dino-vit-b8_1e_cocostuff27-320.py.
-# Step 3: cause-tr-probe_dino-vit-b8_5e_cocostuff27-320.py.
+# CAUSE-TR step 2, front-door adjustment (reference train_front_door_tr.py) on frozen DINO
+# ViT-B/8, COCO-Stuff-27: five crops at 320, evaluated at 320. Needs the clusterbook of
+# cause-mediator_dino-vit-b8_1e_cocostuff27-320.py. Step 3:
+# cause-tr-probe_dino-vit-b8_5e_cocostuff27-320.py.
 _base_ = [
-    '../_base_/models/cause-tr_dino-vit-b8.py', '../_base_/datasets/cocostuff27.py',
-    '../_base_/default_runtime.py', '../_base_/cause/cause_front_door.py',
-    '../_base_/cause/cause_train_cocostuff27.py'
+    '../_base_/models/cause_tr.py',
+    '../_base_/cause/cause_front_door.py',
+    '../_base_/cause/cause_train_cocostuff27.py',
+    '../_base_/backbones/dino-vit-b8.py',
 ]
-clusterbook_file = 'work_dirs/cause-mediator_dino-vit-b8_1e_cocostuff27-320/clusterbook_2048.npy'
-model = dict(
-    decode_head=dict(
-        num_classes=27, clusterbook_file=clusterbook_file, bank_size=100, bank_keep_ratio=0.5,
-        loss_front=dict(type='CauseContrastiveLoss', temperature=0.07, pos_thresh=0.3,
-                        neg_thresh=0.1)))
-optim_wrapper = dict(clip_grad=dict(max_norm=2.0), optimizer=dict(weight_decay=0.0001))
 train_crop_size = 320  # the training crops (cause_loader_320)
-train_dataloader = {{_base_.cause_loader_320}}
-custom_hooks = [dict(type='IterationSeedHook', seed=0)]
+num_queries = (train_crop_size // _base_.patch) ** 2  # the patch grid
+train_dataloader, optim_wrapper = _base_.cause_loader_320, _base_.cause_optim.tr
+clusterbook_file = ('work_dirs/cause-mediator_dino-vit-b8_1e_cocostuff27-320/'
+                    'clusterbook_2048.npy')
+model = dict(backbone=_base_.backbone, data_preprocessor=dict(size_divisor=_base_.patch),
+             decode_head=dict(in_channels=_base_.embed_dims, num_classes=_base_.num_classes,
+                              clusterbook_file=clusterbook_file, **_base_.step_head,
+                              num_queries=num_queries))

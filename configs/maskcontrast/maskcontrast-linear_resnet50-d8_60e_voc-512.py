@@ -7,32 +7,17 @@
 # reference does). `pretrained` is a MaskContrast pre-training
 # checkpoint (its `backbone.` / `decode_head.` weights are loaded); on the command line
 #   --cfg-options pretrained=CKPT
-_base_ = ['../_base_/datasets/pascal_voc.py', '../_base_/default_runtime.py']
+_base_ = ['../_base_/models/frozen_backbone.py', '../_base_/backbones/resnet50-d8.py',
+          '../_base_/datasets/pascal_voc.py', '../_base_/default_runtime.py']
 pretrained = 'work_dirs/maskcontrast-sup-sal_resnet50-d8_40e_voc-512/epoch_40.pth'
-data_preprocessor = dict(
-    type='SegDataPreProcessor',
-    mean=[123.675, 116.28, 103.53],
-    std=[58.395, 57.12, 57.375],
-    bgr_to_rgb=True,
-    size_divisor=8,  # output stride 8; the pipeline fixes the input size
-    pad_val=0,
-    seg_pad_val=255)
 model = dict(
-    type='FrozenBackboneSegmentor',
-    data_preprocessor=data_preprocessor,
+    data_preprocessor=dict(size_divisor=_base_.patch),
     backbone=dict(
-        type='ResNet',
-        depth=50,
-        strides=(1, 2, 1, 1),
-        dilations=(1, 1, 2, 4),
-        contract_dilation=True,
-        deep_stem=False,
-        style='pytorch',
-        out_indices=(3, ),
+        _base_.backbone,
         init_cfg=dict(type='Pretrained', checkpoint=pretrained, prefix='backbone.')),
     decode_head=dict(
         type='MaskContrastHead',
-        in_channels=2048,
+        in_channels=_base_.embed_dims,
         channels=256,
         embed_dims=32,
         dilations=(1, 12, 24, 36),
@@ -40,11 +25,11 @@ model = dict(
         frozen=True,
         linear_probe=True,
         init_cfg=dict(type='Pretrained', checkpoint=pretrained, prefix='decode_head.')),
-    test_cfg=dict(mode='whole'))
+)
 train_pipeline = [
     dict(type='LoadImageFromFile'),
     dict(type='LoadAnnotations'),
-    dict(type='LabelLUT', mapping='voc21', unmapped='error'),
+    _base_.label_map,
     dict(type='RandomFlip', prob=0.5),
     dict(type='RandomScaleRotate', scale=(0.75, 1.25), degree=5, interpolation='bicubic',
          pad_val=0, seg_pad_val=0),

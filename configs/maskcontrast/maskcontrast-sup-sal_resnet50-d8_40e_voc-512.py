@@ -4,17 +4,16 @@
 # Launch: tools/dist_train.sh configs/maskcontrast/maskcontrast-sup-sal_resnet50-d8_40e_voc-512.py 2
 # On one GPU set train_dataloader.batch_size=64 (in-batch negatives then come from 64
 # images instead of 32; docs/methods/maskcontrast.md).
-_base_ = [
-    '../_base_/models/maskcontrast_resnet50-d8.py',
-    '../_base_/datasets/pascal_voc_saliency.py',
-    '../_base_/schedules/maskcontrast_40e.py',
-    '../_base_/default_runtime.py',
-]
+_base_ = ['../_base_/models/maskcontrast.py', '../_base_/backbones/resnet50-d8.py',
+          '../_base_/datasets/pascal_voc_saliency.py', '../_base_/schedules/maskcontrast_40e.py',
+          '../_base_/default_runtime.py']
 log_processor = dict(by_epoch=True)
 # torchvision's ImageNet ResNet-50 (the v1 weights of torchvision 0.5, which the reference used)
 imagenet_checkpoint = 'https://download.pytorch.org/models/resnet50-19c8e357.pth'
 model = dict(
-    backbone=dict(frozen_stages=2,
+    data_preprocessor=dict(size_divisor=_base_.patch),
+    decode_head=dict(in_channels=_base_.embed_dims),
+    backbone=dict(_base_.backbone, frozen_stages=2,
                   init_cfg=dict(type='Pretrained', checkpoint=imagenet_checkpoint)),
     queue_size=128)
 train_dataloader = dict(batch_size=32)

@@ -5,27 +5,19 @@
 # through the `module.encoder_q.` prefix (the MLP projection `fc.*` is not used).
 # Without any saliency model: write masks with tools/maskcontrast_dino_saliency.py and set
 # saliency_dir to its output folder.
-_base_ = [
-    '../_base_/models/maskcontrast_resnet50-d8.py',
-    '../_base_/datasets/pascal_voc_saliency.py',
-    '../_base_/schedules/maskcontrast_40e.py',
-    '../_base_/default_runtime.py',
-]
+_base_ = ['../_base_/models/maskcontrast.py', '../_base_/backbones/resnet50-d8.py',
+          '../_base_/datasets/pascal_voc_saliency.py', '../_base_/schedules/maskcontrast_40e.py',
+          '../_base_/default_runtime.py']
 log_processor = dict(by_epoch=True)
 mocov2_checkpoint = 'checkpoints/moco_v2_800ep_pretrain.pth.tar'
 saliency_dir = 'saliency_unsupervised_model'
 model = dict(
-    backbone=dict(frozen_stages=-1,
+    data_preprocessor=dict(size_divisor=_base_.patch),
+    decode_head=dict(in_channels=_base_.embed_dims),
+    backbone=dict(_base_.backbone, frozen_stages=-1,
                   init_cfg=dict(type='Pretrained', checkpoint=mocov2_checkpoint,
                                 prefix='module.encoder_q.')),
     queue_size=256)
-train_dataloader = dict(
-    batch_size=64,
-    dataset=dict(pipeline=[
-        dict(type='LoadImageFromFile'),
-        dict(type='LoadSaliencyMask', saliency_dir=saliency_dir, threshold=255,
-             min_component_fraction=0.01),
-        dict(type='MaskContrastViews', view_pipeline={{_base_.view_pipeline}},
-             min_foreground=0.01, max_foreground=0.99, max_tries=3),
-        dict(type='PackMultiViewSegInputs', pixel_keys=['gt_saliency', 'gt_key_saliency']),
-    ]))
+train_dataloader = dict(batch_size=64, dataset=dict(pipeline=[
+    dict(step, saliency_dir=saliency_dir) if step.type == 'LoadSaliencyMask' else step
+    for step in _base_.pretrain_pipeline]))

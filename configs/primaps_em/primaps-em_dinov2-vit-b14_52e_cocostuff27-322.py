@@ -1,21 +1,19 @@
 # PriMaPs-EM (Hahn et al., TMLR 2024), frozen DINOv2 ViT-B/14, COCO-Stuff-27
-# (docs/methods/primaps_em.md).
-# 1) Cache the proposals (frozen backbone, PriMaPs, dense CRF; a mask-id PNG per image):
+# (docs/methods/primaps_em.md). 1) Cache the proposals (frozen backbone, PriMaPs, dense CRF; a
+# mask-id PNG per image):
 #      python tools/precompute_primaps.py \
 #          configs/primaps_em/primaps-em_dinov2-vit-b14_52e_cocostuff27-322.py
 # 2) Train: PCA init + 2 warm-up epochs of the cluster probe, then 50 epochs of EM:
-#      python tools/train.py \
-#          configs/primaps_em/primaps-em_dinov2-vit-b14_52e_cocostuff27-322.py
+#      python tools/train.py configs/primaps_em/primaps-em_dinov2-vit-b14_52e_cocostuff27-322.py
 # Scores: θ_M as 'cluster/*' (the checkpoint selection), θ_R as 'theta_r/*', linear probe.
 _base_ = [
-    '../_base_/models/primaps-em_dinov2-vit-b14.py',
-    '../_base_/primaps_em/cocostuff27_322.py'
+    '../_base_/primaps_em/cocostuff27_322.py',
+    '../_base_/backbones/dinov2-vit-b14.py',
 ]
+model = dict(backbone=_base_.backbone, data_preprocessor=dict(size_divisor=_base_.patch),
+             decode_head=dict(in_channels=_base_.embed_dims))
 proposal_root = 'data/primaps/dinov2_vitb14_cocostuff'
-model = dict(decode_head=dict(num_classes=27))
 train_dataloader = dict(dataset=dict(pipeline=[
-    {{_base_.geometry}},
-    dict(type='LoadPrimapsMasks', proposal_root=proposal_root),
-    {{_base_.augment_and_pack}},
-]))
+    _base_.geometry, dict(type='LoadPrimapsMasks', proposal_root=proposal_root),
+    _base_.augment_and_pack]))
 primaps_precompute = dict(out_dir=proposal_root)

@@ -1,22 +1,12 @@
-# STEGO (Hamilton et al., ICLR 2022) on frozen DINO ViT-B/8, Potsdam-3 (docs/methods/stego.md).
-# Train on the uncropped tiles (224 px) with KNN partners. Evaluate at 320 px with flip averaging
-# and the dense CRF. Make the KNN table once:
+# STEGO (Hamilton et al., ICLR 2022) on frozen DINO ViT-B/8, Potsdam-3 (docs/methods/stego.md):
+# the uncropped tiles (224 px) with KNN partners of this backbone, evaluated at 320 px with flip
+# averaging and the dense CRF. Make the KNN table once (after the crops, see the dataset base):
 #   python tools/precompute_knns.py configs/stego/stego_dino-vit-b8_5k_potsdam3-320.py
-# (writes data/potsdam3/nns/nns_dino-vit-b8_potsdam3_train.npz).
 _base_ = [
-    '../_base_/models/stego_dino-vit-b8.py', '../_base_/datasets/potsdam3_train224.py',
-    '../_base_/default_runtime.py', '../_base_/schedules/stego_5k.py'
+    '../_base_/stego/potsdam3.py',
+    '../_base_/backbones/dino-vit-b8.py',
 ]
 knn_file = 'data/potsdam3/nns/nns_dino-vit-b8_potsdam3_train.npz'
-# "Potsdam vit small 1/31/22" of STEGO's train_config.yml (docs/methods/stego.md#hyper-parameters).
-loss_corr = dict(
-    type='StegoCorrelationLoss',
-    weight_self=0.67, weight_knn=0.25, weight_rand=0.63,
-    shift_self=0.08, shift_knn=0.02, shift_rand=0.46,
-    feature_samples=11, neg_samples=5, pointwise=True, zero_clamp=True)
-model = dict(decode_head=dict(num_classes=3, loss_corr=loss_corr))
-train_dataloader = dict(
-    batch_size=16,
-    dataset=dict(
-        _delete_=True, type='KNNPairDataset', knn_file=knn_file, num_neighbors=7,
-        dataset={{_base_.train_dataloader.dataset}}))
+model = dict(backbone=_base_.backbone, data_preprocessor=dict(size_divisor=_base_.patch),
+             decode_head=dict(in_channels=_base_.embed_dims))
+train_dataloader = dict(dataset=dict(knn_file=knn_file))

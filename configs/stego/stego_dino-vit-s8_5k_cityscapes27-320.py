@@ -1,24 +1,13 @@
-# STEGO (Hamilton et al., ICLR 2022) on frozen DINO ViT-S/8, Cityscapes-27 (docs/methods/stego.md).
-# Train on five crops (224 px) with KNN partners. Evaluate at 320 px with flip averaging and the
-# dense CRF. Make the KNN table once (after the five-crop conversion, see the dataset config):
+# STEGO (Hamilton et al., ICLR 2022) on frozen DINO ViT-S/8 (the 300-epoch S/8 teacher,
+# docs/methods/stego.md#quirks Q18), Cityscapes-27 (docs/methods/stego.md): five crops (224 px)
+# with KNN partners of this backbone, evaluated at 320 px with flip averaging and the dense CRF.
+# Make the KNN table once (after the crops, see the dataset base):
 #   python tools/precompute_knns.py configs/stego/stego_dino-vit-s8_5k_cityscapes27-320.py
-# (writes data/cityscapes/nns/nns_dino-vit-s8_cityscapes27_train.npz).
 _base_ = [
-    '../_base_/models/stego_dino-vit-s8.py', '../_base_/datasets/cityscapes27_five_crop.py',
-    '../_base_/default_runtime.py', '../_base_/schedules/stego_5k.py'
+    '../_base_/stego/cityscapes27.py',
+    '../_base_/backbones/dino-vit-s8-300ep.py',
 ]
 knn_file = 'data/cityscapes/nns/nns_dino-vit-s8_cityscapes27_train.npz'
-# "Cityscapes 10/3" of STEGO's train_config.yml (docs/methods/stego.md#quirks Q12:
-# unverified choice; the
-# released ViT-B/8 checkpoint has D = 100, the config 70).
-loss_corr = dict(
-    type='StegoCorrelationLoss',
-    weight_self=1.0, weight_knn=0.5774535, weight_rand=0.9058763,
-    shift_self=0.4582847, shift_knn=0.1754347, shift_rand=0.3136124,
-    feature_samples=11, neg_samples=5, pointwise=True, zero_clamp=True)
-model = dict(decode_head=dict(num_classes=27, loss_corr=loss_corr))
-train_dataloader = dict(
-    batch_size=16,
-    dataset=dict(
-        _delete_=True, type='KNNPairDataset', knn_file=knn_file, num_neighbors=7,
-        dataset={{_base_.train_dataloader.dataset}}))
+model = dict(backbone=_base_.backbone, data_preprocessor=dict(size_divisor=_base_.patch),
+             decode_head=dict(in_channels=_base_.embed_dims))
+train_dataloader = dict(dataset=dict(knn_file=knn_file))

@@ -11,8 +11,10 @@ import mmuss  # noqa: F401
 from mmuss.utils.run_setup import load_run_config
 
 CONFIGS = Path(__file__).resolve().parents[2] / 'configs'
+# (width, patch, evaluation crop) of every backbone of the matrix (configs/README.md)
 BACKBONES = {'dino-vit-s8': (384, 8, 320), 'dino-vit-b8': (768, 8, 320),
-             'dinov2-vit-b14': (768, 14, 322)}
+             'dinov2-vit-b14': (768, 14, 322), 'dinov3-vit-s16': (384, 16, 320),
+             'dinov3-vit-b16': (768, 16, 320), 'dinov3-vit-l16': (1024, 16, 320)}
 DATASETS = {'cocostuff27': 27, 'cityscapes27': 27, 'voc': 21}  # classes incl. VOC background
 # (max_norm, weight decay) of step 2 per (head, dataset): the reference's clipping and Adam (VOC:
 # no clipping in the reference's step-2 scripts, COCO-Stuff's assumed)
@@ -56,8 +58,8 @@ def test_every_cause_config_is_covered_here():
         for kind, epochs in (('mlp', 1), ('tr', 5)):
             expected |= {f'cause-{kind}_{bb}_2e_{ds}-{size}',
                          f'cause-{kind}-probe_{bb}_{epochs}e_{ds}-{size}'}
-    expected |= {f'primaps-em-cause-tr_dino-vit-b8_50e_{ds}-320'
-                 for ds in ('cocostuff27', 'cityscapes27')}
+    expected |= {f'primaps-em-cause-tr_{bb}_50e_{ds}-{BACKBONES[bb][2]}'
+                 for bb in BACKBONES for ds in ('cocostuff27', 'cityscapes27')}
     assert {p.stem for p in (CONFIGS / 'cause').glob('*.py')} == expected
 
 

@@ -11,41 +11,40 @@ from mmseg.registry import MODELS
 
 CONFIGS = Path(__file__).resolve().parents[2] / 'configs'
 
-# (weight self, knn, rand, shift self, knn, rand) per STEGO config (docs/methods/stego.md)
-STEGO = {
-    'stego_dino-vit-s8_5k_cocostuff27-320': (0.67, 0.25, 0.63, 0.08, 0.02, 0.66),
-    'stego_dino-vit-b8_5k_cocostuff27-320': (0.1, 1.0, 0.1538476, 0.12, 0.2, 1.0),
-    'stego_dino-vit-s8_5k_cityscapes27-320':
-    (1.0, 0.5774535, 0.9058763, 0.4582847, 0.1754347, 0.3136124),
-    'stego_dino-vit-b8_5k_cityscapes27-320':
-    (1.0, 0.5774535, 0.9058763, 0.4582847, 0.1754347, 0.3136124),
-    'stego_dino-vit-s8_5k_potsdam3-320': (0.67, 0.25, 0.63, 0.08, 0.02, 0.46),
-    'stego_dino-vit-b8_5k_potsdam3-320': (0.67, 0.25, 0.63, 0.08, 0.02, 0.46),
+#: The backbones of the matrix (configs/README.md): width, STEGO's ViT-S settings or not.
+BACKBONES = {'dino-vit-s8': (384, True), 'dino-vit-b8': (768, False),
+             'dinov2-vit-b14': (768, False), 'dinov3-vit-s16': (384, True),
+             'dinov3-vit-b16': (768, False), 'dinov3-vit-l16': (1024, False)}
+CROP = {bb: 322 if bb.endswith('14') else 320 for bb in BACKBONES}
+# (weight self, knn, rand, shift self, knn, rand) per dataset and ViT-S or not
+# (docs/methods/stego.md): only COCO-Stuff has a ViT-B setting of its own; ViT-L takes ViT-B's.
+STEGO_SETTINGS = {
+    ('cocostuff27', True): (0.67, 0.25, 0.63, 0.08, 0.02, 0.66),
+    ('cocostuff27', False): (0.1, 1.0, 0.1538476, 0.12, 0.2, 1.0),
+    ('cityscapes27', True): (1.0, 0.5774535, 0.9058763, 0.4582847, 0.1754347, 0.3136124),
+    ('cityscapes27', False): (1.0, 0.5774535, 0.9058763, 0.4582847, 0.1754347, 0.3136124),
+    ('potsdam3', True): (0.67, 0.25, 0.63, 0.08, 0.02, 0.46),
+    ('potsdam3', False): (0.67, 0.25, 0.63, 0.08, 0.02, 0.46),
 }
-# (D, epochs, τ, α, ρ, pool, renew, ema, warmup) per HP config (docs/methods/hp.md)
-HP = {
-    'hp_dino-vit-s8_3e_cocostuff27-320': (512, 3, 0.8, 0.05, 0.02, 2048, 100, 0.99, 1000),
-    'hp_dino-vit-s8_30e_cityscapes27-320': (512, 30, 0.6, 0.05, 0.02, 2048, 20, 0.999, 50),
-    'hp_dino-vit-b8_30e_cityscapes27-320': (512, 30, 0.6, 0.05, 0.02, 2048, 20, 0.999, 50),
-    'hp_dino-vit-b8_10e_potsdam3-320': (256, 10, 0.4, 0.0, 1.0, 1024, 20, 0.999, 100),
-    'hp_dino-vit-s8_10e_potsdam3-320': (256, 10, 0.4, 0.0, 1.0, 1024, 20, 0.999, 100),
+STEGO = {f'stego_{bb}_5k_{ds}-{CROP[bb]}': STEGO_SETTINGS[ds, small]
+         for bb, (_, small) in BACKBONES.items()
+         for ds in ('cocostuff27', 'cityscapes27', 'potsdam3')}
+# (D, epochs, τ, α, ρ, pool, renew, ema, warmup) per dataset (docs/methods/hp.md), any backbone
+HP_SETTINGS = {
+    'cocostuff27': (512, 3, 0.8, 0.05, 0.02, 2048, 100, 0.99, 1000),
+    'cityscapes27': (512, 30, 0.6, 0.05, 0.02, 2048, 20, 0.999, 50),
+    'potsdam3': (256, 10, 0.4, 0.0, 1.0, 1024, 20, 0.999, 100),
 }
+HP = {f'hp_{bb}_{s[1]}e_{ds}-{CROP[bb]}': s for bb in BACKBONES for ds, s in HP_SETTINGS.items()}
 # PriMaPs-EM on top: (SotA config, plain PriMaPs-EM config whose masks are reused)
-ON_TOP = {
-    'primaps-em-stego_dino-vit-b8_50e_cocostuff27-320': (
-        'stego/stego_dino-vit-b8_5k_cocostuff27-320', 'primaps-em_dino-vit-b8_52e_cocostuff27-320'),
-    'primaps-em-stego_dino-vit-b8_50e_cityscapes27-320': (
-        'stego/stego_dino-vit-b8_5k_cityscapes27-320',
-        'primaps-em_dino-vit-b8_52e_cityscapes27-320'),
-    'primaps-em-stego_dino-vit-b8_50e_potsdam3-320': (
-        'stego/stego_dino-vit-b8_5k_potsdam3-320', 'primaps-em_dino-vit-b8_52e_potsdam3-320'),
-    'primaps-em-hp_dino-vit-s8_50e_cocostuff27-320': (
-        'hp/hp_dino-vit-s8_3e_cocostuff27-320', 'primaps-em_dino-vit-s8_52e_cocostuff27-320'),
-    'primaps-em-hp_dino-vit-s8_50e_cityscapes27-320': (
-        'hp/hp_dino-vit-s8_30e_cityscapes27-320', 'primaps-em_dino-vit-s8_52e_cityscapes27-320'),
-    'primaps-em-hp_dino-vit-s8_50e_potsdam3-320': (
-        'hp/hp_dino-vit-s8_10e_potsdam3-320', 'primaps-em_dino-vit-s8_52e_potsdam3-320'),
-}
+ON_TOP = {}
+for bb in BACKBONES:
+    for ds, s in HP_SETTINGS.items():
+        plain = f'primaps-em_{bb}_52e_{ds}-{CROP[bb]}'
+        ON_TOP[f'primaps-em-stego_{bb}_50e_{ds}-{CROP[bb]}'] = (
+            f'stego/stego_{bb}_5k_{ds}-{CROP[bb]}', plain)
+        ON_TOP[f'primaps-em-hp_{bb}_50e_{ds}-{CROP[bb]}'] = (
+            f'hp/hp_{bb}_{s[1]}e_{ds}-{CROP[bb]}', plain)
 
 
 def build_head(head):
@@ -63,8 +62,9 @@ def test_stego_config(name):
     assert got == STEGO[name]
     assert (loss.feature_samples, loss.neg_samples) == (11, 5)
     assert cfg.model.decode_head.channels == 70
-    assert cfg.model.decode_head.in_channels == (384 if 'vit-s8' in name else 768)
-    assert cfg.model.backbone.arch == ('small' if 'vit-s8' in name else 'base')
+    width = BACKBONES[name.split('_')[1]][0]
+    assert cfg.model.decode_head.in_channels == width
+    assert cfg.model.backbone.arch == {384: 'small', 768: 'base', 1024: 'large'}[width]
     assert cfg.model.test_cfg.flip and cfg.model.test_cfg.crf
     data = cfg.train_dataloader
     assert data.batch_size == 16 and data.dataset.type == 'KNNPairDataset'

@@ -4,10 +4,10 @@
 # never fires), AMP as the reference's autocast, batch 16 per GPU (4 GPUs in the reference).
 # No validation: this stage predicts nothing. A checkpoint every 500 iterations (COCO five crops:
 # ~15.5k iterations on one GPU, 3.9k on four; Cityscapes 930 / 232) lets an interrupted epoch
-# resume at its next batch (ResumableEpochBasedTrainLoop). A leaf adds the model (the base
-# configs/_base_/models/cause-mediator_<backbone>.py plus num_classes), the data and
-#   custom_hooks = [dict(type='IterationSeedHook', seed=0),
-#                   dict(type='CauseClusterbookHook', out_file=clusterbook_file)]
+# resume at its next batch (ResumableEpochBasedTrainLoop). A leaf adds the model
+# (configs/_base_/models/cause_mediator.py, a backbone base), the data
+# (./cause_train_<dataset>.py) and no evaluation. The clusterbook goes to `clusterbook_file`,
+# None: <work dir>/clusterbook_2048.npy, where steps 2-3 look.
 # On a CPU: --cfg-options optim_wrapper.type=OptimWrapper optim_wrapper.loss_scale=None
 optim_wrapper = dict(type='AmpOptimWrapper', loss_scale='dynamic',
                      optimizer=dict(type='Adam', lr=4e-3))
@@ -21,4 +21,8 @@ default_hooks = dict(
     param_scheduler=dict(type='ParamSchedulerHook'),
     checkpoint=dict(type='AtomicCheckpointHook', by_epoch=True, interval=1, max_keep_ckpts=1),
     iter_checkpoint=dict(type='IterCheckpointHook', interval=500, max_keep_ckpts=1),
-    sampler_seed=dict(type='DistSamplerSeedHook'))
+    sampler_seed=dict(type='DistSamplerSeedHook'),
+    # model randomness (dropout, sampled points) seeded per iteration: exact resume
+    iteration_seed=dict(type='IterationSeedHook', seed=0))
+clusterbook_file = None
+custom_hooks = [dict(type='CauseClusterbookHook', clusterbook_file=clusterbook_file)]

@@ -9,12 +9,12 @@
 # as the reference clips its whole segmentation module (clip_prefixes below; frozen parameters
 # are never clipped, so the default protocol clips the linear probe alone). Besides the epoch
 # checkpoints, one every 1000 iterations, from which an interrupted epoch resumes at its next
-# batch (ResumableEpochBasedTrainLoop). A leaf sets the model (the step-2 head base
-# configs/_base_/models/cause-{mlp,tr}_<backbone>.py plus num_classes, clusterbook_file and
-# front_door=False, which cannot stand here as mmengine refuses a key set by two bases),
-# max_norm and weight_decay as step 2 (VOC: no clipping), max_epochs (TR 5, MLP 1) and
-#   custom_hooks = [dict(type='IterationSeedHook', seed=0),
-#                   dict(type='CauseHeadInitHook', checkpoint='work_dirs/<step-2 config>')]
+# batch (ResumableEpochBasedTrainLoop). A leaf composes the model (the step-2 head base
+# configs/_base_/models/cause_{mlp,tr}.py, a backbone base) with clusterbook_file and
+# `step_head` (front_door=False), merges `cause_optim.{mlp,tr}_probe` of
+# ./cause_train_<dataset>.py (max_norm and weight_decay as step 2; VOC: no clipping), sets
+# max_epochs (TR 5, MLP 1) and
+#   custom_hooks = [dict(type='CauseHeadInitHook', checkpoint='work_dirs/<step-2 config>')]
 optim_wrapper = dict(
     type='AmpOptimWrapper',
     constructor='SubsetClipOptimWrapperConstructor',
@@ -35,5 +35,8 @@ default_hooks = dict(
                     save_best='cluster/mIoU', rule='greater'),
     iter_checkpoint=dict(type='IterCheckpointHook', interval=1000, max_keep_ckpts=1),
     sampler_seed=dict(type='DistSamplerSeedHook'),
+    # model randomness (dropout, sampled points) seeded per iteration: exact resume
+    iteration_seed=dict(type='IterationSeedHook', seed=0),
     visualization=dict(type='SegVisualizationHook'),
     cluster_matching=dict(type='ClusterMatchingHook'))
+step_head = dict(front_door=False)

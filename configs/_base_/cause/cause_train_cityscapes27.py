@@ -3,9 +3,14 @@
 #       --split train --name cityscapes
 # ), each resized (shorter side, PIL nearest) and centre-cropped to the training size of the
 # reference step: 320 (mediator, TR), 322 (DINOv2), 224 (MLP steps 2-3). Batch 16 per GPU,
-# shuffled every epoch. A leaf sets
-#   train_dataloader = {{_base_.cause_loader_320}}  (or _224, _322)
+# shuffled every epoch. A leaf sets train_crop_size and `train_dataloader =
+# _base_.cause_loader_<size>`.
 # One pipeline and one loader per training size; they differ only in that size.
+# Evaluation: ../datasets/cityscapes27.py (322 for /14 backbones:
+# ./cause_train_cityscapes27_322.py).
+# The optimiser settings of each step (`cause_optim.<step>`, merged by the leaf): Cityscapes:
+# max_norm 1 and no weight decay (both heads, both steps).
+_base_ = ['../datasets/cityscapes27.py', '../default_runtime.py']
 cause_pipeline_224, cause_pipeline_320, cause_pipeline_322 = [[
     dict(type='LoadImageFromFile', imdecode_backend='pillow'),
     dict(type='LoadAnnotations'),
@@ -24,3 +29,8 @@ cause_loader_224, cause_loader_320, cause_loader_322 = [dict(
                          seg_map_path='cropped/cityscapes_five_crop_0.5/label/train'),
         pipeline=pipeline))
     for pipeline in (cause_pipeline_224, cause_pipeline_320, cause_pipeline_322)]
+cause_optim = dict(
+    mlp=dict(clip_grad=dict(max_norm=1.0), optimizer=dict(weight_decay=0.0)),
+    tr=dict(clip_grad=dict(max_norm=1.0), optimizer=dict(weight_decay=0.0)),
+    mlp_probe=dict(clip_grad=dict(max_norm=1.0), optimizer=dict(weight_decay=0.0)),
+    tr_probe=dict(clip_grad=dict(max_norm=1.0), optimizer=dict(weight_decay=0.0)))

@@ -8,20 +8,13 @@
 # (cityscapes27.py).
 _base_ = ['./cityscapes27.py']
 train_crop_size = 224
-train_pipeline = [
-    dict(type='LoadImageFromFile', imdecode_backend='pillow'),
-    dict(type='LoadAnnotations'),
-    dict(type='LabelLUT', mapping='five_crop27', unmapped='error'),
-    dict(type='ResizeShortSide', size=train_crop_size, interpolation='nearest',
-         backend='pillow'),
-    dict(type='CenterCrop', crop_size=train_crop_size),
-    dict(type='PackSegInputs'),
-]
-train_dataloader = dict(
-    dataset=dict(
-        img_suffix='.jpg',
-        seg_map_suffix='.png',
-        data_prefix=dict(
-            img_path='cropped/cityscapes_five_crop_0.5/img/train',
-            seg_map_path='cropped/cityscapes_five_crop_0.5/label/train'),
-        pipeline=train_pipeline))
+train_pipeline = [*_base_.loading, dict(type='LabelLUT', mapping='five_crop27', unmapped='error'),
+                  *[dict(step, **{k: train_crop_size for k in ('size', 'crop_size') if k in step})
+                    for step in _base_.train_geometry]]
+train_dataloader = dict(dataset=dict(
+    img_suffix='.jpg',
+    seg_map_suffix='.png',
+    data_prefix=dict(
+        img_path='cropped/cityscapes_five_crop_0.5/img/train',
+        seg_map_path='cropped/cityscapes_five_crop_0.5/label/train'),
+    pipeline=train_pipeline))

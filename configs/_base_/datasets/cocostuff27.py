@@ -7,54 +7,18 @@
 #   data/coco_stuff164k/curated/train2017/Coco164kFull_Stuff_Coarse.txt    (STEGO/HP train)
 #   data/coco_stuff164k/curated/val2017/Coco164kFull_Stuff_Coarse_7.txt    (val)
 # PriMaPs trains on curated/train2017/Coco164kFull_Stuff_Coarse_7.txt instead.
-# Protocol: shorter side -> 320, 320x320 centre crop, scored at 320x320 (322 for /14:
-# cocostuff27_322.py); PIL nearest for images and labels (STEGO/HP; PriMaPs resizes images
-# bilinearly). STEGO/HP train on five crops: cocostuff27_five_crop.py.
-dataset_type = 'COCOStuff27Dataset'
-data_root = 'data/coco_stuff164k'
-crop_size = 320
-train_pipeline = [
-    dict(type='LoadImageFromFile', imdecode_backend='pillow'),
-    dict(type='LoadAnnotations'),
-    dict(type='LabelLUT', mapping='cocostuff27', unmapped='error'),
-    dict(type='ResizeShortSide', size=crop_size, interpolation='nearest', backend='pillow'),
-    dict(type='CenterCrop', crop_size=crop_size),
-    dict(type='PackSegInputs'),
-]
-test_pipeline = [
-    dict(type='LoadImageFromFile', imdecode_backend='pillow'),
-    dict(type='LoadAnnotations'),
-    dict(type='LabelLUT', mapping='cocostuff27', unmapped='error'),
-    dict(type='ResizeShortSide', size=crop_size, interpolation='nearest', backend='pillow'),
-    dict(type='CenterCropAsOriginal', crop_size=crop_size),
-    dict(type='PackSegInputs'),
-]
-train_dataloader = dict(
-    batch_size=16,
-    num_workers=4,
-    persistent_workers=True,
-    sampler=dict(type='InfiniteSampler', shuffle=True),
-    dataset=dict(
-        type=dataset_type,
-        data_root=data_root,
-        ann_file='curated/train2017/Coco164kFull_Stuff_Coarse.txt',
-        data_prefix=dict(img_path='images/train2017', seg_map_path='annotations/train2017'),
-        pipeline=train_pipeline))
-val_dataloader = dict(
-    batch_size=16,
-    num_workers=4,
-    persistent_workers=True,
-    sampler=dict(type='DefaultSampler', shuffle=False),
-    dataset=dict(
-        type=dataset_type,
-        data_root=data_root,
-        ann_file='curated/val2017/Coco164kFull_Stuff_Coarse_7.txt',
-        data_prefix=dict(img_path='images/val2017', seg_map_path='annotations/val2017'),
-        pipeline=test_pipeline))
+# Protocol: ./uss_protocol.py. STEGO/HP train on five crops: cocostuff27_five_crop.py.
+_base_ = ['./uss_protocol.py']
+dataset_type, data_root, num_classes = 'COCOStuff27Dataset', 'data/coco_stuff164k', 27
+label_map = dict(type='LabelLUT', mapping='cocostuff27', unmapped='error')
+train_pipeline = [*_base_.loading, label_map, *_base_.train_geometry]
+test_pipeline = [*_base_.loading, label_map, *_base_.test_geometry]
+train_dataloader = dict(dataset=dict(
+    type=dataset_type, data_root=data_root, pipeline=train_pipeline,
+    ann_file='curated/train2017/Coco164kFull_Stuff_Coarse.txt',
+    data_prefix=dict(img_path='images/train2017', seg_map_path='annotations/train2017')))
+val_dataloader = dict(dataset=dict(
+    type=dataset_type, data_root=data_root, pipeline=test_pipeline,
+    ann_file='curated/val2017/Coco164kFull_Stuff_Coarse_7.txt',
+    data_prefix=dict(img_path='images/val2017', seg_map_path='annotations/val2017')))
 test_dataloader = val_dataloader
-val_evaluator = [
-    dict(type='HungarianIoUMetric', prefix='cluster'),
-    dict(type='HungarianIoUMetric', pred_key='pred_linear_sem_seg', matching='none',
-         prefix='linear'),
-]
-test_evaluator = val_evaluator

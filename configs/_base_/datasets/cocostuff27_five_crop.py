@@ -8,19 +8,12 @@
 # curated val list at 320 (cocostuff27.py).
 _base_ = ['./cocostuff27.py']
 train_crop_size = 224
-train_pipeline = [
-    dict(type='LoadImageFromFile', imdecode_backend='pillow'),
-    dict(type='LoadAnnotations'),
-    dict(type='LabelLUT', mapping='five_crop27', unmapped='error'),
-    dict(type='ResizeShortSide', size=train_crop_size, interpolation='nearest',
-         backend='pillow'),
-    dict(type='CenterCrop', crop_size=train_crop_size),
-    dict(type='PackSegInputs'),
-]
-train_dataloader = dict(
-    dataset=dict(
-        ann_file='',
-        data_prefix=dict(
-            img_path='cropped/cocostuff27_five_crop_0.5/img/train',
-            seg_map_path='cropped/cocostuff27_five_crop_0.5/label/train'),
-        pipeline=train_pipeline))
+train_pipeline = [*_base_.loading, dict(type='LabelLUT', mapping='five_crop27', unmapped='error'),
+                  *[dict(step, **{k: train_crop_size for k in ('size', 'crop_size') if k in step})
+                    for step in _base_.train_geometry]]
+train_dataloader = dict(dataset=dict(
+    ann_file='',
+    data_prefix=dict(
+        img_path='cropped/cocostuff27_five_crop_0.5/img/train',
+        seg_map_path='cropped/cocostuff27_five_crop_0.5/label/train'),
+    pipeline=train_pipeline))

@@ -11,10 +11,12 @@
 dataset_type = 'PascalVOCDataset'
 data_root = 'data/VOCdevkit/VOC2012'
 crop_size = 512  # the fixed square input side (evaluation resolution)
+num_classes = 21
+label_map = dict(type='LabelLUT', mapping='voc21', unmapped='error')
 train_pipeline = [
     dict(type='LoadImageFromFile'),
     dict(type='LoadAnnotations'),
-    dict(type='LabelLUT', mapping='voc21', unmapped='error'),
+    label_map,
     dict(type='RandomFlip', prob=0.5),
     dict(type='Resize', scale=(crop_size, crop_size), keep_ratio=False, interpolation='bicubic'),
     dict(type='PackSegInputs'),
@@ -23,7 +25,7 @@ test_pipeline = [
     dict(type='LoadImageFromFile'),
     dict(type='Resize', scale=(crop_size, crop_size), keep_ratio=False, interpolation='bicubic'),
     dict(type='LoadAnnotations'),
-    dict(type='LabelLUT', mapping='voc21', unmapped='error'),
+    label_map,
     dict(type='PackSegInputs'),
 ]
 train_dataloader = dict(

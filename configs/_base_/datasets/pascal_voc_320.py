@@ -9,7 +9,7 @@ crop_size = 320
 test_pipeline = [
     dict(type='LoadImageFromFile', imdecode_backend='pillow'),
     dict(type='LoadAnnotations'),
-    dict(type='LabelLUT', mapping='voc21', unmapped='error'),
+    _base_.label_map,
     dict(type='Resize', scale=(crop_size, crop_size), keep_ratio=False, interpolation='nearest',
          backend='pillow'),
     # a crop of the whole resized image: it only makes 320x320 the scored "original" (ori_shape)

@@ -1,14 +1,8 @@
-# PASCAL VOC 2012 val at 322x322 for /14 backbones (DINOv2), otherwise as pascal_voc_320.py.
+# PASCAL VOC 2012 val at 322x322 for /14 backbones (DINOv2): ./pascal_voc_320.py with every
+# crop_size-sized step (`scale`, `crop_size`) at 322.
 _base_ = ['./pascal_voc_320.py']
 crop_size = 322
 test_pipeline = [
-    dict(type='LoadImageFromFile', imdecode_backend='pillow'),
-    dict(type='LoadAnnotations'),
-    dict(type='LabelLUT', mapping='voc21', unmapped='error'),
-    dict(type='Resize', scale=(crop_size, crop_size), keep_ratio=False, interpolation='nearest',
-         backend='pillow'),
-    dict(type='CenterCropAsOriginal', crop_size=(crop_size, crop_size)),
-    dict(type='PackSegInputs'),
-]
-val_dataloader = dict(dataset=dict(pipeline=test_pipeline))
-test_dataloader = val_dataloader
+    dict(step, **{k: (crop_size, crop_size) for k in ('scale', 'crop_size') if k in step})
+    for step in _base_.test_pipeline]
+val_dataloader = test_dataloader = dict(dataset=dict(pipeline=test_pipeline))

@@ -38,7 +38,7 @@ train_dataloader = dict(
     sampler=dict(type='DefaultSampler', shuffle=True),
     dataset=dict(
         type='PascalVOCDataset',
-        data_root={{_base_.data_root}},
+        data_root=_base_.data_root,
         ann_file='ImageSets/Segmentation/trainaug_saliency.txt',
         data_prefix=dict(img_path='JPEGImages', seg_map_path='SegmentationClassAug'),
         pipeline=pretrain_pipeline))

@@ -1,23 +1,9 @@
-# Potsdam-3 at 322x322 for /14 backbones (DINOv2;
-# docs/datasets.md#protocol-cityscapes-27-coco-stuff-27-potsdam-3).
+# potsdam3 at 322x322 for /14 backbones (DINOv2): ./potsdam3.py with every crop_size-sized
+# step (`size`, `crop_size`) at 322 (docs/datasets.md).
 _base_ = ['./potsdam3.py']
 crop_size = 322
-train_pipeline = [
-    dict(type='LoadImageFromFile', imdecode_backend='pillow'),
-    dict(type='LoadAnnotations'),
-    dict(type='LabelLUT', mapping='potsdam3', unmapped='error'),
-    dict(type='ResizeShortSide', size=crop_size, interpolation='nearest', backend='pillow'),
-    dict(type='CenterCrop', crop_size=crop_size),
-    dict(type='PackSegInputs'),
-]
-test_pipeline = [
-    dict(type='LoadImageFromFile', imdecode_backend='pillow'),
-    dict(type='LoadAnnotations'),
-    dict(type='LabelLUT', mapping='potsdam3', unmapped='error'),
-    dict(type='ResizeShortSide', size=crop_size, interpolation='nearest', backend='pillow'),
-    dict(type='CenterCropAsOriginal', crop_size=crop_size),
-    dict(type='PackSegInputs'),
-]
-train_dataloader = dict(dataset=dict(pipeline=train_pipeline))
-val_dataloader = dict(dataset=dict(pipeline=test_pipeline))
-test_dataloader = val_dataloader
+train_pipeline, test_pipeline = (
+    [dict(step, **{k: crop_size for k in ('size', 'crop_size') if k in step}) for step in steps]
+    for steps in (_base_.train_pipeline, _base_.test_pipeline))
+train_dataloader, val_dataloader, test_dataloader = (
+    dict(dataset=dict(pipeline=p)) for p in (train_pipeline, test_pipeline, test_pipeline))

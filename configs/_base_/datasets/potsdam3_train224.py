@@ -3,12 +3,7 @@
 # Evaluation stays at 320 (potsdam3.py).
 _base_ = ['./potsdam3.py']
 train_crop_size = 224
-train_pipeline = [
-    dict(type='LoadImageFromFile', imdecode_backend='pillow'),
-    dict(type='LoadAnnotations'),
-    dict(type='LabelLUT', mapping='potsdam3', unmapped='error'),
-    dict(type='ResizeShortSide', size=train_crop_size, interpolation='nearest', backend='pillow'),
-    dict(type='CenterCrop', crop_size=train_crop_size),
-    dict(type='PackSegInputs'),
-]
+train_pipeline = [*_base_.loading, _base_.label_map,
+                  *[dict(step, **{k: train_crop_size for k in ('size', 'crop_size') if k in step})
+                    for step in _base_.train_geometry]]
 train_dataloader = dict(dataset=dict(pipeline=train_pipeline))

@@ -1,21 +1,4 @@
-# DINOv2 ViT-S/14, frozen, official weights (ImageNet mean/std on RGB input).
-data_preprocessor = dict(
-    type='SegDataPreProcessor',
-    mean=[123.675, 116.28, 103.53],
-    std=[58.395, 57.12, 57.375],
-    bgr_to_rgb=True,
-    size_divisor=14,
-    pad_val=0,
-    seg_pad_val=255)
-model = dict(
-    type='FrozenBackboneSegmentor',
-    data_preprocessor=data_preprocessor,
-    backbone=dict(
-        type='DinoV2VisionTransformer',
-        arch='small',
-        patch_size=14,
-        init_cfg=dict(
-            type='Pretrained',
-            checkpoint='https://dl.fbaipublicfiles.com/dinov2/dinov2_vits14/'
-            'dinov2_vits14_pretrain.pth')),
-    test_cfg=dict(mode='whole'))
+# The frozen dinov2-vit-s14 without a head, in a FrozenBackboneSegmentor: tools (selfcheck's
+# backbone timing, maskcontrast_dino_saliency.py) and docs/own_images.md build it.
+_base_ = ['./frozen_backbone.py', '../backbones/dinov2-vit-s14.py']
+model = dict(backbone=_base_.backbone, data_preprocessor=dict(size_divisor=_base_.patch))

@@ -1,48 +1,28 @@
-# PriMaPs-EM on Potsdam-3 at 320×320 (docs/methods/primaps_em.md#hyper-parameters). A method config
-# adds the backbone base, `proposal_root` and the training pipeline:
+# PriMaPs-EM on Potsdam-3 at crop_size² (320; 322 for /14 backbones: potsdam3_322.py;
+# docs/methods/primaps_em.md#hyper-parameters): the model, schedule and data of the reference. A
+# leaf adds the backbone and `proposal_root` in the training pipeline:
 #   [geometry, LoadPrimapsMasks(proposal_root), augment_and_pack]
-_base_ = [
-    '../datasets/potsdam3.py', '../default_runtime.py', '../schedules/primaps_em.py',
-    './common.py'
-]
-crop_size = 320
+_base_ = ['../models/primaps_em.py', '../datasets/potsdam3.py', '../default_runtime.py',
+          '../schedules/primaps_em.py', './common.py']
+model = dict(decode_head=dict(num_classes=_base_.num_classes))
 # Deterministic geometry shared by the pre-compute and the training pipeline (as the reference: one
 # PIL bilinear shorter-side resize and one centre crop per image).
-geometry = dict(
-    type='Compose',
-    transforms=[
-        dict(type='LoadImageFromFile', imdecode_backend='pillow'),
-        dict(type='LoadAnnotations'),
-        dict(type='LabelLUT', mapping='potsdam3', unmapped='error'),
-        dict(type='ResizeShortSide', size=crop_size, interpolation='bilinear', backend='pillow'),
-        dict(type='CenterCrop', crop_size=crop_size),
-    ])
+geometry = dict(type='Compose', transforms=[
+    *_base_.loading, _base_.label_map,
+    dict(type='ResizeShortSide', size=_base_.crop_size, interpolation='bilinear', backend='pillow'),
+    dict(type='CenterCrop', crop_size=_base_.crop_size)])
 # Evaluation (as the reference's): tensor-style resize (bilinear without antialiasing, nearest
 # labels), centre crop, scored at crop_size².
 test_pipeline = [
-    dict(type='LoadImageFromFile', imdecode_backend='pillow'),
-    dict(type='LoadAnnotations'),
-    dict(type='LabelLUT', mapping='potsdam3', unmapped='error'),
-    dict(type='ResizeShortSide', size=crop_size, interpolation='bilinear', backend='cv2'),
-    dict(type='CenterCropAsOriginal', crop_size=crop_size),
-    dict(type='PackSegInputs'),
-]
-train_dataset = dict(
-    type='Potsdam3Dataset',
-    data_root={{_base_.data_root}},
-    data_prefix=dict(img_path='img_dir/train', seg_map_path='ann_dir/train'))
-train_dataloader = dict(
-    batch_size=32,
-    drop_last=True,
-    sampler=dict(_delete_=True, type='DefaultSampler', shuffle=True),
-    dataset=train_dataset)
-val_dataloader = dict(dataset=dict(pipeline=test_pipeline))
-test_dataloader = val_dataloader
-val_evaluator = {{_base_.primaps_em_evaluator}}
-test_evaluator = val_evaluator
-primaps_precompute = dict(
-    proposer={{_base_.primaps_proposer}},
-    dataloader=dict(
-        batch_size=32,
-        num_workers=4,
-        dataset=dict(train_dataset, pipeline=[geometry, dict(type='PackSegInputs')])))
+    *_base_.loading, _base_.label_map,
+    dict(type='ResizeShortSide', size=_base_.crop_size, interpolation='bilinear', backend='cv2'),
+    dict(type='CenterCropAsOriginal', crop_size=_base_.crop_size), dict(type='PackSegInputs')]
+train_dataset = dict(type='Potsdam3Dataset', data_root=_base_.data_root,
+                     data_prefix=dict(img_path='img_dir/train', seg_map_path='ann_dir/train'))
+train_dataloader = dict(batch_size=32, drop_last=True, dataset=train_dataset,
+                        sampler=dict(_delete_=True, type='DefaultSampler', shuffle=True))
+val_dataloader = test_dataloader = dict(dataset=dict(pipeline=test_pipeline))
+val_evaluator = test_evaluator = _base_.primaps_em_evaluator
+primaps_precompute = dict(proposer=_base_.primaps_proposer, dataloader=dict(
+    batch_size=32, num_workers=4,
+    dataset=dict(train_dataset, pipeline=[geometry, dict(type='PackSegInputs')])))

@@ -1,25 +1,12 @@
-# PriMaPs-EM on Potsdam-3 at 322×322 for /14 backbones (DINOv2;
-# docs/methods/primaps_em.md#hyper-parameters).
+# ./potsdam3.py at 322x322 for /14 backbones (DINOv2): every crop_size-sized step
+# (`size`, `crop_size`) at 322 (docs/methods/primaps_em.md#hyper-parameters).
 _base_ = ['./potsdam3.py']
 crop_size = 322
-geometry = dict(
-    type='Compose',
-    transforms=[
-        dict(type='LoadImageFromFile', imdecode_backend='pillow'),
-        dict(type='LoadAnnotations'),
-        dict(type='LabelLUT', mapping='potsdam3', unmapped='error'),
-        dict(type='ResizeShortSide', size=crop_size, interpolation='bilinear', backend='pillow'),
-        dict(type='CenterCrop', crop_size=crop_size),
-    ])
-test_pipeline = [
-    dict(type='LoadImageFromFile', imdecode_backend='pillow'),
-    dict(type='LoadAnnotations'),
-    dict(type='LabelLUT', mapping='potsdam3', unmapped='error'),
-    dict(type='ResizeShortSide', size=crop_size, interpolation='bilinear', backend='cv2'),
-    dict(type='CenterCropAsOriginal', crop_size=crop_size),
-    dict(type='PackSegInputs'),
-]
-val_dataloader = dict(dataset=dict(pipeline=test_pipeline))
-test_dataloader = val_dataloader
+geometry = dict(type='Compose', transforms=[
+    dict(step, **{k: crop_size for k in ('size', 'crop_size') if k in step})
+    for step in _base_.geometry.transforms])
+test_pipeline = [dict(step, **{k: crop_size for k in ('size', 'crop_size') if k in step})
+                 for step in _base_.test_pipeline]
+val_dataloader = test_dataloader = dict(dataset=dict(pipeline=test_pipeline))
 primaps_precompute = dict(
     dataloader=dict(dataset=dict(pipeline=[geometry, dict(type='PackSegInputs')])))

@@ -25,5 +25,7 @@ default_hooks = dict(
     checkpoint=dict(type='AtomicCheckpointHook', by_epoch=True, interval=1, max_keep_ckpts=2,
                     save_best='cluster/mIoU', rule='greater'),
     sampler_seed=dict(type='DistSamplerSeedHook'),
+    # model randomness (dropout, sampled points) seeded per iteration: exact resume
+    iteration_seed=dict(type='IterationSeedHook', seed=0),
     visualization=dict(type='SegVisualizationHook'),
     cluster_matching=dict(type='ClusterMatchingHook'))

@@ -1,0 +1,7 @@
+# DINO ViT-B/16, official weights; frozen (docs/backbones.md). A leaf composes
+# it: model.backbone, the preprocessor's size_divisor and the head's in_channels come from here.
+embed_dims, patch = 768, 16
+backbone_checkpoint = ('https://dl.fbaipublicfiles.com/dino/dino_vitbase16_pretrain/'
+                       'dino_vitbase16_pretrain.pth')
+backbone = dict(type='DinoVisionTransformer', arch='base', patch_size=patch,
+                init_cfg=dict(type='Pretrained', checkpoint=backbone_checkpoint))

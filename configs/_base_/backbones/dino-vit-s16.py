@@ -1,0 +1,7 @@
+# DINO ViT-S/16, official weights; frozen (docs/backbones.md). A leaf composes
+# it: model.backbone, the preprocessor's size_divisor and the head's in_channels come from here.
+embed_dims, patch = 384, 16
+backbone_checkpoint = ('https://dl.fbaipublicfiles.com/dino/dino_deitsmall16_pretrain/'
+                       'dino_deitsmall16_pretrain.pth')
+backbone = dict(type='DinoVisionTransformer', arch='small', patch_size=patch,
+                init_cfg=dict(type='Pretrained', checkpoint=backbone_checkpoint))

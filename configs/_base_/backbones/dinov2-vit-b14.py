@@ -1,0 +1,7 @@
+# DINOv2 ViT-B/14, official weights; frozen (docs/backbones.md). A leaf composes
+# it: model.backbone, the preprocessor's size_divisor and the head's in_channels come from here.
+embed_dims, patch = 768, 14
+backbone_checkpoint = ('https://dl.fbaipublicfiles.com/dinov2/dinov2_vitb14/'
+                       'dinov2_vitb14_pretrain.pth')
+backbone = dict(type='DinoV2VisionTransformer', arch='base', patch_size=patch,
+                init_cfg=dict(type='Pretrained', checkpoint=backbone_checkpoint))

@@ -1,0 +1,7 @@
+# DINOv2 ViT-g/14, official weights; frozen (docs/backbones.md). A leaf composes
+# it: model.backbone, the preprocessor's size_divisor and the head's in_channels come from here.
+embed_dims, patch = 1536, 14
+backbone_checkpoint = ('https://dl.fbaipublicfiles.com/dinov2/dinov2_vitg14/'
+                       'dinov2_vitg14_pretrain.pth')
+backbone = dict(type='DinoV2VisionTransformer', arch='giant', patch_size=patch,
+                init_cfg=dict(type='Pretrained', checkpoint=backbone_checkpoint))

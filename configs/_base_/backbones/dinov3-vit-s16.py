@@ -1,0 +1,11 @@
+# DINOv3 ViT-S/16, LVD-1689M weights. checkpoint: the Hugging Face hub
+# folder facebook/dinov3-vits16-pretrain-lvd1689m
+# (gated: accept the licence, then
+#   huggingface-cli download facebook/dinov3-vits16-pretrain-lvd1689m \
+#       --local-dir checkpoints/dinov3-vits16-pretrain-lvd1689m)
+# or the official .pth file; frozen (docs/backbones.md). A leaf composes
+# it: model.backbone, the preprocessor's size_divisor and the head's in_channels come from here.
+embed_dims, patch = 384, 16
+backbone_checkpoint = 'checkpoints/dinov3-vits16-pretrain-lvd1689m'
+backbone = dict(type='DinoV3VisionTransformer', arch='small', patch_size=patch,
+                init_cfg=dict(type='Pretrained', checkpoint=backbone_checkpoint))

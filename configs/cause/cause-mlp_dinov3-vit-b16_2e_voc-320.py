@@ -1,0 +1,17 @@
+# CAUSE-MLP step 2, front-door adjustment (reference train_front_door_mlp.py) on frozen DINOv3
+# ViT-B/16, PASCAL VOC 2012: super crops at 224, evaluated at 320. Needs the clusterbook of
+# cause-mediator_dinov3-vit-b16_1e_voc-320.py. Step 3:
+# cause-mlp-probe_dinov3-vit-b16_1e_voc-320.py.
+_base_ = [
+    '../_base_/models/cause_mlp.py',
+    '../_base_/cause/cause_front_door.py',
+    '../_base_/cause/cause_train_voc.py',
+    '../_base_/backbones/dinov3-vit-b16.py',
+]
+train_crop_size = 224  # the training crops (cause_loader_224)
+train_dataloader, optim_wrapper = _base_.cause_loader_224, _base_.cause_optim.mlp
+clusterbook_file = ('work_dirs/cause-mediator_dinov3-vit-b16_1e_voc-320/'
+                    'clusterbook_2048.npy')
+model = dict(backbone=_base_.backbone, data_preprocessor=dict(size_divisor=_base_.patch),
+             decode_head=dict(in_channels=_base_.embed_dims, num_classes=_base_.num_classes,
+                              clusterbook_file=clusterbook_file, **_base_.step_head))

@@ -1,0 +1,10 @@
+# HP, Hidden Positives (Seong et al., CVPR 2023) on frozen DINOv3 ViT-L/16, COCO-Stuff-27
+# (docs/methods/hp.md; HP's settings for this dataset: configs/_base_/hp/cocostuff27.py). sigma
+# stays HP's 28 for every backbone (the side of its /8 grid at 224 px): not tuned for /14 or /16
+# grids.
+_base_ = [
+    '../_base_/hp/cocostuff27.py',
+    '../_base_/backbones/dinov3-vit-l16.py',
+]
+model = dict(backbone=_base_.backbone, data_preprocessor=dict(size_divisor=_base_.patch),
+             decode_head=dict(in_channels=_base_.embed_dims))

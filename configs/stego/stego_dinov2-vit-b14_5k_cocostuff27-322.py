@@ -1,0 +1,13 @@
+# STEGO (Hamilton et al., ICLR 2022) on frozen DINOv2 ViT-B/14, COCO-Stuff-27
+# (docs/methods/stego.md): five crops (224 px) with KNN partners of this backbone, evaluated at
+# 322 px with flip averaging and the dense CRF. Make the KNN table once (after the crops, see the
+# dataset base):
+#   python tools/precompute_knns.py configs/stego/stego_dinov2-vit-b14_5k_cocostuff27-322.py
+_base_ = [
+    '../_base_/stego/cocostuff27_322.py',
+    '../_base_/backbones/dinov2-vit-b14.py',
+]
+knn_file = 'data/coco_stuff164k/nns/nns_dinov2-vit-b14_cocostuff27_train.npz'
+model = dict(backbone=_base_.backbone, data_preprocessor=dict(size_divisor=_base_.patch),
+             decode_head=dict(in_channels=_base_.embed_dims))
+train_dataloader = dict(dataset=dict(knn_file=knn_file))

@@ -1,0 +1,12 @@
+# STEGO (Hamilton et al., ICLR 2022) on frozen DINOv3 ViT-S/16, Potsdam-3 (docs/methods/stego.md):
+# the uncropped tiles (224 px) with KNN partners of this backbone, evaluated at 320 px with flip
+# averaging and the dense CRF. Make the KNN table once (after the crops, see the dataset base):
+#   python tools/precompute_knns.py configs/stego/stego_dinov3-vit-s16_5k_potsdam3-320.py
+_base_ = [
+    '../_base_/stego/potsdam3.py',
+    '../_base_/backbones/dinov3-vit-s16.py',
+]
+knn_file = 'data/potsdam3/nns/nns_dinov3-vit-s16_potsdam3_train.npz'
+model = dict(backbone=_base_.backbone, data_preprocessor=dict(size_divisor=_base_.patch),
+             decode_head=dict(in_channels=_base_.embed_dims))
+train_dataloader = dict(dataset=dict(knn_file=knn_file))
