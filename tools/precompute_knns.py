@@ -40,7 +40,8 @@ from tqdm import tqdm
 
 import mmuss  # noqa: F401  (registers components)
 from mmuss.apis.tool_output import logs_to_stderr
-from mmuss.datasets.cached_artefacts import atomic_write, make_manifest
+from mmuss.datasets.cached_artefacts import make_manifest
+from mmuss.utils.fileio import atomic_write
 from mmuss.utils.cfg_options import merge_cfg_options
 from mmuss.datasets.knn_pair_dataset import sample_id
 from mmuss.utils import setup_cpu_distributed

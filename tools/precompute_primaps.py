@@ -42,7 +42,8 @@ from tqdm import tqdm
 
 import mmuss  # noqa: F401  (registers components)
 from mmuss.apis.tool_output import logs_to_stderr
-from mmuss.datasets.cached_artefacts import atomic_write, claim_folder, make_manifest
+from mmuss.datasets.cached_artefacts import claim_folder, make_manifest
+from mmuss.utils.fileio import atomic_write
 from mmuss.utils.cfg_options import merge_cfg_options
 from mmuss.datasets.transforms.load_primaps_masks import proposal_name, read_proposal
 from mmuss.utils.run_setup import (add_launch_args, add_trust_checkpoint_arg, dist_timeout,

@@ -36,7 +36,7 @@ from mmseg.registry import DATASETS
 from PIL import Image
 
 import mmuss  # noqa: F401  (registers the datasets and transforms)
-from mmuss.datasets.cached_artefacts import atomic_write
+from mmuss.utils.fileio import atomic_write
 from mmuss.utils import IGNORE_INDEX
 from mmuss.utils.cfg_options import merge_cfg_options
 from mmuss.utils.run_setup import add_cfg_options_arg
