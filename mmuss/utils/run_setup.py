@@ -2,23 +2,20 @@
 import argparse
 import datetime
 import gc
-import glob
 import logging
 import os
 import os.path as osp
-import pickle
 from typing import Iterable, List, Optional, Tuple
 
 import torch
 from mmengine.config import Config, DictAction
 from mmengine.logging import print_log
 from mmengine.registry import RUNNERS
-from mmengine.runner import CheckpointLoader, Runner
+from mmengine.runner import Runner
 from mmengine.utils import import_modules_from_strings
 
 from .cfg_options import merge_cfg_options
-from .checkpoint_compat import TRUST_ENV, IncompleteCheckpointError, UntrustedCheckpointError
-from .checkpoint_state import checkpoint_state_dict
+from .checkpoint import TRUST_ENV, checkpoint_state_dict
 from .model_wrapper import unwrap_model
 
 
@@ -246,59 +243,6 @@ def enable_show_dir(cfg: Config, show_dir: Optional[str], show: bool = False,
         vis['wait_time'] = wait_time
     if show_dir:
         cfg.visualizer['save_dir'] = show_dir
-
-
-def _checkpoint_step(path: str) -> int:
-    """The number in ``iter_N.pth`` / ``epoch_N.pth`` (-1 for other names)."""
-    stem = osp.splitext(osp.basename(path))[0]
-    number = stem.rsplit('_', 1)[-1]
-    return int(number) if number.isdigit() else -1
-
-
-def intact_checkpoint_error(path: str) -> Optional[str]:
-    """``None`` if ``path`` loads, else why not, in words (a refused, untrusted pickle still
-    raises)."""
-    try:
-        CheckpointLoader.load_checkpoint(path, map_location='cpu')
-    except IncompleteCheckpointError as err:
-        return err.reason
-    except UntrustedCheckpointError:
-        raise
-    except (pickle.UnpicklingError, RuntimeError, EOFError, OSError, ValueError) as err:
-        return f'{type(err).__name__}: {err}'
-    return None
-
-
-def resolve_auto_resume(work_dir: str) -> Optional[str]:
-    """The checkpoint ``--resume`` (no path) continues from, or ``None`` to start afresh.
-
-    That is the file ``work_dir/last_checkpoint`` names, as in mmengine; when
-    it is missing or corrupt (e.g. a kill during a save), the newest intact
-    ``*.pth`` in ``work_dir`` (by step, then time), with a warning naming the
-    skipped files. Raises ``RuntimeError`` when checkpoints exist but none loads.
-    """
-    pointer = osp.join(work_dir, 'last_checkpoint')
-    named = None
-    if osp.isfile(pointer):
-        with open(pointer) as f:
-            named = f.read().strip()
-    candidates = sorted(glob.glob(osp.join(work_dir, '*.pth')),
-                        key=lambda p: (_checkpoint_step(p), osp.getmtime(p)), reverse=True)
-    if named:
-        candidates = [named] + [c for c in candidates if osp.abspath(c) != osp.abspath(named)]
-    skipped = []
-    for path in candidates:
-        error = intact_checkpoint_error(path) if osp.isfile(path) else 'file not found'
-        if error is None:
-            if skipped:
-                print_log(f'Resuming from {path}, the newest intact checkpoint; skipped '
-                          + '; '.join(skipped), logger='current', level=logging.WARNING)
-            return path
-        skipped.append(f'{path} ({error.splitlines()[0][:200]})')
-    if skipped:
-        raise RuntimeError('--resume found no intact checkpoint in ' + work_dir + ': '
-                           + '; '.join(skipped))
-    return None
 
 
 def setup_amp(cfg: Config) -> None:

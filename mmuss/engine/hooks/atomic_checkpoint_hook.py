@@ -10,6 +10,7 @@ from mmengine.fileio import LocalBackend
 from mmengine.hooks import CheckpointHook
 from mmseg.registry import HOOKS
 
+from mmuss.utils.checkpoint import last_checkpoint_of
 from mmuss.utils.fileio import atomic_write
 from mmuss.utils.model_wrapper import unwrap_model
 
@@ -103,8 +104,4 @@ class AtomicCheckpointHook(CheckpointHook):
     def _previous_checkpoint(self, runner) -> Optional[str]:
         """The last checkpoint saved (this run's, else the one ``last_checkpoint`` names)."""
         last = getattr(self, 'last_ckpt', None)
-        pointer = osp.join(runner.work_dir, 'last_checkpoint')
-        if last is None and osp.isfile(pointer):
-            with open(pointer) as f:
-                last = f.read().strip() or None
-        return last
+        return last if last is not None else last_checkpoint_of(runner.work_dir)
