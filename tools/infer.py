@@ -37,7 +37,7 @@ from mmuss.apis.inference import model_num_clusters
 from mmuss.datasets.image_folder_dataset import IMAGE_SUFFIXES, list_images
 from mmuss.utils import IGNORE_INDEX
 from mmuss.utils.fileio import atomic_write
-from mmuss.utils.run_setup import add_trust_checkpoint_arg
+from mmuss.apis.tool_args import add_trust_checkpoint_arg
 from mmuss.visualization import cluster_palette, fit_palette
 
 

@@ -48,7 +48,7 @@ from tqdm import tqdm
 import mmuss  # noqa: F401  (registers the backbones)
 from mmuss.apis.tool_output import logs_to_stderr
 from mmuss.datasets.transforms.load_saliency_mask import binarise_saliency, remove_small_components
-from mmuss.utils.run_setup import add_trust_checkpoint_arg
+from mmuss.apis.tool_args import add_trust_checkpoint_arg
 
 REPO = Path(__file__).resolve().parents[1]
 MEAN = np.array([123.675, 116.28, 103.53])

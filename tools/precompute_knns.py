@@ -37,7 +37,7 @@ from mmuss.apis.tool_output import logs_to_stderr
 from mmuss.datasets.cached_artefacts import make_manifest
 from mmuss.datasets.knn_pair_dataset import sample_id
 from mmuss.utils.fileio import atomic_write
-from mmuss.utils.run_setup import add_launch_args, add_trust_checkpoint_arg, parse_tool_args
+from mmuss.apis.tool_args import add_launch_args, add_trust_checkpoint_arg, parse_tool_args
 
 TOOL_VERSION = 2  # bump when the tables this tool writes change
 

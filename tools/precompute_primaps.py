@@ -42,7 +42,7 @@ from mmuss.apis.tool_output import logs_to_stderr
 from mmuss.datasets.cached_artefacts import claim_folder, make_manifest
 from mmuss.datasets.transforms.load_primaps_masks import proposal_name, read_proposal
 from mmuss.utils.fileio import atomic_write
-from mmuss.utils.run_setup import add_launch_args, add_trust_checkpoint_arg, parse_tool_args
+from mmuss.apis.tool_args import add_launch_args, add_trust_checkpoint_arg, parse_tool_args
 
 TOOL_VERSION = 2  # bump when the maps this tool writes change
 REGENERATE = 'rerun tools/precompute_primaps.py (it recomputes invalid maps)'

@@ -7,12 +7,11 @@ from mmengine.logging import print_log
 from mmengine.runner import Runner
 
 import mmuss  # noqa: F401  (registers components; torch>=2.6 checkpoint loading)
+from mmuss.apis.distributed import setup_cpu_distributed, teardown_distributed
+from mmuss.apis.run_checks import check_checkpoint_keys, check_data_roots, check_train_batches
+from mmuss.apis.run_config import add_reliability_hooks, build_runner, load_run_config, setup_amp
+from mmuss.apis.tool_args import add_checkpoint_args, add_launch_args, parse_tool_args
 from mmuss.utils.checkpoint import newest_intact_checkpoint
-from mmuss.utils.run_setup import (add_checkpoint_args, add_launch_args, add_reliability_hooks,
-                                   build_runner, check_checkpoint_keys, check_data_roots,
-                                   check_train_batches, load_run_config, parse_tool_args,
-                                   setup_amp, setup_cpu_distributed,
-                                   teardown_distributed)
 
 
 def parse_args(argv: Optional[List[str]] = None) -> argparse.Namespace:

@@ -23,7 +23,7 @@ from mmengine.utils import import_modules_from_strings
 from torch import Tensor
 
 from mmuss.utils.cfg_options import merge_cfg_options
-from mmuss.utils.run_setup import dist_timeout, teardown_distributed
+from mmuss.apis.distributed import dist_timeout, teardown_distributed
 
 
 @dataclass

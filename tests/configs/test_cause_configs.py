@@ -8,7 +8,7 @@ from mmengine.config import Config
 from mmseg.registry import MODELS
 
 import mmuss  # noqa: F401
-from mmuss.utils.run_setup import load_run_config
+from mmuss.apis.run_config import load_run_config
 
 CONFIGS = Path(__file__).resolve().parents[2] / 'configs'
 BACKBONES = {'dino-vit-s8': (384, 8, 320), 'dino-vit-b8': (768, 8, 320),

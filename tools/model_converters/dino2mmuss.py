@@ -28,7 +28,7 @@ from mmengine.utils import mkdir_or_exist
 
 from mmuss.models.utils.dino_checkpoint import (official_state_dict, read_any_checkpoint,
                                                 variant_of_state_dict)
-from mmuss.utils.run_setup import add_trust_checkpoint_arg
+from mmuss.apis.tool_args import add_trust_checkpoint_arg
 from mmuss.utils.fileio import atomic_write
 
 
