@@ -208,11 +208,8 @@ def allow_mmengine_checkpoints() -> None:
     CheckpointLoader.register_scheme(prefixes='', force=True)(load_local_checkpoint)
 
 
-def checkpoint_state_dict(filename: str, mmap: bool = False) -> dict:
-    """The ``state_dict`` of a checkpoint file, without a DDP ``module.`` prefix.
-
-    A file holding no state dict (neither a ``{'state_dict': ...}`` checkpoint
-    nor a plain dict) raises a ``ValueError`` naming it.
+def read_checkpoint(filename: str, mmap: bool = False) -> Any:
+    """What a checkpoint file holds, on the CPU, read as described in the module docstring.
 
     Args:
         filename: Local path or any scheme mmengine's ``CheckpointLoader`` reads.
@@ -220,9 +217,18 @@ def checkpoint_state_dict(filename: str, mmap: bool = False) -> dict:
             (e.g. CAUSE's 800 MiB concept bank) are never loaded.
     """
     if mmap and osp.isfile(osp.expanduser(filename)):
-        ckpt = load_local_checkpoint(filename, map_location='cpu', mmap=True)
-    else:
-        ckpt = CheckpointLoader.load_checkpoint(filename, map_location='cpu')
+        return load_local_checkpoint(filename, map_location='cpu', mmap=True)
+    return CheckpointLoader.load_checkpoint(filename, map_location='cpu')
+
+
+def checkpoint_state_dict(filename: str, mmap: bool = False) -> dict:
+    """The ``state_dict`` of a checkpoint file (:func:`read_checkpoint`), without a DDP
+    ``module.`` prefix.
+
+    A file holding no state dict (neither a ``{'state_dict': ...}`` checkpoint
+    nor a plain dict) raises a ``ValueError`` naming it.
+    """
+    ckpt = read_checkpoint(filename, mmap)
     state = ckpt.get('state_dict', ckpt) if isinstance(ckpt, dict) else None
     if not isinstance(state, dict):
         raise ValueError(f'{filename} holds no state dict.')
@@ -293,7 +299,7 @@ def intact_checkpoint_error(path: str) -> Optional[str]:
     """``None`` if ``path`` loads, else why not, in words (a refused, untrusted pickle still
     raises)."""
     try:
-        CheckpointLoader.load_checkpoint(path, map_location='cpu')
+        read_checkpoint(path)
     except IncompleteCheckpointError as err:
         return err.reason
     except UntrustedCheckpointError:
