@@ -38,9 +38,14 @@ def setup_cpu_distributed(cfg: Config, launcher: str) -> None:
     wrapper.setdefault('find_unused_parameters', cfg.get('find_unused_parameters', False))
     cfg.model_wrapper_cfg = wrapper
     if launcher == 'pytorch' and not dist.is_initialized():
-        dist.init_process_group(backend='gloo', rank=int(os.environ['RANK']),
-                                world_size=int(os.environ['WORLD_SIZE']),
-                                timeout=dist_timeout(cfg))
+        init_gloo_group(cfg)
+
+
+def init_gloo_group(cfg: Config) -> None:
+    """The gloo process group torchrun's environment describes, with the config's timeout."""
+    torch.distributed.init_process_group(backend='gloo', rank=int(os.environ['RANK']),
+                                         world_size=int(os.environ['WORLD_SIZE']),
+                                         timeout=dist_timeout(cfg))
 
 
 

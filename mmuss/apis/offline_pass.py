@@ -9,7 +9,6 @@ has work whenever there are at least ``W`` samples; :func:`gather_strided`
 puts the ranks' rows back in dataset order.
 """
 import argparse
-import os
 from contextlib import contextmanager
 from dataclasses import dataclass
 from typing import Iterator, Optional
@@ -23,7 +22,7 @@ from mmengine.utils import import_modules_from_strings
 from torch import Tensor
 
 from mmuss.utils.cfg_options import merge_cfg_options
-from mmuss.apis.distributed import dist_timeout, teardown_distributed
+from mmuss.apis.distributed import dist_timeout, init_gloo_group, teardown_distributed
 
 
 @dataclass
@@ -59,9 +58,7 @@ def init_pass_distributed(launcher: str, cfg: Config) -> None:
         dist_cfg['timeout'] = dist_timeout(cfg).total_seconds()  # init_dist takes seconds
         init_dist(launcher, **dist_cfg)
     elif launcher == 'pytorch':
-        torch.distributed.init_process_group('gloo', rank=int(os.environ['RANK']),
-                                             world_size=int(os.environ['WORLD_SIZE']),
-                                             timeout=dist_timeout(cfg))
+        init_gloo_group(cfg)
     else:
         raise ValueError(f'--launcher {launcher} needs CUDA; on CPU use pytorch.')
 
