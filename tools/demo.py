@@ -18,6 +18,7 @@ from PIL import Image
 
 import mmuss  # noqa: F401
 from mmuss.datasets.synthetic_textures import generate_synthetic_textures
+from mmuss.utils.fileio import atomic_write
 
 DEFAULT_CONFIG = 'configs/baseline/baseline_vit-tiny-p4_100i_synthetic-textures-96.py'
 MIOU_BAR = 60.0
@@ -58,7 +59,8 @@ def picture_grid(runner: Runner, mapping: np.ndarray, num: int, path: str) -> No
         rows.append(np.concatenate(
             [image, gap, colourise(gt, palette), gap, colourise(pred, palette)], axis=1))
         rows.append(np.full((4, rows[-1].shape[1], 3), 255, np.uint8))
-    Image.fromarray(np.concatenate(rows[:-1], axis=0)).save(path)
+    grid = Image.fromarray(np.concatenate(rows[:-1], axis=0))
+    atomic_write(path, lambda tmp: grid.save(tmp, format='PNG'))
 
 
 def main() -> None:

@@ -36,7 +36,8 @@ from mmuss.apis import inference, init_model
 from mmuss.apis.inference import model_num_clusters
 from mmuss.datasets.image_folder_dataset import IMAGE_SUFFIXES, list_images
 from mmuss.utils import IGNORE_INDEX
-from mmuss.utils.run_setup import add_trust_checkpoint_arg
+from mmuss.utils.fileio import atomic_write
+from mmuss.apis.tool_args import add_trust_checkpoint_arg
 from mmuss.visualization import cluster_palette, fit_palette
 
 
@@ -216,7 +217,9 @@ def main(argv: Optional[List[str]] = None) -> int:
                 labels = cv2.resize(labels.astype(np.int32).astype(np.float32),
                                     image.shape[1::-1], interpolation=cv2.INTER_NEAREST)
             stem = stem_of[path]
-            mmcv.imwrite(labels.astype(dtype), osp.join(args.out, 'labels', f'{stem}.png'))
+            ids = labels.astype(dtype)
+            atomic_write(osp.join(args.out, 'labels', f'{stem}.png'),
+                         lambda tmp: mmcv.imwrite(ids, tmp), '.png')
             sample = SegDataSample(pred_sem_seg=PixelData(data=torch.from_numpy(
                 labels.astype(np.int64))[None]))
             visualizer.add_datasample(stem, mmcv.bgr2rgb(image), sample, draw_gt=False,

@@ -50,9 +50,10 @@ from tqdm import tqdm
 import mmuss  # noqa: F401  (registers the backbones)
 from mmuss.apis.tool_output import logs_to_stderr
 from mmuss.datasets.transforms.load_saliency_mask import binarise_saliency, remove_small_components
+from mmuss.apis.tool_args import add_trust_checkpoint_arg
 from mmuss.models.backbones.base_dino_vit import BaseDinoViT
 from mmuss.models.utils.images import PixelNormaliser
-from mmuss.utils.run_setup import add_trust_checkpoint_arg
+from mmuss.utils.fileio import atomic_write, atomic_write_text
 
 REPO = Path(__file__).resolve().parents[1]
 
@@ -178,7 +179,7 @@ def main(argv: Optional[List[str]] = None) -> dict:
         mask = saliency_mask(backbone, pixels, image, args.mass, args.min_fraction)
         if mask.mean() < args.min_fraction:
             continue
-        cv2.imwrite(str(out_dir / f'{name}.png'), mask * 255)
+        atomic_write(str(out_dir / f'{name}.png'), lambda tmp: cv2.imwrite(tmp, mask * 255), '.png')
         kept.append(name)
         if args.compare_dir:
             ref = root / args.compare_dir / f'{name}.png'
@@ -186,7 +187,7 @@ def main(argv: Optional[List[str]] = None) -> dict:
                 ious.append(mask_iou(mask, binarise_saliency(
                     cv2.imread(str(ref), cv2.IMREAD_UNCHANGED))))
     if args.list_out:
-        (root / args.list_out).write_text(''.join(f'{n}\n' for n in kept))
+        atomic_write_text(str(root / args.list_out), ''.join(f'{n}\n' for n in kept))
     result = dict(images=len(ids), written=len(kept), dropped=len(ids) - len(kept))
     if args.compare_dir:
         result.update(compared=len(ious),

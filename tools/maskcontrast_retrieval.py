@@ -44,7 +44,7 @@ from mmuss.evaluation.functional.segment_retrieval import (
     retrieve_labels,
 )
 from mmuss.evaluation.metrics.mask_kmeans_metric import class_counts
-from mmuss.utils.run_setup import add_trust_checkpoint_arg
+from mmuss.apis.tool_args import add_trust_checkpoint_arg
 
 
 def encode_split(model: torch.nn.Module, loader, num_classes: int,

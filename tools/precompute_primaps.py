@@ -21,33 +21,29 @@ on the run or on the number of processes: with ``--launcher pytorch`` rank
 logs go to stderr.
 """
 import argparse
-import os
 import os.path as osp
 import sys
 from typing import List, Optional
 
 import numpy as np
 import torch
-from mmengine.config import Config
 from mmengine.dataset import pseudo_collate
-from mmengine.dist import barrier, get_dist_info, init_dist
+from mmengine.dist import barrier
 from mmengine.logging import print_log
-from mmengine.registry import init_default_scope
-from mmengine.runner import load_checkpoint, set_random_seed
-from mmengine.utils import import_modules_from_strings
+from mmengine.runner import load_checkpoint
 from mmseg.registry import DATASETS, MODELS
 from PIL import Image
 from torch.utils.data import DataLoader, Subset
 from tqdm import tqdm
 
 import mmuss  # noqa: F401  (registers components)
+from mmuss.apis.offline_pass import OfflinePass, offline_pass, strided_shard
+from mmuss.apis.tool_args import add_launch_args, add_trust_checkpoint_arg, parse_tool_args
 from mmuss.apis.tool_output import logs_to_stderr
-from mmuss.models.utils.images import PixelNormaliser
-from mmuss.datasets.cached_artefacts import atomic_write, claim_folder, make_manifest
-from mmuss.utils.cfg_options import merge_cfg_options
+from mmuss.datasets.cached_artefacts import claim_folder, make_manifest
 from mmuss.datasets.transforms.load_primaps_masks import proposal_name, read_proposal
-from mmuss.utils.run_setup import (add_launch_args, add_trust_checkpoint_arg, dist_timeout,
-                                   parse_tool_args, teardown_distributed)
+from mmuss.models.utils.images import PixelNormaliser
+from mmuss.utils.fileio import atomic_write
 
 TOOL_VERSION = 2  # bump when the maps this tool writes change
 REGENERATE = 'rerun tools/precompute_primaps.py (it recomputes invalid maps)'
@@ -90,44 +86,30 @@ def is_done(path: str) -> bool:
     return True
 
 
-def init_distributed(launcher: str, cfg: Config) -> None:
-    """Start the process group with the config's ``env_cfg.dist_cfg`` (timeout included)."""
-    dist_cfg = dict((cfg.get('env_cfg') or {}).get('dist_cfg') or {})
-    if launcher != 'none' and torch.cuda.is_available():
-        init_dist(launcher, **dist_cfg)
-    elif launcher == 'pytorch':  # CPU: mmengine's launcher insists on a CUDA device
-        torch.distributed.init_process_group('gloo', rank=int(os.environ['RANK']),
-                                             world_size=int(os.environ['WORLD_SIZE']),
-                                             timeout=dist_timeout(cfg))
-    elif launcher != 'none':
-        raise ValueError(f'--launcher {launcher} needs CUDA; on CPU use pytorch.')
-
-
 def main(argv: Optional[List[str]] = None) -> int:
     """Pre-compute the proposals; returns how many PNGs this rank wrote."""
     args = parse_args(argv)
     logs_to_stderr()
-    cfg = merge_cfg_options(Config.fromfile(args.config), args.cfg_options)
-    if args.cfg_options is not None and cfg.get('custom_imports'):
-        import_modules_from_strings(**cfg.custom_imports)
-    init_default_scope(cfg.get('default_scope', 'mmseg'))
+    with offline_pass(args, args.seed) as run:
+        return write_maps(args, run)
+
+
+def write_maps(args: argparse.Namespace, run: OfflinePass) -> int:
+    """Write this rank's missing maps; returns how many."""
+    cfg, rank, world_size, device = run.cfg, run.rank, run.world_size, run.device
     if 'primaps_precompute' not in cfg:
         raise KeyError(f'{args.config} has no `primaps_precompute` section (out_dir, proposer, '
                        f'dataloader); see configs/primaps_em/.')
     spec = cfg.primaps_precompute
     out_dir = args.out_dir or spec['out_dir']
-    init_distributed(args.launcher, cfg)
-    rank, world_size = get_dist_info()
     loader_cfg = dict(spec['dataloader'])
     model_cfg = spec.get('model', cfg.model)  # PriMaPs-EM on STEGO/HP/CAUSE: the plain backbone
     dataset = DATASETS.build(loader_cfg['dataset'])
     # Weights before the folder is claimed: a failed download leaves no manifest behind.
-    set_random_seed(args.seed)  # the same random-init weights in every run and on every rank
     model = MODELS.build(model_cfg)
     model.init_weights()
     if args.checkpoint:
         load_checkpoint(model, args.checkpoint, map_location='cpu')
-    device = 'cuda' if torch.cuda.is_available() else 'cpu'
     model.to(device).eval()
     proposer = MODELS.build(spec['proposer'])
 
@@ -140,7 +122,7 @@ def main(argv: Optional[List[str]] = None) -> int:
     barrier()
     if rank != 0:
         claim_folder(out_dir, manifest, REGENERATE)
-    shard = range(rank, len(dataset), world_size)  # fixed before any rank writes
+    shard = strided_shard(len(dataset), rank, world_size)  # fixed before any rank writes
     mine = [i for i in shard if not is_done(
         osp.join(out_dir, proposal_name(dataset.get_data_info(i)['img_path'])))]
     print_log(f'PriMaPs pre-compute: rank {rank} of {world_size} has {len(shard)} of '
@@ -165,7 +147,6 @@ def main(argv: Optional[List[str]] = None) -> int:
                 height, width = sample.img_shape[:2]
                 write_png(osp.join(out_dir, proposal_name(path)), ids_i[:height, :width])
                 written += 1
-    teardown_distributed()
     print_log(f'PriMaPs pre-compute: rank {rank} wrote {written} mask-id maps to {out_dir}.',
               logger='current')
     return written

@@ -4,10 +4,11 @@ from typing import List, Optional
 
 
 import mmuss  # noqa: F401  (registers components; torch>=2.6 checkpoint loading)
-from mmuss.utils.run_setup import (add_checkpoint_args, add_launch_args, add_reliability_hooks,
-                                   build_runner, check_checkpoint_keys, check_data_roots,
-                                   enable_out_dir, enable_show_dir, load_run_config,
-                                   parse_tool_args, setup_cpu_distributed, teardown_distributed)
+from mmuss.apis.distributed import setup_cpu_distributed, teardown_distributed
+from mmuss.apis.run_checks import check_checkpoint_keys, check_data_roots
+from mmuss.apis.run_config import (add_reliability_hooks, build_runner, enable_out_dir,
+                                   enable_show_dir, load_run_config)
+from mmuss.apis.tool_args import add_checkpoint_args, add_launch_args, parse_tool_args
 
 
 def parse_args(argv: Optional[List[str]] = None) -> argparse.Namespace:

@@ -7,11 +7,11 @@ from mmengine.logging import print_log
 from mmengine.runner import Runner
 
 import mmuss  # noqa: F401  (registers components; torch>=2.6 checkpoint loading)
-from mmuss.utils.run_setup import (add_checkpoint_args, add_launch_args, add_reliability_hooks,
-                                   build_runner, check_checkpoint_keys, check_data_roots,
-                                   check_train_batches, load_run_config, parse_tool_args,
-                                   resolve_auto_resume, setup_amp, setup_cpu_distributed,
-                                   teardown_distributed)
+from mmuss.apis.distributed import setup_cpu_distributed, teardown_distributed
+from mmuss.apis.run_checks import check_checkpoint_keys, check_data_roots, check_train_batches
+from mmuss.apis.run_config import add_reliability_hooks, build_runner, load_run_config, setup_amp
+from mmuss.apis.tool_args import add_checkpoint_args, add_launch_args, parse_tool_args
+from mmuss.utils.checkpoint import newest_intact_checkpoint
 
 
 def parse_args(argv: Optional[List[str]] = None) -> argparse.Namespace:
@@ -39,7 +39,7 @@ def main(argv: Optional[List[str]] = None) -> Runner:
 
     if args.resume == 'auto':
         cfg.resume = True
-        cfg.load_from = resolve_auto_resume(cfg.work_dir)
+        cfg.load_from = newest_intact_checkpoint(cfg.work_dir)
     elif args.resume is not None:
         cfg.resume = True
         cfg.load_from = args.resume

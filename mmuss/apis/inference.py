@@ -10,13 +10,13 @@ import torch
 from mmengine.config import Config, ConfigDict
 from mmengine.dataset import Compose
 from mmengine.registry import init_default_scope
-from mmengine.runner import CheckpointLoader
 from mmengine.structures import PixelData
 from mmseg.registry import MODELS, TRANSFORMS
 from mmseg.structures import SegDataSample
 from torch import nn
 
 from mmuss.utils.cfg_options import merge_cfg_options
+from mmuss.utils.checkpoint import read_checkpoint
 from mmuss.utils.cluster_matching import (check_matching, clusters_to_classes,
                                           load_matching_json, matching_from_checkpoint)
 
@@ -83,7 +83,7 @@ def init_model(config: Union[str, Path, Config],
     model.dataset_meta = None
     record = None
     if checkpoint is not None:
-        ckpt = CheckpointLoader.load_checkpoint(checkpoint, map_location='cpu')
+        ckpt = read_checkpoint(checkpoint)
         state = ckpt.get('state_dict', ckpt) if isinstance(ckpt, dict) else None
         if not isinstance(state, dict):
             raise ValueError(f'{checkpoint} holds no state dict.')

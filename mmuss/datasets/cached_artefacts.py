@@ -1,7 +1,7 @@
 """Atomic, self-describing cache files (PriMaPs proposals, KNN tables).
 
-A pre-compute tool writes every file through a temporary file and a rename (a
-kill never leaves a partial file under the final name) and records what made
+A pre-compute tool writes every file through :func:`mmuss.utils.fileio.atomic_write`
+(a kill never leaves a partial file under the final name) and records what made
 the files in a manifest: the tool and its version, the config settings that
 determine the output, the seed and the checkpoint's SHA-256. Resuming with
 other settings is an error instead of a folder mixing two runs.
@@ -10,26 +10,12 @@ import hashlib
 import json
 import os
 import os.path as osp
-from typing import Any, Callable, List, Optional, Tuple
+from typing import Any, List, Optional, Tuple
 
+from mmuss.utils.fileio import atomic_write_json
 from mmuss.version import __version__
 
 MANIFEST_NAME = 'manifest.json'
-
-
-def atomic_write(path: str, write: Callable[[str], None], suffix: str = '') -> None:
-    """Call ``write(tmp)`` on a temporary name next to ``path``, then rename it to ``path``.
-
-    ``suffix`` ends the temporary name (writers that pick the format from the
-    extension need it, e.g. ``'.png'``).
-    """
-    tmp = f'{path}.tmp{os.getpid()}{suffix}'
-    try:
-        write(tmp)
-        os.replace(tmp, path)
-    finally:
-        if osp.exists(tmp):
-            os.remove(tmp)
 
 
 def file_sha256(path: Optional[str]) -> Optional[str]:
@@ -89,14 +75,6 @@ def short(value: Any, limit: int = 120) -> str:
     return text if len(text) <= limit else text[:limit - 3] + '...'
 
 
-def write_json(path: str, data: dict) -> None:
-    """Write ``data`` as indented JSON, atomically."""
-    def dump(tmp: str) -> None:
-        with open(tmp, 'w') as handle:
-            json.dump(data, handle, indent=2, sort_keys=True)
-    atomic_write(path, dump)
-
-
 def read_json(path: str, regenerate: str) -> dict:
     """A JSON file; an unreadable one is an error naming it and ``regenerate`` (the fix)."""
     try:
@@ -130,5 +108,5 @@ def claim_folder(out_dir: str, manifest: dict, regenerate: str, suffix: str = '.
                              f'Use another output folder, or delete it to start over.')
         return True
     os.makedirs(out_dir, exist_ok=True)
-    write_json(path, manifest)
+    atomic_write_json(path, manifest, indent=2, sort_keys=True)
     return False

@@ -17,13 +17,13 @@ when scoring (counted as misses, or dropped): inference paints it
 :func:`mmuss.apis.init_model` reads it back.
 """
 import json
-import os
 import os.path as osp
 from typing import Optional, Sequence
 
 import torch
 from torch import Tensor
 
+from .fileio import atomic_write_json
 from .ignore_index import IGNORE_INDEX
 
 CHECKPOINT_META_KEY = 'uss_matching'
@@ -95,8 +95,5 @@ def load_matching_json(path: str, num_clusters: Optional[int] = None) -> dict:
 
 
 def save_matching_json(record: dict, path: str) -> None:
-    """Write a matching record as JSON (atomically: a temporary file, then a rename)."""
-    tmp = f'{path}.tmp'
-    with open(tmp, 'w', encoding='utf-8') as f:
-        json.dump(record, f, indent=1)
-    os.replace(tmp, path)
+    """Write a matching record as JSON, atomically."""
+    atomic_write_json(path, record, indent=1)

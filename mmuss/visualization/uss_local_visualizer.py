@@ -1,5 +1,6 @@
 """mmseg's local visualiser for cluster predictions, drawn as matched classes when known."""
 import colorsys
+import os.path as osp
 from typing import List, Optional, Tuple
 
 import mmcv
@@ -12,6 +13,7 @@ from mmseg.structures import SegDataSample
 from mmseg.visualization import SegLocalVisualizer
 
 from ..utils.cluster_matching import MATCHING_INFO_KEY, check_matching, clusters_to_classes
+from ..utils.fileio import atomic_write
 
 GOLDEN_RATIO_CONJUGATE = 0.6180339887498949
 
@@ -132,6 +134,7 @@ class USSLocalVisualizer(SegLocalVisualizer):
         if show:
             self.show(drawn, win_name=name, wait_time=wait_time)
         if out_file is not None:
-            mmcv.imwrite(mmcv.rgb2bgr(drawn), out_file)
+            atomic_write(out_file, lambda tmp: mmcv.imwrite(mmcv.rgb2bgr(drawn), tmp),
+                         osp.splitext(out_file)[1])
         else:
             self.add_image(name, drawn, step)

@@ -8,7 +8,7 @@ from mmengine.config import Config
 from mmseg.registry import MODELS
 
 import mmuss  # noqa: F401
-from mmuss.utils.run_setup import load_run_config
+from mmuss.apis.run_config import load_run_config
 
 CONFIGS = Path(__file__).resolve().parents[2] / 'configs'
 # (width, patch, evaluation crop) of every backbone of the matrix (configs/README.md)

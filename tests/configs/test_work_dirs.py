@@ -5,7 +5,7 @@ from pathlib import Path
 
 from mmengine.config import Config
 
-from mmuss.utils.run_setup import load_run_config
+from mmuss.apis.run_config import load_run_config
 
 REPO = Path(__file__).resolve().parents[2]
 SHIPPED = sorted(p for p in (REPO / 'configs').rglob('*.py') if '_base_' not in p.parts)

@@ -1,4 +1,4 @@
-"""12.9: an empty image folder is an error naming the folder, not numpy's concatenate error."""
+"""An empty image folder is an error naming the folder, not numpy's concatenate error."""
 import pytest
 
 from mmuss.datasets import Cityscapes27Dataset, ImageFolderDataset, Potsdam3Dataset

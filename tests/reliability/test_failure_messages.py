@@ -20,7 +20,7 @@ from mmengine.fileio.backends import LocalBackend
 
 from ..tools.conftest import REPO, free_port, load_tool
 from ..tools.test_cause_train import MEDIATOR, write
-from mmuss.utils.checkpoint_compat import TRUST_ENV
+from mmuss.utils.checkpoint import TRUST_ENV
 
 
 @pytest.fixture(scope='module')

@@ -1,4 +1,4 @@
-"""12.8: tools/infer.py downscales images above --max-size (saying so), labels at full size."""
+"""tools/infer.py downscales images above --max-size (saying so), labels at full size."""
 import cv2
 import torch
 

@@ -1,4 +1,4 @@
-"""12.3: the KNN table: atomic, self-describing, rank-count independent, read errors named."""
+"""The KNN table: atomic, self-describing, rank-count independent, read errors named."""
 import hashlib
 import json
 import os

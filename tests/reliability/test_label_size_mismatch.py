@@ -1,4 +1,4 @@
-"""12.9: an annotation whose size differs from its image is an error naming both files."""
+"""An annotation whose size differs from its image is an error naming both files."""
 import cv2
 import numpy as np
 import pytest

@@ -12,7 +12,7 @@ from mmengine.config import Config
 from mmseg.registry import HOOKS
 
 import mmuss  # noqa: F401
-from mmuss.utils.run_setup import add_reliability_hooks
+from mmuss.apis.run_config import add_reliability_hooks
 
 METRICS = {'cluster/mIoU': 73.24, 'time': 0.0084}
 

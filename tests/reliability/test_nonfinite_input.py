@@ -1,4 +1,4 @@
-"""12.5: a float image with NaN/inf is rejected by mmuss.apis.inference, naming the image."""
+"""A float image with NaN/inf is rejected by mmuss.apis.inference, naming the image."""
 import numpy as np
 import pytest
 

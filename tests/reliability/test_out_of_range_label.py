@@ -1,4 +1,4 @@
-"""12.9: a label outside the classes at train time names the value and the label file."""
+"""A label outside the classes at train time names the value and the label file."""
 import cv2
 import numpy as np
 import pytest

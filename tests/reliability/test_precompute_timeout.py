@@ -1,4 +1,4 @@
-"""12.6: tools/precompute_primaps.py waits for a missing rank only env_cfg.dist_cfg.timeout."""
+"""tools/precompute_primaps.py waits for a missing rank only env_cfg.dist_cfg.timeout."""
 import os
 import subprocess
 import sys

@@ -1,4 +1,4 @@
-"""12.3: PriMaPs proposal PNGs: validated on resume, deterministic, self-describing, named."""
+"""PriMaPs proposal PNGs: validated on resume, deterministic, self-describing, named."""
 import hashlib
 import json
 

@@ -1,4 +1,4 @@
-"""12.9: tools/infer.py skips an image it cannot handle (smaller than a patch), naming it."""
+"""tools/infer.py skips an image it cannot handle (smaller than a patch), naming it."""
 import cv2
 import numpy as np
 import torch

@@ -35,7 +35,7 @@ def test_test_tool_refuses_a_code_running_checkpoint(tmp_path, tiny_data, tiny_c
 
 
 def test_trust_is_an_explicit_opt_in(tmp_path, monkeypatch):
-    from mmuss.utils.checkpoint_compat import load_local_checkpoint
+    from mmuss.utils.checkpoint import load_local_checkpoint
     path, marker = malicious_checkpoint(tmp_path)
     monkeypatch.delenv('MMUSS_TRUST_CHECKPOINTS', raising=False)
     with pytest.raises(pickle.UnpicklingError):

@@ -1,4 +1,7 @@
 """Matching records: cluster map -> class map, validation, JSON round trip."""
+import errno
+import json
+
 import pytest
 import torch
 
@@ -33,7 +36,7 @@ def test_json_round_trip_and_errors(tmp_path):
     path = tmp_path / 'm.json'
     save_matching_json(record, str(path))
     assert load_matching_json(str(path), 2) == record
-    assert not (tmp_path / 'm.json.tmp').exists()
+    assert sorted(p.name for p in tmp_path.iterdir()) == ['m.json']
     path.write_text('{broken')
     with pytest.raises(ValueError, match=r"m\.json' is not valid JSON"):
         load_matching_json(str(path))
@@ -44,3 +47,13 @@ def test_json_round_trip_and_errors(tmp_path):
 def test_matching_from_checkpoint():
     assert matching_from_checkpoint({'state_dict': {}}) is None
     assert matching_from_checkpoint({'meta': {'uss_matching': {'x': 1}}}) == {'x': 1}
+
+
+def test_a_full_disk_leaves_no_temporary_matching_file(tmp_path, monkeypatch):
+    def no_space(*args, **kwargs):
+        raise OSError(errno.ENOSPC, 'No space left on device')
+
+    monkeypatch.setattr(json, 'dump', no_space)
+    with pytest.raises(OSError, match='No space left'):
+        save_matching_json(dict(cluster_to_class=[0], classes=['a']), str(tmp_path / 'm.json'))
+    assert list(tmp_path.iterdir()) == []

@@ -36,10 +36,10 @@ from mmseg.registry import DATASETS
 from PIL import Image
 
 import mmuss  # noqa: F401  (registers the datasets and transforms)
-from mmuss.datasets.cached_artefacts import atomic_write
+from mmuss.utils.fileio import atomic_write
 from mmuss.utils import IGNORE_INDEX
 from mmuss.utils.cfg_options import merge_cfg_options
-from mmuss.utils.run_setup import add_cfg_options_arg
+from mmuss.apis.tool_args import add_cfg_options_arg
 
 #: Crop ratios of CAUSE's ``super`` crops (reference ``crop_dataset.py``), one ten-crop each.
 SUPER_RATIOS = (0.3, 0.4, 0.5, 0.6, 0.7)

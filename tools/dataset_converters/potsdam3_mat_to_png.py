@@ -20,6 +20,8 @@ import numpy as np
 from PIL import Image
 from scipy.io import loadmat
 
+from mmuss.utils.fileio import atomic_write
+
 DEFAULT_SPLITS = ('labelled_train.txt:train', 'labelled_test.txt:val')
 
 
@@ -89,8 +91,10 @@ def convert_split(src: str, dst: str, list_file: str, split: str) -> int:
         labels = labels_from_mat(read_mat(gt_path, 'gt'), gt_path)
         if rgb.shape[:2] != labels.shape:
             raise ValueError(f'{img_path} is {rgb.shape[:2]} but {gt_path} is {labels.shape}.')
-        Image.fromarray(rgb).save(osp.join(img_dir, image_id + '.png'))
-        Image.fromarray(labels).save(osp.join(ann_dir, image_id + '.png'))
+        for folder, array in ((img_dir, rgb), (ann_dir, labels)):
+            png = Image.fromarray(array)
+            atomic_write(osp.join(folder, image_id + '.png'),
+                         lambda tmp: png.save(tmp, format='PNG'))
     return len(ids)
 
 

@@ -28,7 +28,8 @@ from mmengine.utils import mkdir_or_exist
 
 from mmuss.models.backbones.vit.dino_checkpoint import (official_state_dict, read_any_checkpoint,
                                                 variant_of_state_dict)
-from mmuss.utils.run_setup import add_trust_checkpoint_arg
+from mmuss.apis.tool_args import add_trust_checkpoint_arg
+from mmuss.utils.fileio import atomic_write
 
 
 def parse_args(argv: Optional[List[str]] = None) -> argparse.Namespace:
@@ -55,7 +56,7 @@ def main(argv: Optional[List[str]] = None) -> None:
     mkdir_or_exist(osp.dirname(osp.abspath(args.dst)))
     meta = dict(variant=variant.name, description=variant.describe(), source=args.src,
                 checkpoint_key=args.checkpoint_key)
-    torch.save(dict(state_dict=state_dict, meta=meta), args.dst)
+    atomic_write(args.dst, lambda tmp: torch.save(dict(state_dict=state_dict, meta=meta), tmp))
     print(f'{args.src} -> {args.dst}: {variant.describe()}, {len(state_dict)} tensors')
 
 

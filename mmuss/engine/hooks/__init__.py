@@ -13,11 +13,12 @@ from .prediction_dump_hook import PredictionDumpHook
 from .primaps_em_hook import PrimapsEMHook
 from .prototype_init_hook import PrototypeInitHook
 from .reference_pool_hook import ReferencePoolHook
+from .uss_visualization_hook import USSVisualizationHook
 
 __all__ = [
     'AtomicCheckpointHook', 'AtomicLoggerHook', 'BestAfterWarmupCheckpointHook',
     'CauseClusterbookHook', 'CauseHeadInitHook', 'CheckpointPrototypeInitHook',
     'ClusterMatchingHook', 'HPLambdaHook', 'IterCheckpointHook', 'IterationSeedHook',
     'NonFiniteGuardHook', 'PredictionDumpHook', 'PrimapsEMHook', 'PrototypeInitHook',
-    'ReferencePoolHook'
+    'ReferencePoolHook', 'USSVisualizationHook'
 ]

@@ -1,6 +1,5 @@
 """mmengine's CheckpointHook with atomic saves and no non-finite checkpoints."""
 import errno
-import os
 import os.path as osp
 from contextlib import contextmanager
 from typing import Iterator, List, Optional
@@ -11,9 +10,9 @@ from mmengine.fileio import LocalBackend
 from mmengine.hooks import CheckpointHook
 from mmseg.registry import HOOKS
 
+from mmuss.utils.checkpoint import last_checkpoint_of
+from mmuss.utils.fileio import atomic_write
 from mmuss.utils.model_wrapper import unwrap_model
-
-TMP_SUFFIX = '.tmp'
 
 
 def non_finite_state(model: torch.nn.Module) -> List[str]:
@@ -42,10 +41,11 @@ class AtomicCheckpointHook(CheckpointHook):
     mmengine removes the oldest checkpoint (``max_keep_ckpts``) or the
     previous best (``save_best``) before it writes the new file in place, so
     a kill during a save can leave no intact checkpoint. Here each file is
-    written to ``<name>.tmp`` and renamed over ``<name>`` only when complete,
-    and old files are removed only after that. A model whose parameters or
-    buffers are non-finite is never saved (``FloatingPointError`` naming the
-    tensors). Non-local backends keep mmengine's behaviour.
+    written by :func:`mmuss.utils.fileio.atomic_write` (a temporary file
+    renamed over ``<name>`` only when complete), and old files are removed
+    only after that. A model whose parameters or buffers are non-finite is
+    never saved (``FloatingPointError`` naming the tensors).
+    Non-local backends keep mmengine's behaviour.
 
     tools/train.py uses it wherever a config asks for ``CheckpointHook``.
     """
@@ -79,14 +79,14 @@ class AtomicCheckpointHook(CheckpointHook):
         def atomic_save(out_dir, filename, *args, **kwargs):
             final = osp.join(out_dir, filename)
             try:
-                save(out_dir, filename + TMP_SUFFIX, *args, **kwargs)
+                if is_main_process():  # the runner writes on the main process only
+                    atomic_write(final, lambda tmp: save(out_dir, osp.basename(tmp), *args,
+                                                         **kwargs))
+                else:
+                    save(out_dir, filename, *args, **kwargs)
             except OSError as err:
-                if osp.exists(final + TMP_SUFFIX):
-                    os.remove(final + TMP_SUFFIX)
                 self.last_ckpt = previous
                 raise failed_save_error(err, final, previous) from err
-            if is_main_process():
-                os.replace(final + TMP_SUFFIX, final)
             written.append(osp.abspath(final))
 
         runner.save_checkpoint = atomic_save
@@ -104,8 +104,4 @@ class AtomicCheckpointHook(CheckpointHook):
     def _previous_checkpoint(self, runner) -> Optional[str]:
         """The last checkpoint saved (this run's, else the one ``last_checkpoint`` names)."""
         last = getattr(self, 'last_ckpt', None)
-        pointer = osp.join(runner.work_dir, 'last_checkpoint')
-        if last is None and osp.isfile(pointer):
-            with open(pointer) as f:
-                last = f.read().strip() or None
-        return last
+        return last if last is not None else last_checkpoint_of(runner.work_dir)

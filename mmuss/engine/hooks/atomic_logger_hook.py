@@ -7,7 +7,7 @@ from mmengine.fileio import dump
 from mmengine.hooks import LoggerHook
 from mmseg.registry import HOOKS
 
-from mmuss.datasets.cached_artefacts import atomic_write
+from mmuss.utils.fileio import atomic_write
 
 
 @HOOKS.register_module()

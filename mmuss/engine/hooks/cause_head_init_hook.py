@@ -3,11 +3,11 @@ from typing import Sequence
 
 from mmengine.hooks import Hook
 from mmengine.logging import print_log
-from mmengine.runner import CheckpointLoader
 from mmseg.registry import HOOKS
 
 from mmuss.utils.model_wrapper import unwrap_model
-from mmuss.utils.previous_run import resolve_checkpoint
+from mmuss.utils.checkpoint import (checkpoint_state_dict, resolve_checkpoint,
+                                    state_under_prefix)
 
 
 @HOOKS.register_module()
@@ -38,11 +38,8 @@ class CauseHeadInitHook(Hook):
         path = resolve_checkpoint(
             self.checkpoint, 'CauseHeadInitHook (step2_work_dir: the CAUSE step-2 front-door '
             'stage, configs/cause/cause-{mlp,tr}_*.py)')
-        state = CheckpointLoader.load_checkpoint(path, map_location='cpu')
-        state = state.get('state_dict', state)
-        head_state = {k[len('decode_head.'):]: v for k, v in state.items()
-                      if k.startswith('decode_head.')
-                      and not k[len('decode_head.'):].startswith(self.exclude)}
+        head_state = state_under_prefix(checkpoint_state_dict(path), 'decode_head.',
+                                        self.exclude)
         model = unwrap_model(runner.model)
         result = model.decode_head.load_state_dict(head_state, strict=False)
         missing = [k for k in result.missing_keys if not k.startswith(self.exclude)]

@@ -5,9 +5,8 @@ from mmengine.hooks import Hook
 from mmengine.logging import print_log
 from mmseg.registry import HOOKS
 
-from mmuss.utils.checkpoint_state import checkpoint_state_dict
+from mmuss.utils.checkpoint import checkpoint_state_dict, resolve_checkpoint
 from mmuss.utils.model_wrapper import unwrap_model
-from mmuss.utils.previous_run import resolve_checkpoint
 
 
 @HOOKS.register_module()

@@ -7,9 +7,10 @@ import torch
 from mmengine.dist import is_main_process
 from mmengine.hooks import Hook
 from mmengine.logging import print_log
-from mmengine.runner import CheckpointLoader
 from mmseg.registry import HOOKS
 
+from mmuss.utils.checkpoint import read_checkpoint
+from mmuss.utils.fileio import atomic_write
 from mmuss.utils.cluster_matching import (CHECKPOINT_META_KEY, MATCHING_INFO_KEY, MATCHING_JSON,
                                           check_matching, matching_from_checkpoint,
                                           save_matching_json)
@@ -127,8 +128,6 @@ class ClusterMatchingHook(Hook):
 
 def rewrite_checkpoint_matching(path: str, record: dict) -> None:
     """Set ``meta['uss_matching']`` of the checkpoint file ``path`` (atomic replace)."""
-    checkpoint = CheckpointLoader.load_checkpoint(path, map_location='cpu')
+    checkpoint = read_checkpoint(path)
     checkpoint.setdefault('meta', {})[CHECKPOINT_META_KEY] = record
-    tmp = f'{path}.tmp'
-    torch.save(checkpoint, tmp)
-    os.replace(tmp, path)
+    atomic_write(path, lambda tmp: torch.save(checkpoint, tmp))

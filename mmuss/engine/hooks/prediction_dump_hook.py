@@ -1,5 +1,4 @@
 """``tools/test.py --out DIR``: per-image cluster-id and class-id PNGs plus the metrics JSON."""
-import json
 import os
 import os.path as osp
 from numbers import Number
@@ -14,6 +13,7 @@ from mmseg.registry import HOOKS
 from PIL import Image
 
 from mmuss.utils.cluster_matching import clusters_to_classes
+from mmuss.utils.fileio import atomic_write, atomic_write_json
 
 from .cluster_matching_hook import matching_record_from_evaluator
 
@@ -21,9 +21,8 @@ from .cluster_matching_hook import matching_record_from_evaluator
 def write_id_png(ids: np.ndarray, path: str) -> None:
     """An integer map as an 8-bit PNG (16-bit above 255 ids), written atomically."""
     dtype = np.uint8 if int(ids.max(initial=0)) <= 255 else np.uint16
-    tmp = f'{path}.tmp.png'
-    Image.fromarray(ids.astype(dtype)).save(tmp)
-    os.replace(tmp, path)
+    atomic_write(path, lambda tmp: Image.fromarray(ids.astype(dtype)).save(tmp, format='PNG'),
+                 '.png')
 
 
 def plain_metrics(metrics: Optional[dict]) -> dict:
@@ -77,9 +76,7 @@ class PredictionDumpHook(Hook):
             return
         os.makedirs(self.out_dir, exist_ok=True)
         path = osp.join(self.out_dir, 'metrics.json')
-        with open(f'{path}.tmp', 'w', encoding='utf-8') as f:
-            json.dump(plain_metrics(metrics), f, indent=1)
-        os.replace(f'{path}.tmp', path)
+        atomic_write_json(path, plain_metrics(metrics), indent=1)
         record = matching_record_from_evaluator(runner.test_evaluator, self.pred_key)
         if record is None:
             print_log(f'--out: no metric matched {self.pred_key} to classes; wrote cluster ids '
@@ -89,7 +86,7 @@ class PredictionDumpHook(Hook):
         class_dir = osp.join(self.out_dir, 'classes')
         os.makedirs(class_dir, exist_ok=True)
         names = sorted(n for n in os.listdir(cluster_dir) if n.endswith('.png')
-                       and not n.endswith('.tmp.png'))
+                       and not n.startswith('.'))
         for name in names:
             clusters = torch.from_numpy(np.asarray(Image.open(osp.join(cluster_dir, name)),
                                                    dtype=np.int64))

@@ -6,14 +6,8 @@ from mmseg.registry import MODELS
 from mmseg.utils import ConfigType, OptConfigType
 from torch import Tensor
 
-from ...utils.checkpoint_state import checkpoint_state_dict
-from ...utils.previous_run import resolve_checkpoint
+from ...utils.checkpoint import checkpoint_state_dict, resolve_checkpoint, state_under_prefix
 from ..utils.backbone_output import BackboneOutput
-
-
-def split_segmentor_state(state: dict, prefix: str) -> dict:
-    """Entries of a segmentor state dict under ``prefix`` (e.g. ``'decode_head.'``), unprefixed."""
-    return {k[len(prefix):]: v for k, v in state.items() if k.startswith(prefix)}
 
 
 @MODELS.register_module()
@@ -61,9 +55,9 @@ class FrozenCodeBackbone(BaseModule):
                                   f'FrozenCodeBackbone ({head_type} run, sota_checkpoint)')
         state = checkpoint_state_dict(path, mmap=True)
         own = self.head.state_dict().keys()
-        head_state = {k: v for k, v in split_segmentor_state(state, 'decode_head.').items()
+        head_state = {k: v for k, v in state_under_prefix(state, 'decode_head.').items()
                       if k in own}
-        backbone_state = split_segmentor_state(state, 'backbone.')
+        backbone_state = state_under_prefix(state, 'backbone.')
         del state
         missing = [k for k in self.head.code_state_keys() if k not in head_state]
         if missing:

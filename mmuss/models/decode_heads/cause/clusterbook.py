@@ -1,11 +1,12 @@
 """The concept clusterbook file CAUSE's mediator stage writes and its heads read."""
 import os
 import os.path as osp
-import tempfile
 
 import numpy as np
 import torch
 from torch import Tensor
+
+from mmuss.utils.fileio import atomic_write
 
 
 def save_clusterbook(path: str, clusterbook: Tensor) -> None:
@@ -16,15 +17,8 @@ def save_clusterbook(path: str, clusterbook: Tensor) -> None:
     """
     directory = osp.dirname(osp.abspath(path))
     os.makedirs(directory, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(dir=directory, suffix='.npy.tmp')
-    try:
-        with os.fdopen(fd, 'wb') as f:
-            np.save(f, clusterbook.detach().float().cpu().numpy())
-        os.replace(tmp, path)
-    except BaseException:
-        if osp.exists(tmp):
-            os.remove(tmp)
-        raise
+    array = clusterbook.detach().float().cpu().numpy()
+    atomic_write(path, lambda tmp: np.save(tmp, array), '.npy')
 
 
 def load_clusterbook(path: str, num_codebook: int, dims: int) -> Tensor:

@@ -1,33 +1,30 @@
-"""Let torch >= 2.6 load the checkpoints mmengine itself writes.
+"""The one owner of checkpoint files: reading them safely, naming them, loading parts of them.
 
-Since torch 2.6, ``torch.load`` defaults to ``weights_only=True``, which
-refuses any pickled object outside an allow-list. mmengine 0.10.x checkpoints
-carry, besides tensors, the message hub's :class:`HistoryBuffer` objects,
-numpy arrays/scalars and — through ``HistoryBuffer.__getstate__`` — references
-to ``HistoryBuffer.min``/``max``/``current``/``mean`` pickled as
-``getattr(HistoryBuffer, name)``, so ``--resume`` and ``load_from`` fail with
-"Unsupported global".
-
-mmuss fixes this in three parts, none of which touches downloads (mmengine's
-``http(s)://`` loader keeps torch's safe default):
-
-1. the non-tensor types mmengine writes (``HistoryBuffer``, numpy arrays,
-   dtypes and scalars) join torch's safe-load allow-list — ``getattr`` does
-   not, since allowing it would defeat the safe loader;
-2. ``HistoryBuffer`` no longer pickles its four default statistics methods
-   (its ``__setstate__`` re-registers them anyway), so checkpoints written
-   with mmuss imported load with ``weights_only=True``;
-3. a local file that still fails the safe load (e.g. written by plain
-   mmengine, or a pickle that would run code) is refused with an error naming
-   the file and the offending global. Trusting it is an explicit opt-in:
-   ``MMUSS_TRUST_CHECKPOINTS=1`` (set by the tools' ``--trust-checkpoint``
-   flag or the config key ``trust_checkpoint = True``) loads it with
-   ``weights_only=False``.
-
-A file cut short (e.g. a copy interrupted, a disk filled up) or damaged is an
-:class:`IncompleteCheckpointError` saying so in words, not torch's zip-reader
-message.
+- **Safe reading.** Since torch 2.6, ``torch.load`` defaults to
+  ``weights_only=True``, which refuses any pickled object outside an
+  allow-list. mmengine 0.10.x checkpoints carry, besides tensors, the message
+  hub's :class:`HistoryBuffer` objects, numpy arrays/scalars and — through
+  ``HistoryBuffer.__getstate__`` — references to
+  ``HistoryBuffer.min``/``max``/``current``/``mean`` pickled as
+  ``getattr(HistoryBuffer, name)``. :func:`allow_mmengine_checkpoints` puts the
+  non-tensor types mmengine writes on torch's allow-list (``getattr`` stays
+  off it), stops ``HistoryBuffer`` pickling its default statistics methods,
+  and makes a local file that still fails the safe load an
+  :class:`UntrustedCheckpointError` naming the file and the global. Trusting
+  it is an explicit opt-in: ``MMUSS_TRUST_CHECKPOINTS=1`` (the tools'
+  ``--trust-checkpoint`` flag, or the config key ``trust_checkpoint = True``).
+  Downloads keep torch's safe default. A file cut short or damaged is an
+  :class:`IncompleteCheckpointError` saying so in words.
+- **Naming.** :func:`last_checkpoint_of` reads a work dir's ``last_checkpoint``;
+  :func:`resolve_checkpoint` turns a file, a glob or a work dir into one
+  file; :func:`newest_intact_checkpoint` picks what ``--resume`` continues.
+- **Partial loading.** :func:`checkpoint_state_dict` and
+  :func:`state_under_prefix` give the entries of another run's checkpoint
+  under a module prefix (``decode_head.``, ``backbone.``), as the three init
+  paths (``CauseHeadInitHook``, ``CheckpointPrototypeInitHook``,
+  ``FrozenCodeBackbone``) load them.
 """
+import glob
 import logging
 import os
 import os.path as osp
@@ -35,7 +32,7 @@ import pickle
 import re
 import struct
 import zipfile
-from typing import Any, List, Optional
+from typing import Any, List, Optional, Sequence
 
 import numpy as np
 import torch
@@ -203,9 +200,138 @@ def load_local_checkpoint(filename: str, map_location: Optional[Any] = None,
 
 
 def allow_mmengine_checkpoints() -> None:
-    """Install the three parts described in the module docstring (idempotent)."""
+    """Install the safe-reading parts described in the module docstring (idempotent)."""
     add_safe_globals = getattr(torch.serialization, 'add_safe_globals', None)
     if add_safe_globals is not None:
         add_safe_globals(mmengine_checkpoint_globals())
     HistoryBuffer.__getstate__ = history_buffer_getstate
     CheckpointLoader.register_scheme(prefixes='', force=True)(load_local_checkpoint)
+
+
+def read_checkpoint(filename: str, mmap: bool = False) -> Any:
+    """What a checkpoint file holds, on the CPU, read as described in the module docstring.
+
+    Args:
+        filename: Local path or any scheme mmengine's ``CheckpointLoader`` reads.
+        mmap: Memory-map a local file: entries the caller drops without reading
+            (e.g. CAUSE's 800 MiB concept bank) are never loaded.
+    """
+    if mmap and osp.isfile(osp.expanduser(filename)):
+        return load_local_checkpoint(filename, map_location='cpu', mmap=True)
+    return CheckpointLoader.load_checkpoint(filename, map_location='cpu')
+
+
+def checkpoint_state_dict(filename: str, mmap: bool = False) -> dict:
+    """The ``state_dict`` of a checkpoint file (:func:`read_checkpoint`), without a DDP
+    ``module.`` prefix.
+
+    A file holding no state dict (neither a ``{'state_dict': ...}`` checkpoint
+    nor a plain dict) raises a ``ValueError`` naming it.
+    """
+    ckpt = read_checkpoint(filename, mmap)
+    state = ckpt.get('state_dict', ckpt) if isinstance(ckpt, dict) else None
+    if not isinstance(state, dict):
+        raise ValueError(f'{filename} holds no state dict.')
+    return {k[len('module.'):] if k.startswith('module.') else k: v for k, v in state.items()}
+
+def state_under_prefix(state: dict, prefix: str, exclude: Sequence[str] = ()) -> dict:
+    """The entries of ``state`` under ``prefix`` (e.g. ``'decode_head.'``), without it.
+
+    Keys whose remainder starts with one of ``exclude`` are left out.
+    """
+    exclude = tuple(exclude)
+    return {key[len(prefix):]: value for key, value in state.items()
+            if key.startswith(prefix) and not (exclude and key[len(prefix):].startswith(exclude))}
+
+
+def last_checkpoint_of(work_dir: str) -> Optional[str]:
+    """The checkpoint ``<work_dir>/last_checkpoint`` names (mmengine writes it), else ``None``."""
+    pointer = osp.join(work_dir, 'last_checkpoint')
+    if not osp.isfile(pointer):
+        return None
+    with open(pointer) as f:
+        return f.read().strip() or None
+
+
+def resolve_checkpoint(path: str, what: str) -> str:
+    """The checkpoint file ``path`` names, for ``what`` (the reader and its config key).
+
+    ``path`` is a checkpoint file; a glob pattern matching exactly one file
+    (e.g. ``work_dirs/<config>/best_cluster_mIoU_iter_*.pth``: a best
+    checkpoint's name carries its iteration); or a run's work dir, whose
+    ``last_checkpoint`` names the file (looked up in that folder when the
+    recorded path moved with it).
+
+    Raises:
+        FileNotFoundError: nothing matches, naming ``path`` and ``what``.
+        ValueError: a pattern matches several files.
+    """
+    if glob.has_magic(path):
+        matches = sorted(glob.glob(path))
+        if len(matches) > 1:
+            raise ValueError(f'{what}: {path!r} matches {len(matches)} files {matches}; name '
+                             f'one of them.')
+        if not matches:
+            raise FileNotFoundError(f'{what}: no file matches {path!r}; train that run first or '
+                                    f'set the key to its checkpoint.')
+        return matches[0]
+    if osp.isdir(path):
+        recorded = last_checkpoint_of(path)
+        if recorded is None:
+            raise FileNotFoundError(f'{what}: {path!r} is a folder without last_checkpoint; '
+                                    f'train that run first or give its checkpoint file.')
+        moved = osp.join(path, osp.basename(recorded))
+        path = recorded if osp.isfile(recorded) or not osp.isfile(moved) else moved
+    if not osp.isfile(path):
+        raise FileNotFoundError(f'{what}: checkpoint {path!r} does not exist; train that run '
+                                f'first or set the key to its checkpoint.')
+    return path
+
+
+def checkpoint_step(path: str) -> int:
+    """The number in ``iter_N.pth`` / ``epoch_N.pth`` (-1 for other names)."""
+    stem = osp.splitext(osp.basename(path))[0]
+    number = stem.rsplit('_', 1)[-1]
+    return int(number) if number.isdigit() else -1
+
+
+def intact_checkpoint_error(path: str) -> Optional[str]:
+    """``None`` if ``path`` loads, else why not, in words (a refused, untrusted pickle still
+    raises)."""
+    try:
+        read_checkpoint(path)
+    except IncompleteCheckpointError as err:
+        return err.reason
+    except UntrustedCheckpointError:
+        raise
+    except (pickle.UnpicklingError, RuntimeError, EOFError, OSError, ValueError) as err:
+        return f'{type(err).__name__}: {err}'
+    return None
+
+
+def newest_intact_checkpoint(work_dir: str) -> Optional[str]:
+    """The checkpoint ``--resume`` (no path) continues from, or ``None`` to start afresh.
+
+    That is the file ``work_dir/last_checkpoint`` names, as in mmengine; when
+    it is missing or corrupt (e.g. a kill during a save), the newest intact
+    ``*.pth`` in ``work_dir`` (by step, then time), with a warning naming the
+    skipped files. Raises ``RuntimeError`` when checkpoints exist but none loads.
+    """
+    named = last_checkpoint_of(work_dir)
+    candidates = sorted(glob.glob(osp.join(work_dir, '*.pth')),
+                        key=lambda p: (checkpoint_step(p), osp.getmtime(p)), reverse=True)
+    if named:
+        candidates = [named] + [c for c in candidates if osp.abspath(c) != osp.abspath(named)]
+    skipped = []
+    for path in candidates:
+        error = intact_checkpoint_error(path) if osp.isfile(path) else 'file not found'
+        if error is None:
+            if skipped:
+                print_log(f'Resuming from {path}, the newest intact checkpoint; skipped '
+                          + '; '.join(skipped), logger='current', level=logging.WARNING)
+            return path
+        skipped.append(f'{path} ({error.splitlines()[0][:200]})')
+    if skipped:
+        raise RuntimeError('--resume found no intact checkpoint in ' + work_dir + ': '
+                           + '; '.join(skipped))
+    return None

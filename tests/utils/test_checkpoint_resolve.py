@@ -1,7 +1,7 @@
 """resolve_checkpoint: a file, a glob matching one (a best checkpoint), or a run's work dir."""
 import pytest
 
-from mmuss.utils.previous_run import resolve_checkpoint
+from mmuss.utils.checkpoint import last_checkpoint_of, resolve_checkpoint, state_under_prefix
 
 
 def test_file_glob_and_work_dir(tmp_path):
@@ -32,3 +32,20 @@ def test_errors_name_the_key_and_the_path(tmp_path):
     (tmp_path / 'best_2.pth').write_bytes(b'2')
     with pytest.raises(ValueError, match=r'matches 2 files'):
         resolve_checkpoint(str(tmp_path / 'best_*.pth'), 'x')
+
+
+def test_last_checkpoint_of_a_work_dir_without_or_with_an_empty_pointer(tmp_path):
+    assert last_checkpoint_of(str(tmp_path)) is None
+    (tmp_path / 'last_checkpoint').write_text('\n')
+    assert last_checkpoint_of(str(tmp_path)) is None
+    (tmp_path / 'last_checkpoint').write_text(f'{tmp_path}/iter_4.pth\n')
+    assert last_checkpoint_of(str(tmp_path)) == f'{tmp_path}/iter_4.pth'
+
+
+def test_state_under_prefix_drops_the_prefix_and_the_excluded_entries():
+    state = {'decode_head.proj.weight': 1, 'decode_head.bank.0': 2,
+             'decode_head.cluster_probe.prototypes': 3, 'backbone.decode_head.x': 4}
+    assert state_under_prefix(state, 'decode_head.') == {
+        'proj.weight': 1, 'bank.0': 2, 'cluster_probe.prototypes': 3}
+    assert state_under_prefix(state, 'decode_head.', ('bank.', 'cluster_probe.')) == {
+        'proj.weight': 1}

@@ -9,7 +9,7 @@ from mmengine.logging import HistoryBuffer, MessageHub
 from mmengine.runner import CheckpointLoader
 from mmengine.runner.checkpoint import load_from_http
 
-from mmuss.utils.checkpoint_compat import load_local_checkpoint
+from mmuss.utils.checkpoint import load_local_checkpoint
 
 
 def mmengine_style_checkpoint() -> dict:
@@ -59,7 +59,7 @@ def test_downloads_keep_mmengines_safe_loader():
 @pytest.mark.parametrize('legacy', [False, True], ids=['zip', 'legacy'])
 @pytest.mark.parametrize('keep', [0.0, 0.001, 0.1, 0.5, 0.999])
 def test_cut_short_checkpoint_is_named_as_incomplete(tmp_path, legacy, keep):
-    from mmuss.utils.checkpoint_compat import IncompleteCheckpointError
+    from mmuss.utils.checkpoint import IncompleteCheckpointError
     path = tmp_path / 'ckpt.pth'
     torch.save({'state_dict': {'w': torch.randn(100, 100)}}, path,
                _use_new_zipfile_serialization=not legacy)
@@ -72,7 +72,7 @@ def test_cut_short_checkpoint_is_named_as_incomplete(tmp_path, legacy, keep):
 
 
 def test_a_file_that_is_no_checkpoint_says_so(tmp_path):
-    from mmuss.utils.checkpoint_compat import IncompleteCheckpointError
+    from mmuss.utils.checkpoint import IncompleteCheckpointError
     path = tmp_path / 'notes.pth'
     path.write_text('these are my notes')
     with pytest.raises(IncompleteCheckpointError, match=r"notes\.pth is not a checkpoint: it "
