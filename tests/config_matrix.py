@@ -32,6 +32,7 @@ out of the garbage collector's scans (mmengine calls ``gc.collect`` whenever it 
 dataset), and the sandbox lives in memory when ``/dev/shm`` has room (:func:`scratch_dir`).
 """
 import contextlib
+import functools
 import gc
 import importlib.util
 import math
@@ -41,13 +42,15 @@ import shutil
 import tempfile
 import time
 import traceback
+import zipfile
 from dataclasses import dataclass, field
 from pathlib import Path
 from types import ModuleType
-from typing import Callable, Dict, Iterator, List, Optional
+from typing import Callable, Dict, FrozenSet, Iterator, List, Optional
 
 import torch
 from mmengine.config import Config
+from mmengine.fileio import LocalBackend, get_file_backend
 
 from .fake_datasets import write_fake_datasets
 
@@ -191,17 +194,45 @@ def xavier_std(tensor, gain) -> float:
     return gain * math.sqrt(2.0 / float(fan_in + fan_out))
 
 
+def direct_save(original: Callable) -> Callable:
+    """mmengine's ``save_checkpoint`` serialising into the open local file (the same bytes;
+    mmengine serialises into memory and copies that into the file: 3 copies of a ViT-L)."""
+    def save_checkpoint(checkpoint: dict, filename: str, file_client_args=None,
+                        backend_args=None) -> None:
+        if (file_client_args or backend_args
+                or not isinstance(get_file_backend(filename), LocalBackend)):
+            return original(checkpoint, filename, file_client_args, backend_args)
+        os.makedirs(os.path.dirname(filename) or '.', exist_ok=True)
+        with open(filename, 'wb') as f:
+            torch.save(checkpoint, f)
+    return save_checkpoint
+
+
+def mapped_load(original: Callable) -> Callable:
+    """``torch.load`` memory-mapping a zip-format file: its tensors are read where they are
+    used (a checkpoint in ``/dev/shm`` is then never copied whole)."""
+    def load(f, *args, mmap=None, **kwargs):
+        if isinstance(f, (str, Path)) and os.path.isfile(f) and zipfile.is_zipfile(f):
+            mmap = True
+        return original(f, *args, mmap=mmap, **kwargs)
+    return load
+
+
 @contextlib.contextmanager
 def fast_runs(cheap_init: CheapInit) -> Iterator[None]:
     """The speed-ups of the module docstring, for the duration of one tool call."""
     import mmengine.config.config as mmengine_config
+    import mmengine.runner.runner as mmengine_runner
     import torch.utils.serialization as serialization
     format_code = mmengine_config.FormatCode
     crc = serialization.config.save.compute_crc32
+    save, load = mmengine_runner.save_checkpoint, torch.load
     threads = torch.get_num_threads()
     mmengine_config.FormatCode = lambda text, **kwargs: (text, None)
     serialization.config.save.compute_crc32 = False
-    torch.set_num_threads(min(2, os.cpu_count() or 1))  # the CI machine's 2 cores
+    mmengine_runner.save_checkpoint = direct_save(save)
+    torch.load = mapped_load(load)
+    torch.set_num_threads(torch_threads())
     gc.collect()
     gc.freeze()
     try:
@@ -210,6 +241,7 @@ def fast_runs(cheap_init: CheapInit) -> Iterator[None]:
     finally:
         mmengine_config.FormatCode = format_code
         serialization.config.save.compute_crc32 = crc
+        mmengine_runner.save_checkpoint, torch.load = save, load
         torch.set_num_threads(threads)
 
 
@@ -314,6 +346,39 @@ class Outcome:
     steps: List[str] = field(default_factory=list)
 
 
+@functools.lru_cache(maxsize=None)
+def config_readers(checkpoints: bool = True) -> Dict[str, FrozenSet[str]]:
+    """Config stem -> the configs that read its work dir (a later run's input; with
+    ``checkpoints``, only those reading more than its clusterbook)."""
+    texts = {str(c): (REPO / c).read_text() for c in CONFIGS}
+    pattern = '(?!/clusterbook)' if checkpoints else ''
+    return {c.stem: frozenset(r for r, text in texts.items() if r != str(c) and re.search(
+        f'work_dirs/{re.escape(c.stem)}{pattern}', text)) for c in CONFIGS}
+
+
+def dependency_groups() -> Dict[str, str]:
+    """Config -> the first config of its chain (configs linked by reading another's work
+    dir): a parallel run keeps a chain in one process, so no run is repeated."""
+    group = {str(c): str(c) for c in CONFIGS}
+
+    def root(config: str) -> str:
+        while group[config] != config:
+            config = group[config]
+        return config
+
+    for config in CONFIGS:
+        for reader in config_readers(checkpoints=False)[config.stem]:
+            first, second = sorted((root(str(config)), root(reader)))
+            group[second] = first
+    return {config: root(config) for config in group}
+
+
+def torch_threads() -> int:
+    """The CI machine's 2 cores shared among the pytest-xdist workers of this run."""
+    workers = int(os.environ.get('PYTEST_XDIST_WORKER_COUNT', '1'))
+    return max(1, min(2, os.cpu_count() or 1) // workers)
+
+
 class Sandbox:
     """Fake datasets + links to the repository's configs and tools (module docstring)."""
 
@@ -325,10 +390,7 @@ class Sandbox:
         self.outcomes: Dict[str, Outcome] = {}
         self.made: Dict[str, float] = {}
         self.nested = (0., 0.)  # wall and CPU seconds of the runs inside the current one
-        # config stem -> the configs that read its work dir (a later run's input)
-        texts = {str(c): (REPO / c).read_text() for c in CONFIGS}
-        self.readers = {c.stem: {r for r, text in texts.items() if r != str(c) and re.search(
-            f'work_dirs/{re.escape(c.stem)}(?!/clusterbook)', text)} for c in CONFIGS}
+        self.readers = {stem: set(readers) for stem, readers in config_readers().items()}
         self.cheap_init = CheapInit()
 
     def call(self, tool: str, argv: List[str], cwd: Optional[Path] = None):

@@ -10,3 +10,5 @@ torch.set_num_threads(1)
 
 def pytest_configure(config):
     config.addinivalue_line('markers', 'slow: long-running test, excluded by default')
+    config.addinivalue_line('markers', 'xdist_group(name): run in one pytest-xdist worker '
+                            '(with --dist loadgroup)')
