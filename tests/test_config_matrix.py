@@ -10,6 +10,8 @@ configs (one reading another's work dir) stays in one worker.
 import io
 import os
 import shutil
+import subprocess
+import sys
 
 import mmengine.runner.checkpoint as mmengine_checkpoint
 import pytest
@@ -92,3 +94,28 @@ def test_mapped_load_maps_files_and_reads_buffers(tmp_path):
     buffer = io.BytesIO((tmp_path / 'x.pth').read_bytes())
     assert torch.equal(load(buffer, weights_only=True)['w'], torch.arange(4.))
     assert mmaps == [True, None]
+
+
+def test_loadgroup_keeps_a_group_in_one_worker(tmp_path):
+    pytest.importorskip('xdist')
+    (tmp_path / 'conftest.py').write_text(
+        'import importlib.util\n'
+        f'spec = importlib.util.spec_from_file_location("suite_conftest", '
+        f'{str(REPO / "tests" / "conftest.py")!r})\n'
+        'suite = importlib.util.module_from_spec(spec)\n'
+        'spec.loader.exec_module(suite)\n'
+        'pytest_configure = suite.pytest_configure\n'
+        'pytest_collection_modifyitems = suite.pytest_collection_modifyitems\n')
+    (tmp_path / 'test_groups.py').write_text(
+        'import os, pytest\n'
+        '@pytest.mark.parametrize("i", [pytest.param(i, marks=pytest.mark.xdist_group(\n'
+        '    "chain" if i < 4 else f"alone{i}")) for i in range(8)])\n'
+        'def test_worker(i):\n'
+        '    with open(f"worker_{i}", "w") as f:\n'
+        '        f.write(os.environ["PYTEST_XDIST_WORKER"])\n')
+    result = subprocess.run(
+        [sys.executable, '-m', 'pytest', '-q', '-p', 'no:cacheprovider', '-n', '2', '--dist',
+         'loadgroup', 'test_groups.py'], cwd=tmp_path, capture_output=True, text=True)
+    assert result.returncode == 0, result.stdout + result.stderr
+    workers = [(tmp_path / f'worker_{i}').read_text() for i in range(8)]
+    assert len(set(workers[:4])) == 1, workers
