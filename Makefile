@@ -9,6 +9,7 @@ MAX_JOBS ?= 2
 PY := $(VENV)/bin/python
 PIP := $(PY) -m pip
 STAMP := $(VENV)/.mmuss-installed
+TEST_STAMP := $(VENV)/.mmuss-test-deps
 
 .PHONY: install demo test lint clean-venv
 
@@ -36,8 +37,14 @@ install: $(STAMP)
 demo: $(STAMP)
 	$(PY) tools/demo.py
 
-test: $(STAMP)
-	$(PY) -m pytest -q tests
+# pytest-xdist: the suite runs in 2 worker processes (CI has 2 cores; tests/test_config_matrix.py
+# keeps each chain of configs in one worker through --dist loadgroup).
+$(TEST_STAMP): $(STAMP)
+	$(PIP) install --progress-bar on "pytest-xdist>=3.5"
+	@touch $(TEST_STAMP)
+
+test: $(STAMP) $(TEST_STAMP)
+	$(PY) -m pytest -q -n 2 --dist loadgroup tests
 
 lint: $(STAMP)
 	$(PY) -m ruff check mmuss tools tests benchmarks configs

@@ -24,14 +24,20 @@ proposals by ``tools/precompute_primaps.py``, DINO saliency masks by
 ``tools/maskcontrast_dino_saliency.py``, and a ``work_dirs/<config>/...`` path (clusterbook,
 step-2 work dir, SotA or pre-training checkpoint) by running that config.
 
-Speed, without changing what runs: weight initialisers fill from a cached random buffer
-(:class:`CheapInit`; ViT-B's 86M values would otherwise cost a second per build), yapf does
-not pretty-print the dumped configs, checkpoints are written without CRC32, torch uses 2
-threads (the CI machine's cores; the suite's default is 1), objects that survive a run are moved
-out of the garbage collector's scans (mmengine calls ``gc.collect`` whenever it builds a
-dataset), and the sandbox lives in memory when ``/dev/shm`` has room (:func:`scratch_dir`).
+Speed, without changing what runs: weight initialisers fill from a cached random buffer in one
+pass (:class:`CheapInit`; ViT-B's 86M values would otherwise cost a second per build), yapf does
+not pretty-print the dumped configs, checkpoints are written without CRC32 and serialised
+straight into their file (:func:`direct_save`: the same bytes without mmengine's in-memory
+copy, 1.2 GB for a ViT-L/16 checkpoint with its frozen backbone), zip checkpoints are
+memory-mapped on load (:func:`mapped_load`), torch uses the CI machine's 2 cores (1 per worker
+under pytest-xdist; the suite's default is 1), objects that survive a run are moved out of the
+garbage collector's scans (mmengine calls ``gc.collect`` whenever it builds a dataset), and the
+sandbox lives in memory when ``/dev/shm`` has room (:func:`scratch_dir`). ``make test`` runs
+the matrix in 2 pytest-xdist workers, each with its own sandbox; :func:`dependency_groups`
+keeps a chain of configs (CAUSE steps 1-3, a SotA run and its PriMaPs-EM refinement) in one.
 """
 import contextlib
+import functools
 import gc
 import importlib.util
 import math
@@ -41,13 +47,15 @@ import shutil
 import tempfile
 import time
 import traceback
+import zipfile
 from dataclasses import dataclass, field
 from pathlib import Path
 from types import ModuleType
-from typing import Callable, Dict, Iterator, List, Optional
+from typing import Callable, Dict, FrozenSet, Iterator, List, Optional
 
 import torch
 from mmengine.config import Config
+from mmengine.fileio import LocalBackend, get_file_backend
 
 from .fake_datasets import write_fake_datasets
 
@@ -114,19 +122,25 @@ class CheapInit:
     def __init__(self, size: int = 1 << 22, seed: int = 0) -> None:
         gen = torch.Generator().manual_seed(seed)
         self.normal = torch.randn(size, generator=gen)
-        self.uniform = torch.rand(size, generator=gen)
+        self.uniform = torch.rand(size, generator=gen) - 0.5  # centred: U(a, b) needs no shift
+        self.normal_bound = float(self.normal.abs().max())
         self.offset = 0
 
     def fill(self, tensor: torch.Tensor, source: torch.Tensor, scale: float,
              shift: float) -> torch.Tensor:
-        """``tensor = source[offset:] * scale + shift``, wrapping around the buffer."""
+        """``tensor = source[offset:] * scale + shift``, wrapping around the buffer, in one
+        pass over ``tensor`` (its first touch: a ViT-L's 1.2 GB are written twice per build)."""
         with torch.no_grad():
             flat = tensor.view(-1)
             done = 0
             while done < flat.numel():
                 start = self.offset % source.numel()
                 count = min(flat.numel() - done, source.numel() - start)
-                flat[done:done + count].copy_(source[start:start + count]).mul_(scale).add_(shift)
+                out, values = flat[done:done + count], source[start:start + count]
+                if shift:
+                    torch.add(torch.tensor(shift), values, alpha=scale, out=out)
+                else:
+                    torch.mul(values, scale, out=out)
                 done += count
                 self.offset = start + count + 7919
         return tensor
@@ -136,11 +150,13 @@ class CheapInit:
 
     def trunc_normal_(self, tensor, mean=0., std=1., a=-2., b=2., generator=None):
         self.fill(tensor, self.normal, std, mean)
+        if a <= mean - std * self.normal_bound and mean + std * self.normal_bound <= b:
+            return tensor  # nothing to clip (timm's std=.02 within ±2)
         with torch.no_grad():
             return tensor.clamp_(a, b)
 
     def uniform_(self, tensor, a=0., b=1., generator=None):
-        return self.fill(tensor, self.uniform, b - a, a)
+        return self.fill(tensor, self.uniform, b - a, (a + b) / 2)
 
     def kaiming_uniform_(self, tensor, a=0, mode='fan_in', nonlinearity='leaky_relu',
                          generator=None):
@@ -191,17 +207,45 @@ def xavier_std(tensor, gain) -> float:
     return gain * math.sqrt(2.0 / float(fan_in + fan_out))
 
 
+def direct_save(original: Callable) -> Callable:
+    """mmengine's ``save_checkpoint`` serialising into the open local file (the same bytes;
+    mmengine serialises into memory and copies that into the file: 3 copies of a ViT-L)."""
+    def save_checkpoint(checkpoint: dict, filename: str, file_client_args=None,
+                        backend_args=None) -> None:
+        if (file_client_args or backend_args
+                or not isinstance(get_file_backend(filename), LocalBackend)):
+            return original(checkpoint, filename, file_client_args, backend_args)
+        os.makedirs(os.path.dirname(filename) or '.', exist_ok=True)
+        with open(filename, 'wb') as f:
+            torch.save(checkpoint, f)
+    return save_checkpoint
+
+
+def mapped_load(original: Callable) -> Callable:
+    """``torch.load`` memory-mapping a zip-format file: its tensors are read where they are
+    used (a checkpoint in ``/dev/shm`` is then never copied whole)."""
+    def load(f, *args, mmap=None, **kwargs):
+        if isinstance(f, (str, Path)) and os.path.isfile(f) and zipfile.is_zipfile(f):
+            mmap = True
+        return original(f, *args, mmap=mmap, **kwargs)
+    return load
+
+
 @contextlib.contextmanager
 def fast_runs(cheap_init: CheapInit) -> Iterator[None]:
     """The speed-ups of the module docstring, for the duration of one tool call."""
     import mmengine.config.config as mmengine_config
+    import mmengine.runner.runner as mmengine_runner
     import torch.utils.serialization as serialization
     format_code = mmengine_config.FormatCode
     crc = serialization.config.save.compute_crc32
+    save, load = mmengine_runner.save_checkpoint, torch.load
     threads = torch.get_num_threads()
     mmengine_config.FormatCode = lambda text, **kwargs: (text, None)
     serialization.config.save.compute_crc32 = False
-    torch.set_num_threads(min(2, os.cpu_count() or 1))  # the CI machine's 2 cores
+    mmengine_runner.save_checkpoint = direct_save(save)
+    torch.load = mapped_load(load)
+    torch.set_num_threads(torch_threads())
     gc.collect()
     gc.freeze()
     try:
@@ -210,6 +254,7 @@ def fast_runs(cheap_init: CheapInit) -> Iterator[None]:
     finally:
         mmengine_config.FormatCode = format_code
         serialization.config.save.compute_crc32 = crc
+        mmengine_runner.save_checkpoint, torch.load = save, load
         torch.set_num_threads(threads)
 
 
@@ -314,6 +359,39 @@ class Outcome:
     steps: List[str] = field(default_factory=list)
 
 
+@functools.lru_cache(maxsize=None)
+def config_readers(checkpoints: bool = True) -> Dict[str, FrozenSet[str]]:
+    """Config stem -> the configs that read its work dir (a later run's input; with
+    ``checkpoints``, only those reading more than its clusterbook)."""
+    texts = {str(c): (REPO / c).read_text() for c in CONFIGS}
+    pattern = '(?!/clusterbook)' if checkpoints else ''
+    return {c.stem: frozenset(r for r, text in texts.items() if r != str(c) and re.search(
+        f'work_dirs/{re.escape(c.stem)}{pattern}', text)) for c in CONFIGS}
+
+
+def dependency_groups() -> Dict[str, str]:
+    """Config -> the first config of its chain (configs linked by reading another's work
+    dir): a parallel run keeps a chain in one process, so no run is repeated."""
+    group = {str(c): str(c) for c in CONFIGS}
+
+    def root(config: str) -> str:
+        while group[config] != config:
+            config = group[config]
+        return config
+
+    for config in CONFIGS:
+        for reader in config_readers(checkpoints=False)[config.stem]:
+            first, second = sorted((root(str(config)), root(reader)))
+            group[second] = first
+    return {config: root(config) for config in group}
+
+
+def torch_threads() -> int:
+    """The CI machine's 2 cores shared among the pytest-xdist workers of this run."""
+    workers = int(os.environ.get('PYTEST_XDIST_WORKER_COUNT', '1'))
+    return max(1, min(2, os.cpu_count() or 1) // workers)
+
+
 class Sandbox:
     """Fake datasets + links to the repository's configs and tools (module docstring)."""
 
@@ -325,10 +403,7 @@ class Sandbox:
         self.outcomes: Dict[str, Outcome] = {}
         self.made: Dict[str, float] = {}
         self.nested = (0., 0.)  # wall and CPU seconds of the runs inside the current one
-        # config stem -> the configs that read its work dir (a later run's input)
-        texts = {str(c): (REPO / c).read_text() for c in CONFIGS}
-        self.readers = {c.stem: {r for r, text in texts.items() if r != str(c) and re.search(
-            f'work_dirs/{re.escape(c.stem)}(?!/clusterbook)', text)} for c in CONFIGS}
+        self.readers = {stem: set(readers) for stem, readers in config_readers().items()}
         self.cheap_init = CheapInit()
 
     def call(self, tool: str, argv: List[str], cwd: Optional[Path] = None):
