@@ -9,7 +9,6 @@ MAX_JOBS ?= 2
 PY := $(VENV)/bin/python
 PIP := $(PY) -m pip
 STAMP := $(VENV)/.mmuss-installed
-TEST_STAMP := $(VENV)/.mmuss-test-deps
 
 .PHONY: install demo test lint clean-venv
 
@@ -37,13 +36,9 @@ install: $(STAMP)
 demo: $(STAMP)
 	$(PY) tools/demo.py
 
-# pytest-xdist: the suite runs in 2 worker processes (CI has 2 cores; tests/test_config_matrix.py
-# keeps each chain of configs in one worker through --dist loadgroup).
-$(TEST_STAMP): $(STAMP)
-	$(PIP) install --progress-bar on "pytest-xdist>=3.5"
-	@touch $(TEST_STAMP)
-
-test: $(STAMP) $(TEST_STAMP)
+# The suite runs in 2 pytest-xdist workers (CI has 2 cores); tests/test_config_matrix.py keeps
+# each chain of configs in one worker through --dist loadgroup.
+test: $(STAMP)
 	$(PY) -m pytest -q -n 2 --dist loadgroup tests
 
 lint: $(STAMP)

@@ -45,6 +45,6 @@ setup(
         'regex',
         'tqdm',
     ],
-    extras_require={'tests': ['pytest', 'ruff']},
+    extras_require={'tests': ['pytest', 'pytest-xdist>=3.5', 'ruff']},
     license='Apache License 2.0',
 )
