@@ -273,8 +273,11 @@ def unwrap(dataset: dict) -> dict:
 
 
 def patch_size(cfg: Config) -> int:
-    """The backbone's patch (the preprocessor's ``size_divisor``; 8 for the dilated ResNet)."""
-    return cfg.model.data_preprocessor.get('size_divisor') or 8
+    """The backbone's patch, which the model pads to (the dilated ResNet states its output
+    stride 8 as the preprocessor's ``size_divisor``)."""
+    backbone = cfg.model.backbone
+    backbone = backbone.get('backbone', backbone)  # FrozenCodeBackbone
+    return cfg.model.data_preprocessor.get('size_divisor') or backbone['patch_size']
 
 
 def size_options(cfg: Config) -> List[str]:

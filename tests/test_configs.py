@@ -28,6 +28,7 @@ def test_config_builds(path):
     with torch.device('meta'):
         model = MODELS.build(cfg.model)
     check_size_owner(cfg, model)
+    check_width(model)
     head = getattr(model, 'decode_head', None)
     classes = dataset_classes(cfg)
     if head is not None and classes is not None:
@@ -48,13 +49,26 @@ def dataset_classes(cfg: Config):
 
 def check_size_owner(cfg: Config, model: torch.nn.Module) -> None:
     """One owner for the input size: the pipeline's crop (``crop_size``) sets it, the backbone's
-    patch (output stride 8 for the dilated ResNet) is the preprocessor's ``size_divisor``.
+    patch (output stride 8 for the dilated ResNet) is the built preprocessor's ``size_divisor``.
 
     mmseg's ``SegDataPreProcessor`` refuses ``size`` and ``size_divisor`` together at the first
     training batch.
     """
-    pre = cfg.model.data_preprocessor
-    assert pre.get('size') is None, f'data_preprocessor.size={pre.size}: set crop_size instead'
+    assert cfg.model.data_preprocessor.get('size') is None, 'set crop_size instead of size'
     backbone = model.backbone
     backbone = getattr(backbone, 'backbone', backbone)  # FrozenCodeBackbone
-    assert pre.get('size_divisor') == getattr(backbone, 'patch_size', 8), pre
+    pre = model.data_preprocessor
+    assert pre.size is None
+    assert pre.size_divisor == getattr(backbone, 'patch_size', 8), pre.size_divisor
+
+
+def check_width(model: torch.nn.Module) -> None:
+    """The head reads the backbone's output: a FrozenCodeBackbone's code, else the ViT tokens
+    (``embed_dims``) or the ResNet's last stage (``feat_dim``)."""
+    backbone = model.backbone
+    if hasattr(backbone, 'head'):  # FrozenCodeBackbone: its head reads the inner backbone
+        assert backbone.head.in_channels == backbone.backbone.embed_dims
+        width = backbone.head.channels
+    else:
+        width = getattr(backbone, 'embed_dims', getattr(backbone, 'feat_dim', None))
+    assert model.decode_head.in_channels == width, (model.decode_head.in_channels, width)

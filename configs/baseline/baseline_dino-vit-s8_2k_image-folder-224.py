@@ -10,9 +10,8 @@ _base_ = ['../_base_/models/baseline.py', '../_base_/backbones/dino-vit-s8.py',
           '../_base_/datasets/image_folder.py', '../_base_/default_runtime.py',
           '../_base_/schedules/frozen_probe_2k.py']
 num_clusters = 27
-model = dict(backbone=_base_.backbone, data_preprocessor=dict(size_divisor=_base_.patch),
-             decode_head=dict(in_channels=_base_.embed_dims, num_classes=num_clusters,
-                              linear_probe=False))
+model = dict(backbone=_base_.backbone, decode_head=dict(
+    num_classes=num_clusters, linear_probe=False))
 custom_hooks = [dict(type='PrototypeInitHook', method='kmeans', num_batches=8)]
 visualizer = dict(type='USSLocalVisualizer')
 val_cfg = None

@@ -9,7 +9,6 @@ _base_ = [
     '../_base_/backbones/dinov3-vit-l16.py',
     '../_base_/datasets/cityscapes27.py',
 ]
-model = dict(backbone=_base_.backbone, data_preprocessor=dict(size_divisor=_base_.patch),
-             decode_head=dict(in_channels=_base_.embed_dims, num_classes=_base_.num_classes))
+model = dict(backbone=_base_.backbone, decode_head=dict(num_classes=_base_.num_classes))
 train_dataloader = dict(batch_size=32)
 custom_hooks = [dict(type='PrototypeInitHook', method='pca', num_batches=93)]

@@ -13,15 +13,13 @@ _base_ = [
 data_root = 'data/synthetic_textures'
 num_clusters = 6
 model = dict(
-    data_preprocessor=dict(size_divisor=4),
     backbone=dict(
         type='DinoVisionTransformer',
         arch=dict(embed_dims=96, num_layers=4, num_heads=3),
         patch_size=4,
         img_size=96,
         init_cfg=None),
-    decode_head=dict(
-        in_channels=96, num_classes=num_clusters, linear_probe=False))
+    decode_head=dict(num_classes=num_clusters, linear_probe=False))
 # The demo images are 96×96 already: no resizing for training; inference crops other images to
 # a multiple of the patch (never zero-padding them).
 patch_size = 4

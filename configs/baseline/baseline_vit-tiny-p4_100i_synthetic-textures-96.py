@@ -8,15 +8,13 @@ _base_ = [
 ]
 num_classes = 6
 model = dict(
-    data_preprocessor=dict(size_divisor=4),
     backbone=dict(
         type='DinoVisionTransformer',
         arch=dict(embed_dims=96, num_layers=4, num_heads=3),
         patch_size=4,
         img_size=96,
         init_cfg=None),
-    decode_head=dict(
-        in_channels=96, num_classes=num_classes, linear_probe=True))
+    decode_head=dict(num_classes=num_classes, linear_probe=True))
 custom_hooks = [dict(type='PrototypeInitHook', method='kmeans', num_batches=4)]
 optim_wrapper = dict(optimizer=dict(type='Adam', lr=5e-3))
 train_cfg = dict(max_iters=100, val_interval=100)

@@ -8,7 +8,6 @@ _base_ = [
     '../_base_/cause/cause_train_cityscapes27_322.py',
     '../_base_/backbones/dinov2-vit-b14.py',
 ]
-model = dict(backbone=_base_.backbone, data_preprocessor=dict(size_divisor=_base_.patch),
-             decode_head=dict(in_channels=_base_.embed_dims, num_classes=_base_.num_classes))
+model = dict(backbone=_base_.backbone, decode_head=dict(num_classes=_base_.num_classes))
 train_crop_size, train_dataloader = 322, _base_.cause_loader_322  # the training crops
 val_dataloader = val_evaluator = test_dataloader = test_evaluator = None

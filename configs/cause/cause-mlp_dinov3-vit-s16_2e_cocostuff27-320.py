@@ -12,6 +12,5 @@ train_crop_size = 224  # the training crops (cause_loader_224)
 train_dataloader, optim_wrapper = _base_.cause_loader_224, _base_.cause_optim.mlp
 clusterbook_file = ('work_dirs/cause-mediator_dinov3-vit-s16_1e_cocostuff27-320/'
                     'clusterbook_2048.npy')
-model = dict(backbone=_base_.backbone, data_preprocessor=dict(size_divisor=_base_.patch),
-             decode_head=dict(in_channels=_base_.embed_dims, num_classes=_base_.num_classes,
-                              clusterbook_file=clusterbook_file, **_base_.step_head))
+model = dict(backbone=_base_.backbone, decode_head=dict(
+    num_classes=_base_.num_classes, clusterbook_file=clusterbook_file, **_base_.step_head))

@@ -15,8 +15,7 @@ train_cfg = dict(max_epochs=5)
 clusterbook_file = ('work_dirs/cause-mediator_dinov3-vit-b16_1e_cocostuff27-320/'
                     'clusterbook_2048.npy')
 step2_work_dir = 'work_dirs/cause-tr_dinov3-vit-b16_2e_cocostuff27-320'
-model = dict(backbone=_base_.backbone, data_preprocessor=dict(size_divisor=_base_.patch),
-             decode_head=dict(in_channels=_base_.embed_dims, num_classes=_base_.num_classes,
-                              clusterbook_file=clusterbook_file, **_base_.step_head,
-                              num_queries=num_queries))
+model = dict(backbone=_base_.backbone, decode_head=dict(
+    num_classes=_base_.num_classes, clusterbook_file=clusterbook_file, **_base_.step_head,
+    num_queries=num_queries))
 custom_hooks = [dict(type='CauseHeadInitHook', checkpoint=step2_work_dir)]

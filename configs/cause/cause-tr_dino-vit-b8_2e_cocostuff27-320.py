@@ -13,7 +13,6 @@ num_queries = (train_crop_size // _base_.patch) ** 2  # the patch grid
 train_dataloader, optim_wrapper = _base_.cause_loader_320, _base_.cause_optim.tr
 clusterbook_file = ('work_dirs/cause-mediator_dino-vit-b8_1e_cocostuff27-320/'
                     'clusterbook_2048.npy')
-model = dict(backbone=_base_.backbone, data_preprocessor=dict(size_divisor=_base_.patch),
-             decode_head=dict(in_channels=_base_.embed_dims, num_classes=_base_.num_classes,
-                              clusterbook_file=clusterbook_file, **_base_.step_head,
-                              num_queries=num_queries))
+model = dict(backbone=_base_.backbone, decode_head=dict(
+    num_classes=_base_.num_classes, clusterbook_file=clusterbook_file, **_base_.step_head,
+    num_queries=num_queries))

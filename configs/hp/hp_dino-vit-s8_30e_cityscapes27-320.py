@@ -6,5 +6,4 @@ _base_ = [
     '../_base_/hp/cityscapes27.py',
     '../_base_/backbones/dino-vit-s8-300ep.py',
 ]
-model = dict(backbone=_base_.backbone, data_preprocessor=dict(size_divisor=_base_.patch),
-             decode_head=dict(in_channels=_base_.embed_dims))
+model = dict(backbone=_base_.backbone)

@@ -6,5 +6,4 @@ _base_ = [
     '../_base_/hp/cocostuff27.py',
     '../_base_/backbones/dinov3-vit-s16.py',
 ]
-model = dict(backbone=_base_.backbone, data_preprocessor=dict(size_divisor=_base_.patch),
-             decode_head=dict(in_channels=_base_.embed_dims))
+model = dict(backbone=_base_.backbone)

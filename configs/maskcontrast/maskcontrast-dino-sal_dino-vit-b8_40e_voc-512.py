@@ -2,6 +2,5 @@
 # paper; configs/_base_/maskcontrast/dino_saliency.py: the masks, the frozen shared backbone and
 # the ASPP rates for this patch grid). Scored by K-means at 512 px (padded to the patch multiple).
 _base_ = ['../_base_/maskcontrast/dino_saliency.py', '../_base_/backbones/dino-vit-b8.py']
-model = dict(backbone=_base_.backbone, data_preprocessor=dict(size_divisor=_base_.patch),
-             decode_head=dict(in_channels=_base_.embed_dims,
-                              dilations=_base_.aspp_dilations[f'p{_base_.patch}']))
+model = dict(backbone=_base_.backbone, decode_head=dict(
+    dilations=_base_.aspp_dilations[f'p{_base_.patch}']))

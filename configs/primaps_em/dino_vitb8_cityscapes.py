@@ -7,10 +7,10 @@
 # 2) Train: PCA init + 2 warm-up epochs of the cluster probe, then 50 epochs of EM:
 #      python tools/train.py configs/primaps_em/dino_vitb8_cityscapes.py
 # Scores: θ_M as 'cluster/*' (the checkpoint selection), θ_R as 'theta_r/*', linear probe.
-_base_ = ['../_base_/primaps_em/cityscapes27.py', '../_base_/backbones/dino-vit-b8.py']
+_base_ = ['../_base_/primaps_em/cityscapes27.py', '../_base_/schedules/primaps_em.py',
+          '../_base_/backbones/dino-vit-b8.py']
 proposal_root = 'data/primaps/dino_vitb8_cityscapes'
-model = dict(backbone=_base_.backbone, data_preprocessor=dict(size_divisor=_base_.patch),
-             decode_head=dict(in_channels=_base_.embed_dims))
+model = dict(backbone=_base_.backbone)
 train_dataloader = dict(dataset=dict(pipeline=[
     _base_.geometry, dict(type='LoadPrimapsMasks', proposal_root=proposal_root),
     _base_.augment_and_pack]))

@@ -5,25 +5,17 @@
 # (pre-compute them with that config). Another checkpoint: --cfg-options sota_checkpoint=CKPT (a
 # file, a glob matching one, or a work dir).
 _base_ = [
-    '../_base_/primaps_em/on_top_cityscapes27.py',
+    '../_base_/primaps_em/cityscapes27.py',
+    '../_base_/schedules/primaps_em_on_top.py',
     '../_base_/backbones/dinov3-vit-b16.py',
 ]
 proposal_root = 'data/primaps/primaps-em_dinov3-vit-b16_cityscapes27'
 sota_checkpoint = 'work_dirs/hp_dinov3-vit-b16_30e_cityscapes27-320/best_cluster_mIoU_epoch_*.pth'
-plain_model = dict(_base_.model, backbone=_base_.backbone, decode_head=dict(
-    _base_.model.decode_head, in_channels=_base_.embed_dims),
-    data_preprocessor=dict(_base_.data_preprocessor, size_divisor=_base_.patch))
-model = dict(data_preprocessor=dict(size_divisor=_base_.patch),
-             decode_head=dict(in_channels=_base_.code_heads.hp.channels),
-             backbone=dict(type='FrozenCodeBackbone', backbone=_base_.backbone,
-                           checkpoint=sota_checkpoint, head=dict(
-                               _base_.code_heads.hp, in_channels=_base_.embed_dims,
-                               num_classes=_base_.num_classes)))
+model = dict(backbone=dict(
+    type='FrozenCodeBackbone', backbone=_base_.backbone, checkpoint=sota_checkpoint,
+    head=dict(_base_.code_heads.hp, num_classes=_base_.num_classes)))
 train_dataloader = dict(dataset=dict(pipeline=[
     _base_.geometry, dict(type='LoadPrimapsMasks', proposal_root=proposal_root),
     _base_.augment_and_pack]))
-primaps_precompute = dict(out_dir=proposal_root, model=plain_model)
-custom_hooks = [
-    dict(type='CheckpointPrototypeInitHook', checkpoint=sota_checkpoint),
-    dict(type='PrimapsEMHook', warmup_epochs=_base_.warmup_epochs, interval=10, max_decay=0.98),
-]
+primaps_precompute = dict(out_dir=proposal_root,
+                          model=dict(_base_.model, backbone=_base_.backbone))

@@ -8,10 +8,10 @@
 # Scores: θ_M as 'cluster/*' (the checkpoint selection), θ_R as 'theta_r/*', linear probe.
 _base_ = [
     '../_base_/primaps_em/cocostuff27.py',
+    '../_base_/schedules/primaps_em.py',
     '../_base_/backbones/dino-vit-s8.py',
 ]
-model = dict(backbone=_base_.backbone, data_preprocessor=dict(size_divisor=_base_.patch),
-             decode_head=dict(in_channels=_base_.embed_dims))
+model = dict(backbone=_base_.backbone)
 proposal_root = 'data/primaps/dino_vits8_cocostuff'
 train_dataloader = dict(dataset=dict(pipeline=[
     _base_.geometry, dict(type='LoadPrimapsMasks', proposal_root=proposal_root),

@@ -8,6 +8,5 @@ _base_ = [
     '../_base_/backbones/dino-vit-s8-300ep.py',
 ]
 knn_file = 'data/coco_stuff164k/nns/nns_dino-vit-s8_cocostuff27_train.npz'
-model = dict(backbone=_base_.backbone, data_preprocessor=dict(size_divisor=_base_.patch),
-             decode_head=dict(in_channels=_base_.embed_dims))
+model = dict(backbone=_base_.backbone)
 train_dataloader = dict(dataset=dict(knn_file=knn_file))

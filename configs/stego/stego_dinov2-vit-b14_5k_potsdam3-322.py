@@ -7,6 +7,5 @@ _base_ = [
     '../_base_/backbones/dinov2-vit-b14.py',
 ]
 knn_file = 'data/potsdam3/nns/nns_dinov2-vit-b14_potsdam3_train.npz'
-model = dict(backbone=_base_.backbone, data_preprocessor=dict(size_divisor=_base_.patch),
-             decode_head=dict(in_channels=_base_.embed_dims))
+model = dict(backbone=_base_.backbone)
 train_dataloader = dict(dataset=dict(knn_file=knn_file))

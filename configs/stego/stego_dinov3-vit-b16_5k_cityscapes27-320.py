@@ -8,6 +8,5 @@ _base_ = [
     '../_base_/backbones/dinov3-vit-b16.py',
 ]
 knn_file = 'data/cityscapes/nns/nns_dinov3-vit-b16_cityscapes27_train.npz'
-model = dict(backbone=_base_.backbone, data_preprocessor=dict(size_divisor=_base_.patch),
-             decode_head=dict(in_channels=_base_.embed_dims))
+model = dict(backbone=_base_.backbone)
 train_dataloader = dict(dataset=dict(knn_file=knn_file))

@@ -8,6 +8,5 @@ _base_ = [
     '../_base_/backbones/dinov3-vit-l16.py',
 ]
 knn_file = 'data/coco_stuff164k/nns/nns_dinov3-vit-l16_cocostuff27_train.npz'
-model = dict(backbone=_base_.backbone, data_preprocessor=dict(size_divisor=_base_.patch),
-             decode_head=dict(in_channels=_base_.embed_dims))
+model = dict(backbone=_base_.backbone)
 train_dataloader = dict(dataset=dict(knn_file=knn_file))

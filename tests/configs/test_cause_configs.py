@@ -68,7 +68,8 @@ def test_mediator(bb, ds):
     dims, _, size = BACKBONES[bb]
     cfg = load(f'cause-mediator_{bb}_1e_{ds}-{size}')
     head = cfg.model.decode_head
-    assert (head.type, head.in_channels, head.num_codebook, head.grid_stride) == (
+    assert 'in_channels' not in head  # the built backbone's width (tests/test_configs.py)
+    assert (head.type, cfg.embed_dims, head.num_codebook, head.grid_stride) == (
         'CauseMediatorHead', dims, 2048, 4)
     assert head.num_classes == DATASETS[ds]
     assert head.loss_mod.temperature == 0.1
@@ -83,7 +84,7 @@ def test_mediator(bb, ds):
     hook = next(h for h in cfg.custom_hooks if h.type == 'CauseClusterbookHook')
     assert hook.clusterbook_file is cfg.clusterbook_file is None  # into the work dir
     assert cfg.train_crop_size == size
-    assert MODELS.build(head).clusterbook.shape == (2048, dims)
+    assert MODELS.build(dict(head, in_channels=dims)).clusterbook.shape == (2048, dims)
 
 
 @pytest.mark.parametrize('kind', ['mlp', 'tr'])
@@ -101,7 +102,8 @@ def test_front_door_and_probe_steps(bb, ds, kind):
                                                          interval=1000, max_keep_ckpts=1)
         assert head.type == ('CauseTRHead' if kind == 'tr' else 'CauseMLPHead')
         assert head.num_classes == DATASETS[ds]
-        assert (head.in_channels, head.channels, head.num_codebook, head.proj_channels) == (
+        assert 'in_channels' not in head
+        assert (cfg.embed_dims, head.channels, head.num_codebook, head.proj_channels) == (
             dims, 90, 2048, 2048)
         assert (head.ema_momentum, head.grid_stride, head.cluster_alpha) == (0.99, 4, 3.0)
         assert head.clusterbook_file == book
@@ -126,7 +128,8 @@ def test_front_door_and_probe_steps(bb, ds, kind):
     assert step3.param_scheduler == [dict(type='StepLR', step_size=2, gamma=0.5, by_epoch=True)]
     init = next(h for h in step3.custom_hooks if h.type == 'CauseHeadInitHook')
     assert init.checkpoint == f'work_dirs/{step2_name}'
-    built = MODELS.build(dict(step3.model.decode_head, clusterbook_file=None))
+    built = MODELS.build(dict(step3.model.decode_head, clusterbook_file=None,
+                              in_channels=step3.embed_dims))
     assert {n for n, p in built.named_parameters() if p.requires_grad} == {
         'cluster_probe.prototypes', 'linear_probe.conv.weight', 'linear_probe.conv.bias'}
 
@@ -174,8 +177,10 @@ def test_primaps_em_on_top_of_cause_tr(ds):
     assert backbone.type == 'FrozenCodeBackbone' and backbone.head.type == 'CauseTRHead'
     assert backbone.checkpoint == cfg.sota_checkpoint
     assert f'cause-tr-probe_dino-vit-b8_5e_{ds}-320' in cfg.sota_checkpoint
-    assert cfg.model.decode_head.in_channels == 90
-    assert cfg.custom_hooks[0].checkpoint == cfg.sota_checkpoint
+    assert 'in_channels' not in cfg.model.decode_head and backbone.head.channels == 90
+    # the prototypes start from the FrozenCodeBackbone's checkpoint
+    assert cfg.custom_hooks[0].type == 'CheckpointPrototypeInitHook'
+    assert 'checkpoint' not in cfg.custom_hooks[0]
     # no warm-up (as on top of STEGO/HP): every EM epoch is a best-checkpoint candidate
     assert cfg.custom_hooks[1].warmup_epochs == 0
     assert cfg.default_hooks.checkpoint.warmup == 0 == cfg.warmup_epochs

@@ -49,9 +49,11 @@ def test_encoder_decoder_with_a_uss_head_points_to_frozen_backbone_segmentor(
         tmp_path, tiny_data, tiny_config, train_tool, test_tool):
     cfg = tiny_config(tiny_data)
     match = r"EncoderDecoder.*model.type='FrozenBackboneSegmentor'"
+    # mmseg's EncoderDecoder takes no sizes from the backbone: the preprocessor's is stated
     with pytest.raises(TypeError, match=match):
         train_tool.main([str(cfg), '--work-dir', str(tmp_path / 'w'), '--cfg-options',
-                         'model.type=EncoderDecoder', 'train_cfg.max_iters=2',
+                         'model.type=EncoderDecoder', 'model.data_preprocessor.size_divisor=4',
+                         'train_cfg.max_iters=2',
                          'experiment_name=encdec'])
     train_tool.main([str(cfg), '--work-dir', str(tmp_path / 'ok'), '--cfg-options',
                      'train_cfg.max_iters=2', 'experiment_name=fbs'])

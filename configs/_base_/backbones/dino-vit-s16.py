@@ -1,5 +1,5 @@
 # DINO ViT-S/16, official weights; frozen (docs/backbones.md). A leaf composes
-# it: model.backbone, the preprocessor's size_divisor and the head's in_channels come from here.
+# it as `model = dict(backbone=_base_.backbone)`; the model takes the width and patch from it.
 embed_dims, patch = 384, 16
 backbone_checkpoint = ('https://dl.fbaipublicfiles.com/dino/dino_deitsmall16_pretrain/'
                        'dino_deitsmall16_pretrain.pth')

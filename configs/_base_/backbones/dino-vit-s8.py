@@ -1,5 +1,5 @@
 # DINO ViT-S/8, official weights; frozen (docs/backbones.md). A leaf composes
-# it: model.backbone, the preprocessor's size_divisor and the head's in_channels come from here.
+# it as `model = dict(backbone=_base_.backbone)`; the model takes the width and patch from it.
 embed_dims, patch = 384, 8
 backbone_checkpoint = ('https://dl.fbaipublicfiles.com/dino/dino_deitsmall8_pretrain/'
                        'dino_deitsmall8_pretrain.pth')

@@ -4,7 +4,7 @@
 #   huggingface-cli download facebook/dinov3-vith16plus-pretrain-lvd1689m \
 #       --local-dir checkpoints/dinov3-vith16plus-pretrain-lvd1689m)
 # or the official .pth file; frozen (docs/backbones.md). A leaf composes
-# it: model.backbone, the preprocessor's size_divisor and the head's in_channels come from here.
+# it as `model = dict(backbone=_base_.backbone)`; the model takes the width and patch from it.
 embed_dims, patch = 1280, 16
 backbone_checkpoint = 'checkpoints/dinov3-vith16plus-pretrain-lvd1689m'
 backbone = dict(type='DinoV3VisionTransformer', arch='huge-plus', patch_size=patch,

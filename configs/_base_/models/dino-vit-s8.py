@@ -1,4 +1,4 @@
 # The frozen dino-vit-s8 without a head, in a FrozenBackboneSegmentor: tools (selfcheck's
 # backbone timing, maskcontrast_dino_saliency.py) and docs/own_images.md build it.
 _base_ = ['./frozen_backbone.py', '../backbones/dino-vit-s8.py']
-model = dict(backbone=_base_.backbone, data_preprocessor=dict(size_divisor=_base_.patch))
+model = dict(backbone=_base_.backbone)

@@ -1,4 +1,4 @@
 # The frozen dinov2-vit-g14-reg4 without a head, in a FrozenBackboneSegmentor: tools (selfcheck's
 # backbone timing, maskcontrast_dino_saliency.py) and docs/own_images.md build it.
 _base_ = ['./frozen_backbone.py', '../backbones/dinov2-vit-g14-reg4.py']
-model = dict(backbone=_base_.backbone, data_preprocessor=dict(size_divisor=_base_.patch))
+model = dict(backbone=_base_.backbone)

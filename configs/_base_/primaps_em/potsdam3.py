@@ -1,10 +1,12 @@
 # PriMaPs-EM on Potsdam-3 at crop_size² (320; 322 for /14 backbones: potsdam3_322.py;
-# docs/methods/primaps_em.md#hyper-parameters): the model, schedule and data of the reference. A
-# leaf adds the backbone and `proposal_root` in the training pipeline:
+# docs/methods/primaps_em.md#hyper-parameters): the model and data of the reference. A leaf adds
+# a schedule (../schedules/primaps_em.py, or primaps_em_on_top.py), the backbone and
+# `proposal_root` in the training pipeline:
 #   [geometry, LoadPrimapsMasks(proposal_root), augment_and_pack]
 _base_ = ['../models/primaps_em.py', '../datasets/potsdam3.py', '../default_runtime.py',
-          '../schedules/primaps_em.py', './common.py']
+          './common.py']
 model = dict(decode_head=dict(num_classes=_base_.num_classes))
+code_heads = dict(hp=dict(channels=256))  # HP's potsdam.json code width (PriMaPs-EM on HP)
 # Deterministic geometry shared by the pre-compute and the training pipeline (as the reference: one
 # PIL bilinear shorter-side resize and one centre crop per image).
 geometry = dict(type='Compose', transforms=[

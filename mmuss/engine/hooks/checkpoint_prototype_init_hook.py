@@ -1,5 +1,7 @@
 """Initialise a head's cluster prototypes from another model's checkpoint."""
 
+from typing import Optional
+
 import torch
 from mmengine.hooks import Hook
 from mmengine.logging import print_log
@@ -21,27 +23,39 @@ class CheckpointPrototypeInitHook(Hook):
 
     Args:
         checkpoint: The SotA (STEGO/HP/CAUSE) training checkpoint: a file, a glob matching
-            one (a best checkpoint) or the run's work dir (its last checkpoint).
+            one (a best checkpoint) or the run's work dir (its last checkpoint). Default:
+            the ``checkpoint`` of the model's :class:`FrozenCodeBackbone`, the run whose
+            code the prototypes are fitted to.
         key: State-dict key of the ``K×D`` centres.
         probe: Attribute of the decode head holding the prototype probe.
     """
 
     priority = 'LOW'
 
-    def __init__(self, checkpoint: str, key: str = 'decode_head.cluster_probe.prototypes',
+    def __init__(self, checkpoint: Optional[str] = None,
+                 key: str = 'decode_head.cluster_probe.prototypes',
                  probe: str = 'cluster_probe') -> None:
         self.checkpoint = checkpoint
         self.key = key
         self.probe = probe
 
+    def source(self, model) -> str:
+        """The checkpoint to read: the configured one, else the code backbone's."""
+        checkpoint = self.checkpoint or getattr(model.backbone, 'checkpoint', None)
+        if not checkpoint:
+            raise ValueError('CheckpointPrototypeInitHook has no checkpoint: set its `checkpoint` '
+                             'or model.backbone.checkpoint (a FrozenCodeBackbone).')
+        return checkpoint
+
     def before_train(self, runner) -> None:
         if runner.iter > 0:
             return
-        path = resolve_checkpoint(self.checkpoint, 'CheckpointPrototypeInitHook (sota_checkpoint)')
+        model = unwrap_model(runner.model)
+        path = resolve_checkpoint(self.source(model),
+                                  'CheckpointPrototypeInitHook (sota_checkpoint)')
         state = checkpoint_state_dict(path)
         if self.key not in state:
             raise KeyError(f'{path} has no {self.key!r}.')
-        model = unwrap_model(runner.model)
         prototypes = getattr(model.decode_head, self.probe).prototypes
         centres = state[self.key]
         if centres.shape != prototypes.shape:

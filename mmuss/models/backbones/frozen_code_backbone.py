@@ -8,6 +8,7 @@ from torch import Tensor
 
 from ...utils.checkpoint import checkpoint_state_dict, resolve_checkpoint, state_under_prefix
 from ..utils.backbone_output import BackboneOutput
+from ..utils.wiring import backbone_stride, with_in_channels
 
 
 @MODELS.register_module()
@@ -29,6 +30,11 @@ class FrozenCodeBackbone(BaseModule):
     step-2 checkpoint's concept bank is not loaded when the head is built
     with ``front_door=False``.
 
+    Its width (``embed_dims``) is the head's code width (``channels``) and
+    its ``patch_size`` the inner backbone's, so the outer model takes them
+    from here (:mod:`mmuss.models.utils.wiring`); a head config without
+    ``in_channels`` gets the inner backbone's width.
+
     Args:
         backbone: The inner backbone config (e.g. DINO ViT-B/8).
         head: The trained head's config (same type and sizes as in training).
@@ -41,9 +47,19 @@ class FrozenCodeBackbone(BaseModule):
                  init_cfg: OptConfigType = None) -> None:
         super().__init__(init_cfg=init_cfg)
         self.backbone = MODELS.build(backbone)
-        self.head = MODELS.build(head)
+        self.head = MODELS.build(with_in_channels(head, self.backbone, 'model.backbone.head'))
         self.head.code_state_keys()  # refuses a head without code_state_prefixes now
         self.checkpoint = checkpoint
+
+    @property
+    def embed_dims(self) -> int:
+        """The code width: the channels of :meth:`forward`'s map."""
+        return self.head.channels
+
+    @property
+    def patch_size(self) -> Optional[int]:
+        """The inner backbone's patch size."""
+        return backbone_stride(self.backbone)
 
     def init_weights(self) -> None:
         """Initialise the inner modules, then load the checkpoint over them."""

@@ -17,6 +17,7 @@ from ..utils.ema import update_teachers
 from ..utils.freeze import freeze_
 from ..utils.images import PixelNormaliser, view_inputs
 from ..utils.precision import float32_precision
+from ..utils.wiring import pad_to_backbone_stride, with_in_channels
 
 
 def hflip_average(maps_fn: Callable[[Tensor], Tensor], inputs: Tensor) -> Tensor:
@@ -60,13 +61,24 @@ class FrozenBackboneSegmentor(EncoderDecoder):
       refinement of every output: ``True`` or a dict of
       :func:`batched_dense_crf` options such as ``num_workers``).
 
+    - Sizes from the backbone (:mod:`mmuss.models.utils.wiring`): without a
+      neck, a ``decode_head`` config without ``in_channels`` gets the
+      backbone's width, and a data preprocessor with neither ``size`` nor
+      ``size_divisor`` pads to the backbone's patch size.
+
     Plain mmseg decode heads work too; they only produce ``'seg'``.
     """
 
     def __init__(self, *args, **kwargs) -> None:
         super().__init__(*args, **kwargs)
         freeze_(self.backbone)
+        pad_to_backbone_stride(self.data_preprocessor, self.backbone)
         self.test_cfg = ConfigDict(self.test_cfg or {})  # mmseg's inference reads attributes
+
+    def _init_decode_head(self, decode_head: dict) -> None:
+        if not self.with_neck:
+            decode_head = with_in_channels(decode_head, self.backbone, 'model.decode_head')
+        super()._init_decode_head(decode_head)
 
     def train(self, mode: bool = True) -> 'FrozenBackboneSegmentor':
         super().train(mode)

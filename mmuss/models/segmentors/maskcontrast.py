@@ -16,6 +16,7 @@ from ..utils.backbone_output import BackboneOutput
 from ..utils.ema import EMATeacher, update_teachers
 from ..utils.freeze import freeze_, frozen_copy
 from ..utils.images import stack_field, view_inputs
+from ..utils.wiring import pad_to_backbone_stride, with_in_channels
 
 
 def saliency_weighted_prototypes(embeddings: Tensor, saliency_logits: Tensor,
@@ -119,6 +120,10 @@ class MaskContrast(BaseSegmentor):
     shuffle-BN across ranks; in a single process there is nothing to shuffle
     and the key BN uses the local batch statistics.
 
+    A ``decode_head`` without ``in_channels`` gets the backbone's width and a
+    data preprocessor with neither ``size`` nor ``size_divisor`` pads to its
+    patch size (:mod:`mmuss.models.utils.wiring`).
+
     With ``freeze_backbone=True`` (the DINO-backbone variant) the backbone is
     frozen and shared by both encoders; only the head has a momentum copy.
 
@@ -157,7 +162,9 @@ class MaskContrast(BaseSegmentor):
         if not 0.0 <= momentum <= 1.0:
             raise ValueError(f'momentum must be in [0, 1], got {momentum}.')
         self.backbone = MODELS.build(backbone)
-        self.decode_head = MODELS.build(decode_head)
+        self.decode_head = MODELS.build(
+            with_in_channels(decode_head, self.backbone, 'model.decode_head'))
+        pad_to_backbone_stride(self.data_preprocessor, self.backbone)
         self.loss_module = MODELS.build(loss_cfg or dict(type='MaskContrastLoss'))
         self.freeze_backbone = freeze_backbone
         self.saliency_threshold = saliency_threshold

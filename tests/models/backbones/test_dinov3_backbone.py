@@ -164,7 +164,7 @@ def test_base_config_builds_the_variant(name):
     with torch.device('meta'):
         model = MODELS.build(backbone)
     assert {k: tuple(v.shape) for k, v in model.state_dict().items()} == dinov3_key_shapes(name)
-    assert cfg.model.data_preprocessor.size_divisor == 16
+    assert model.patch_size == 16  # the preprocessor's size_divisor (tests/test_configs.py)
 
 
 def test_arbitrary_multiple_of_16_and_bad_sizes():

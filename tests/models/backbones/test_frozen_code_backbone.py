@@ -82,6 +82,23 @@ def test_a_file_without_state_dict_is_named(tmp_path):
         hook.before_train(SimpleNamespace(iter=0, model=student))
 
 
+def test_the_hook_reads_the_code_backbones_checkpoint_by_default(stego_checkpoint):
+    """The on-top configs name the SotA checkpoint once: model.backbone.checkpoint."""
+    trained, path = stego_checkpoint
+    probe = dict(type='ClusterProbeHead', num_classes=3, num_clusters=4)
+    code = dict(type='FrozenCodeBackbone', backbone=BACKBONE, head=HEAD, checkpoint=path)
+    student = MODELS.build(dict(toy_segmentor_cfg(probe), backbone=code, decode_head=probe))
+    assert student.decode_head.in_channels == 6  # the code width, from the wrapper
+    HOOKS.build(dict(type='CheckpointPrototypeInitHook')).before_train(
+        SimpleNamespace(iter=0, model=student))
+    assert torch.equal(student.decode_head.cluster_probe.prototypes,
+                       trained.decode_head.cluster_probe.prototypes)
+    plain = MODELS.build(toy_segmentor_cfg(dict(type='ClusterProbeHead', num_classes=3)))
+    with pytest.raises(ValueError, match=r'set its `checkpoint` or model\.backbone\.checkpoint'):
+        HOOKS.build(dict(type='CheckpointPrototypeInitHook')).before_train(
+            SimpleNamespace(iter=0, model=plain))
+
+
 CAUSE = dict(type='CauseTRHead', channels=5, num_classes=3, num_queries=16, num_codebook=6,
              proj_channels=7, front_door=False)
 CAUSE_HEAD = dict(CAUSE, in_channels=16)
