@@ -2,7 +2,8 @@
 
 Each method trains N steps through its segmentor's ``loss``; after each loss a fake optimiser step
 shifts the students. The teacher each loss *reads* must be the hand-computed EMA: updated at the
-start of every step but the first, with the students of that step.
+start of every step but the first, with the students of that step (HP: of the step before, as the
+reference updates after the teacher's forward and before the optimiser step).
 """
 import pytest
 import torch
@@ -22,21 +23,25 @@ def params(module):
     return [p.detach().clone() for p in module.parameters()]
 
 
-def check_lifecycle(owner, teacher_pairs, read_by, run_loss, momenta):
+def check_lifecycle(owner, teacher_pairs, read_by, run_loss, momenta, lagged=False):
     """Run ``STEPS`` losses; compare the teachers ``read_by`` sees with the hand-made EMA.
 
-    ``momenta[i]`` is the momentum of the update at the start of step ``i`` (``None``: none).
+    ``momenta[i]`` is the momentum of the update at the start of step ``i`` (``None``: none),
+    towards the students of step ``i`` (``lagged``: of step ``i − 1``, before its optimiser step).
     """
     expected = {t: params(getattr(owner, t)) for t in teacher_pairs}
     seen = []
     handle = getattr(owner, read_by).register_forward_pre_hook(
         lambda *_: seen.append({t: params(getattr(owner, t)) for t in teacher_pairs}))
+    before = {}
     for i in range(STEPS):
+        now = {s: params(getattr(owner, s)) for s in teacher_pairs.values()}
+        students = before if lagged else now
         if momenta[i] is not None:
             m = momenta[i]
             for t, s in teacher_pairs.items():
-                expected[t] = [m * e + (1 - m) * p for e, p in
-                               zip(expected[t], params(getattr(owner, s)))]
+                expected[t] = [m * e + (1 - m) * p for e, p in zip(expected[t], students[s])]
+        before = now
         seen.clear()
         run_loss(i)
         assert seen, f'step {i}: {read_by} was not read'
@@ -53,7 +58,7 @@ def check_lifecycle(owner, teacher_pairs, read_by, run_loss, momenta):
     assert int(teacher.updates) == sum(m is not None for m in momenta)
 
 
-def test_hp_teacher_includes_the_previous_step():
+def test_hp_teacher_follows_the_students_one_step_late():
     torch.manual_seed(0)
     model = MODELS.build(toy_segmentor_cfg(dict(
         type='HPHead', channels=6, num_classes=3, num_clusters=4, pool_size=4, ema_momentum=0.9,
@@ -67,7 +72,7 @@ def test_hp_teacher_includes_the_previous_step():
     head.set_pools(torch.cat([agnostic, agnostic]), torch.cat([specific, specific]))
     check_lifecycle(head, {'ema_linear': 'linear', 'ema_nonlinear': 'nonlinear'}, 'ema_linear',
                     lambda i: model.loss(data['inputs'], data['data_samples']),
-                    [None] + [0.9] * (STEPS - 1))
+                    [None] + [0.9] * (STEPS - 1), lagged=True)
 
 
 def test_cause_teacher_follows_each_optimiser_step(tmp_path):

@@ -113,7 +113,8 @@ class HPHead(StegoHead):
 
     - ``ema_linear``/``ema_nonlinear``: an EMA copy (momentum ``ema_momentum``,
       no gradient) moved by its :class:`EMATeacher` ``teacher`` at the start
-      of every training step but the first (docs/methods/hp.md Q8);
+      of every training step but the first, towards the projection as it was
+      one step earlier, which is the reference's timing (docs/methods/hp.md Q8);
     - ``project_head``: ``Linear(D, D)`` giving the contrastive embeddings;
     - ``pool_agnostic`` (``P×C_f``) and ``pool_specific`` (``P×D``): the
       reference pools, buffers filled by :class:`ReferencePoolHook` (hence
@@ -158,7 +159,7 @@ class HPHead(StegoHead):
         pairs = {'ema_linear': 'linear'}
         if self.nonlinear is not None:
             pairs['ema_nonlinear'] = 'nonlinear'
-        self.teacher = EMATeacher(pairs, ema_momentum)
+        self.teacher = EMATeacher(pairs, ema_momentum, lag_owner=self)  # hp.md Q8
         self.project_head = nn.Linear(channels, channels)
         self.sigma = sigma
         self.loss_hp = MODELS.build(loss_hp or dict(type='HiddenPositiveLoss'))

@@ -4,6 +4,8 @@ from typing import Callable, Dict, Optional, Union
 import torch
 import torch.nn as nn
 
+from .freeze import frozen_copy
+
 Momentum = Union[float, Callable[[int], float]]
 
 
@@ -43,15 +45,24 @@ class EMATeacher(nn.Module):
     ``(done − first) % interval == 0``; there is nothing to follow before the
     first step, hence ``first >= 1``.
 
+    With ``lag_owner`` the teachers follow the students as they were one
+    update point earlier, i.e. before the previous optimiser step: the
+    reference of HP updates its EMA inside the training forward, after the
+    teacher's output and before backward (docs/methods/hp.md Q8). A copy of
+    each student (``previous``, saved in checkpoints so a resumed run
+    continues exactly) is refreshed at every update point.
+
     Args:
         pairs: Teacher attribute → student attribute, on the owner.
         momentum: ``m``, or a function of the 1-based update number giving it.
         interval: Optimiser steps between updates.
         first: Optimiser steps made before the first update.
+        lag_owner: The owner, to follow its students one step late; ``None``
+            follows the current students.
     """
 
     def __init__(self, pairs: Dict[str, str], momentum: Momentum, interval: int = 1,
-                 first: int = 1) -> None:
+                 first: int = 1, lag_owner: Optional[nn.Module] = None) -> None:
         super().__init__()
         if interval < 1 or first < 1:
             raise ValueError(f'EMATeacher needs interval >= 1 and first >= 1, got {interval} '
@@ -62,6 +73,8 @@ class EMATeacher(nn.Module):
         self.first = first
         self.register_buffer('steps', torch.zeros((), dtype=torch.long))
         self.register_buffer('updates', torch.zeros((), dtype=torch.long))
+        self.previous = None if lag_owner is None else nn.ModuleDict(
+            {s: frozen_copy(getattr(lag_owner, s)) for s in dict.fromkeys(self.pairs.values())})
 
     def next_momentum(self) -> float:
         """``m`` of the next update."""
@@ -85,16 +98,22 @@ class EMATeacher(nn.Module):
         """One training step of ``owner``: update if due; return the momentum used, if any."""
         done = int(self.steps)
         self.steps += 1
-        if done < self.first or (done - self.first) % self.interval:
-            return None
-        momentum = self.next_momentum()
-        for teacher, student in self.pairs.items():
-            ema_update_(getattr(owner, teacher), getattr(owner, student), momentum)
-        self.updates += 1
+        momentum = None
+        if done >= self.first and (done - self.first) % self.interval == 0:
+            momentum = self.next_momentum()
+            for teacher, student in self.pairs.items():
+                source = (getattr(owner, student) if self.previous is None else
+                          self.previous[student])
+                ema_update_(getattr(owner, teacher), source, momentum)
+            self.updates += 1
+        for student, previous in (self.previous or {}).items():
+            for p, q in zip(previous.parameters(), getattr(owner, student).parameters()):
+                p.copy_(q)
         return momentum
 
     def extra_repr(self) -> str:
-        return f'pairs={self.pairs}, interval={self.interval}, first={self.first}'
+        lag = '' if self.previous is None else ', lagged'
+        return f'pairs={self.pairs}, interval={self.interval}, first={self.first}{lag}'
 
 
 def update_teachers(model: nn.Module) -> Dict[str, float]:
