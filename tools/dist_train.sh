@@ -1,22 +1,4 @@
 #!/usr/bin/env bash
 # Usage: tools/dist_train.sh CONFIG NUM_PROCS [train.py options]
-# Multi-node: set NNODES, NODE_RANK, MASTER_ADDR, PORT.
-CONFIG=$1
-GPUS=$2
-NNODES=${NNODES:-1}
-NODE_RANK=${NODE_RANK:-0}
-PORT=${PORT:-29500}
-MASTER_ADDR=${MASTER_ADDR:-"127.0.0.1"}
-PYTHON=${PYTHON:-python}
-
-# exec: SIGTERM/SIGINT reach torchrun, which stops its workers.
-PYTHONPATH="$(dirname "$0")/..":$PYTHONPATH \
-exec "$PYTHON" -m torch.distributed.run \
-    --nnodes="$NNODES" \
-    --node_rank="$NODE_RANK" \
-    --master_addr="$MASTER_ADDR" \
-    --nproc_per_node="$GPUS" \
-    --master_port="$PORT" \
-    "$(dirname "$0")/train.py" \
-    "$CONFIG" \
-    --launcher pytorch "${@:3}"
+# Multi-node: set NNODES, NODE_RANK, MASTER_ADDR, PORT (tools/dist_launch.sh).
+exec bash "$(dirname "$0")/dist_launch.sh" train.py "$2" "$1" --launcher pytorch "${@:3}"
