@@ -36,6 +36,7 @@ from mmuss.apis.offline_pass import OfflinePass, offline_pass
 from mmuss.apis.tool_output import logs_to_stderr
 from mmuss.datasets.cached_artefacts import make_manifest
 from mmuss.datasets.knn_pair_dataset import sample_id
+from mmuss.models.utils.wiring import with_built_sizes
 from mmuss.utils.fileio import atomic_write
 from mmuss.apis.tool_args import add_launch_args, add_trust_checkpoint_arg, parse_tool_args
 
@@ -113,8 +114,9 @@ def write_table(args: argparse.Namespace, run: OfflinePass) -> Optional[str]:
         return None
     out = args.out or default_out(cfg, args.config, args.split)
     ids = np.array([sample_id(dataset.get_data_info(i)) for i in range(num)])
-    settings = dict(model=cfg.model, pipeline=dataset_cfg.get('pipeline'), split=args.split,
-                    topk=args.topk, feature_dropout=args.feature_dropout)
+    settings = dict(model=with_built_sizes(cfg.model, model),
+                    pipeline=dataset_cfg.get('pipeline'), split=args.split, topk=args.topk,
+                    feature_dropout=args.feature_dropout)
     manifest = make_manifest('precompute_knns', TOOL_VERSION, args.config, settings,
                              args.checkpoint, args.seed)
     atomic_write(out, lambda tmp: np.savez(tmp, nns=nns, ids=ids,

@@ -43,6 +43,7 @@ from mmuss.apis.tool_output import logs_to_stderr
 from mmuss.datasets.cached_artefacts import claim_folder, make_manifest
 from mmuss.datasets.transforms.load_primaps_masks import proposal_name, read_proposal
 from mmuss.models.utils.images import PixelNormaliser
+from mmuss.models.utils.wiring import with_built_sizes
 from mmuss.utils.fileio import atomic_write
 
 TOOL_VERSION = 2  # bump when the maps this tool writes change
@@ -113,7 +114,7 @@ def write_maps(args: argparse.Namespace, run: OfflinePass) -> int:
     model.to(device).eval()
     proposer = MODELS.build(spec['proposer'])
 
-    settings = dict(model=model_cfg, proposer=spec['proposer'],
+    settings = dict(model=with_built_sizes(model_cfg, model), proposer=spec['proposer'],
                     pipeline=loader_cfg['dataset'].get('pipeline'))
     manifest = make_manifest('precompute_primaps', TOOL_VERSION, args.config, settings,
                              args.checkpoint, args.seed)

@@ -100,3 +100,17 @@ def test_maps_without_a_manifest_are_not_resumed(tmp_path, textures):
     (tmp_path / 'p' / '0000.png').write_bytes(b'from an older run')
     with pytest.raises(ValueError, match=r'holds \.png files but no manifest\.json'):
         precompute.main([str(cfg)])
+
+
+def test_sizes_stated_or_taken_from_the_backbone_are_the_same_run(tmp_path, textures):
+    """The manifest records the built sizes: a cache made by a config stating in_channels and
+    size_divisor is resumed by one that leaves them to the backbone, and the reverse."""
+    cfg = write_primaps_config(tmp_path / 'cfg.py', textures, tmp_path / 'p')
+    stated = ['--cfg-options', 'model.data_preprocessor.size_divisor=4']
+    assert precompute.main([str(cfg), *stated]) == 6
+    settings = json.loads((tmp_path / 'p' / 'manifest.json').read_text())['settings']['model']
+    assert settings['decode_head']['in_channels'] == 32
+    assert settings['data_preprocessor']['size_divisor'] == 4
+    assert precompute.main([str(cfg), '--cfg-options', 'model.decode_head.in_channels=None']) == 0
+    (tmp_path / 'p' / '0002.png').unlink()
+    assert precompute.main([str(cfg)]) == 1
