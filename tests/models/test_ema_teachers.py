@@ -169,3 +169,18 @@ def test_a_trained_head_inside_a_frozen_code_backbone_keeps_its_teacher(tmp_path
         model.loss(torch.randn(2, 3, 16, 16), samples(2, views=()))
     assert int(frozen.teacher.steps) == 0
     assert all(torch.equal(a, b) for a, b in zip(before, params(frozen.head_ema)))
+
+
+def test_a_checkpoint_without_the_previous_students_loads_them_from_the_students():
+    """HP checkpoints written before ``teacher.previous`` existed still load (strictly)."""
+    cfg = toy_segmentor_cfg(dict(type='HPHead', channels=6, num_classes=3, pool_size=4))
+    state = MODELS.build(cfg).state_dict()
+    old = {k: v for k, v in state.items() if '.teacher.previous.' not in k}
+    assert len(old) < len(state)
+    model = MODELS.build(cfg)
+    model.load_state_dict(old, strict=True)
+    head = model.decode_head
+    for student in ('linear', 'nonlinear'):
+        for got, want in zip(head.teacher.previous[student].state_dict().values(),
+                             getattr(head, student).state_dict().values()):
+            assert torch.equal(got, want)

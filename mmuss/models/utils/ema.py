@@ -1,8 +1,10 @@
 """Momentum teachers: the one EMA step and the one moment it runs (docs/architecture.md)."""
+import logging
 from typing import Callable, Dict, Optional, Union
 
 import torch
 import torch.nn as nn
+from mmengine.logging import print_log
 
 from .freeze import frozen_copy
 
@@ -46,11 +48,13 @@ class EMATeacher(nn.Module):
     first step, hence ``first >= 1``.
 
     With ``lag_owner`` the teachers follow the students as they were one
-    update point earlier, i.e. before the previous optimiser step: the
+    training step earlier, i.e. before the previous optimiser step: the
     reference of HP updates its EMA inside the training forward, after the
     teacher's output and before backward (docs/methods/hp.md Q8). A copy of
     each student (``previous``, saved in checkpoints so a resumed run
-    continues exactly) is refreshed at every update point.
+    continues exactly) is refreshed at every training step. A checkpoint
+    without it (written before it existed) loads the students' entries as
+    the copies, and says so.
 
     Args:
         pairs: Teacher attribute → student attribute, on the owner.
@@ -75,6 +79,8 @@ class EMATeacher(nn.Module):
         self.register_buffer('updates', torch.zeros((), dtype=torch.long))
         self.previous = None if lag_owner is None else nn.ModuleDict(
             {s: frozen_copy(getattr(lag_owner, s)) for s in dict.fromkeys(self.pairs.values())})
+        if lag_owner is not None:
+            lag_owner.register_load_state_dict_pre_hook(self.fill_missing_previous)
 
     def next_momentum(self) -> float:
         """``m`` of the next update."""
@@ -110,6 +116,24 @@ class EMATeacher(nn.Module):
             for p, q in zip(previous.parameters(), getattr(owner, student).parameters()):
                 p.copy_(q)
         return momentum
+
+    def fill_missing_previous(self, owner: nn.Module, state_dict: dict, prefix: str,
+                              *args) -> None:
+        """Load pre-hook of the owner: where ``state_dict`` has a student but not its copy
+        in ``previous``, the copy starts as that student."""
+        name = next(n for n, child in owner.named_children() if child is self)
+        filled = []
+        for student in self.previous:
+            source, target = f'{prefix}{student}.', f'{prefix}{name}.previous.{student}.'
+            for key in [k for k in state_dict if k.startswith(source)]:
+                if target + key[len(source):] not in state_dict:
+                    state_dict[target + key[len(source):]] = state_dict[key]
+                    filled.append(key)
+        if filled:
+            print_log(f'{prefix}{name}.previous is not in the checkpoint (written before it '
+                      f'existed): it starts as the students {sorted(self.previous)}, so the '
+                      f'first update after loading follows the current students.',
+                      logger='current', level=logging.WARNING)
 
     def extra_repr(self) -> str:
         lag = '' if self.previous is None else ', lagged'
