@@ -28,7 +28,7 @@ def test_config_builds(path):
     with torch.device('meta'):
         model = MODELS.build(cfg.model)
     check_size_owner(cfg, model)
-    check_width(model)
+    check_width(cfg, model)
     head = getattr(model, 'decode_head', None)
     classes = dataset_classes(cfg)
     if head is not None and classes is not None:
@@ -62,13 +62,13 @@ def check_size_owner(cfg: Config, model: torch.nn.Module) -> None:
     assert pre.size_divisor == getattr(backbone, 'patch_size', 8), pre.size_divisor
 
 
-def check_width(model: torch.nn.Module) -> None:
-    """The head reads the backbone's output: a FrozenCodeBackbone's code, else the ViT tokens
-    (``embed_dims``) or the ResNet's last stage (``feat_dim``)."""
+def check_width(cfg: Config, model: torch.nn.Module) -> None:
+    """The head reads the backbone's output: a FrozenCodeBackbone's code (the width its config
+    states), else the ViT tokens (``embed_dims``) or the ResNet's last stage (``feat_dim``)."""
     backbone = model.backbone
     if hasattr(backbone, 'head'):  # FrozenCodeBackbone: its head reads the inner backbone
         assert backbone.head.in_channels == backbone.backbone.embed_dims
-        width = backbone.head.channels
+        width = cfg.model.backbone.head.channels
     else:
         width = getattr(backbone, 'embed_dims', getattr(backbone, 'feat_dim', None))
     assert model.decode_head.in_channels == width, (model.decode_head.in_channels, width)

@@ -12,6 +12,7 @@ log_processor = dict(by_epoch=True)
 imagenet_checkpoint = 'https://download.pytorch.org/models/resnet50-19c8e357.pth'
 model = dict(
     data_preprocessor=dict(size_divisor=_base_.patch),
+    decode_head=dict(in_channels=_base_.embed_dims),
     backbone=dict(_base_.backbone, frozen_stages=2,
                   init_cfg=dict(type='Pretrained', checkpoint=imagenet_checkpoint)),
     queue_size=128)

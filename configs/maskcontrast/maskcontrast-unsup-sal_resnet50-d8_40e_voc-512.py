@@ -13,6 +13,7 @@ mocov2_checkpoint = 'checkpoints/moco_v2_800ep_pretrain.pth.tar'
 saliency_dir = 'saliency_unsupervised_model'
 model = dict(
     data_preprocessor=dict(size_divisor=_base_.patch),
+    decode_head=dict(in_channels=_base_.embed_dims),
     backbone=dict(_base_.backbone, frozen_stages=-1,
                   init_cfg=dict(type='Pretrained', checkpoint=mocov2_checkpoint,
                                 prefix='module.encoder_q.')),

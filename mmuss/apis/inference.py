@@ -15,6 +15,7 @@ from mmseg.registry import MODELS, TRANSFORMS
 from mmseg.structures import SegDataSample
 from torch import nn
 
+from mmuss.models.utils.wiring import backbone_stride
 from mmuss.utils.cfg_options import merge_cfg_options
 from mmuss.utils.checkpoint import read_checkpoint
 from mmuss.utils.cluster_matching import (check_matching, clusters_to_classes,
@@ -127,13 +128,10 @@ def inference_state_dict(model: nn.Module, state: Dict[str, torch.Tensor],
 
 
 def model_patch_size(model: nn.Module) -> Optional[int]:
-    """The ViT patch size of the model's backbone (or wrapped backbone), ``None`` for CNNs."""
-    module = getattr(model, 'backbone', None)
-    while module is not None:
-        if isinstance(getattr(module, 'patch_size', None), int):
-            return module.patch_size
-        module = getattr(module, 'backbone', None)
-    return None
+    """The ViT patch size of the model's backbone (a :class:`FrozenCodeBackbone` states its
+    inner one's), ``None`` for CNNs."""
+    backbone = getattr(model, 'backbone', None)
+    return None if backbone is None else backbone_stride(backbone)
 
 
 def model_num_clusters(model: nn.Module) -> int:

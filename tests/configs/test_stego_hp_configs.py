@@ -111,7 +111,7 @@ def test_primaps_em_on_top_matches_its_sota_config(name):
     assert wrapper.type == 'FrozenCodeBackbone'
     for key in ('type', 'arch', 'patch_size', 'init_cfg'):
         assert wrapper.backbone[key] == sota.model.backbone[key], key
-    for key in ('in_channels', 'channels', 'num_classes'):
+    for key in ('channels', 'num_classes'):
         assert wrapper.head.get(key) == sota.model.decode_head.get(key), key
     assert 'in_channels' not in cfg.model.decode_head  # the code width (tests/test_configs.py)
     assert cfg.train_dataloader.dataset.pipeline == plain.train_dataloader.dataset.pipeline

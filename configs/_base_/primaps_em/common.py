@@ -40,8 +40,8 @@ primaps_proposer = dict(type='PrimapsProposer', threshold=0.4, coverage=0.95, ga
 # DDP: the warm-up trains the cluster probe but not θ_R, EM trains θ_R but not the cluster probe,
 # so each stage truly leaves parameters without gradient.
 find_unused_parameters = True
-# The code heads of the trained models PriMaPs-EM can sit on (./on_top_<dataset>.py): their type and
-# code width (HP: 512, on Potsdam-3 256).
+# The code heads of the trained models PriMaPs-EM can sit on (a leaf's FrozenCodeBackbone with
+# ../schedules/primaps_em_on_top.py): their type and code width (HP: 512, on Potsdam-3 256).
 code_heads = dict(stego=dict(type='StegoHead', channels=70),
                   hp=dict(type='StegoHead', channels=512),
                   cause_tr=dict(type='CauseTRHead', channels=90, front_door=False))

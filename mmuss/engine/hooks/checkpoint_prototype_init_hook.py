@@ -6,6 +6,7 @@ import torch
 from mmengine.hooks import Hook
 from mmengine.logging import print_log
 from mmseg.registry import HOOKS
+from torch import nn
 
 from mmuss.utils.checkpoint import checkpoint_state_dict, resolve_checkpoint
 from mmuss.utils.model_wrapper import unwrap_model
@@ -39,7 +40,7 @@ class CheckpointPrototypeInitHook(Hook):
         self.key = key
         self.probe = probe
 
-    def source(self, model) -> str:
+    def source(self, model: nn.Module) -> str:
         """The checkpoint to read: the configured one, else the code backbone's."""
         checkpoint = self.checkpoint or getattr(model.backbone, 'checkpoint', None)
         if not checkpoint:

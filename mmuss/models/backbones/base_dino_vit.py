@@ -138,6 +138,7 @@ class BaseDinoViT(BaseModule):
                              f'{num_register_tokens} ({self.family} models have '
                              f'{"none" if not self.supports_registers else ">= 0"}).')
         self.embed_dims = settings['embed_dims']
+        self.map_channels = self.embed_dims  # every output map (mmuss.models.utils.wiring)
         self.num_layers = settings['num_layers']
         self.num_heads = settings['num_heads']
         self.ffn_type = settings['ffn_type']

@@ -30,7 +30,7 @@ class FrozenCodeBackbone(BaseModule):
     step-2 checkpoint's concept bank is not loaded when the head is built
     with ``front_door=False``.
 
-    Its width (``embed_dims``) is the head's code width (``channels``) and
+    Its width (``map_channels``) is the head's code width (``channels``) and
     its ``patch_size`` the inner backbone's, so the outer model takes them
     from here (:mod:`mmuss.models.utils.wiring`); a head config without
     ``in_channels`` gets the inner backbone's width.
@@ -52,7 +52,7 @@ class FrozenCodeBackbone(BaseModule):
         self.checkpoint = checkpoint
 
     @property
-    def embed_dims(self) -> int:
+    def map_channels(self) -> int:
         """The code width: the channels of :meth:`forward`'s map."""
         return self.head.channels
 

@@ -8,7 +8,7 @@ from mmseg.models.segmentors import EncoderDecoder
 from mmseg.models.utils import resize
 from mmseg.registry import MODELS
 from mmseg.structures import SegDataSample
-from mmseg.utils import OptSampleList, SampleList, add_prefix
+from mmseg.utils import ConfigType, OptSampleList, SampleList, add_prefix
 from torch import Tensor
 
 from ..decode_heads.base_uss_head import BaseUSSHead, Views
@@ -75,7 +75,8 @@ class FrozenBackboneSegmentor(EncoderDecoder):
         pad_to_backbone_stride(self.data_preprocessor, self.backbone)
         self.test_cfg = ConfigDict(self.test_cfg or {})  # mmseg's inference reads attributes
 
-    def _init_decode_head(self, decode_head: dict) -> None:
+    def _init_decode_head(self, decode_head: ConfigType) -> None:
+        """Build the head, with the backbone's width as ``in_channels`` unless set (no neck)."""
         if not self.with_neck:
             decode_head = with_in_channels(decode_head, self.backbone, 'model.decode_head')
         super()._init_decode_head(decode_head)
